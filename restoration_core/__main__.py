@@ -1,0 +1,5 @@
+import sys
+
+from restoration_core.cli import main
+
+sys.exit(main())
