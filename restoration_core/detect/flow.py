@@ -1,0 +1,126 @@
+"""Dense optical flow, warping and forward-backward consistency (OpenCV DIS).
+
+Convention: ``flow = estimate_flow(ref, other)`` gives, for every pixel p of ``ref``, the
+displacement d such that ``ref[p] ~ other[p + d]`` (d = (dx, dy)). ``warp(other, flow)``
+returns ``other`` resampled onto ``ref``'s pixel grid. Detection, temporal fill and the
+GUI's "track mask along motion" all share this module.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+
+_local = threading.local()
+
+
+def to_luma(image: np.ndarray) -> np.ndarray:
+    """Rec.709 luma as float32 in [0, 1] from uint8/uint16/float RGB or gray."""
+    if image.dtype == np.uint8:
+        img = image.astype(np.float32) / 255.0
+    elif image.dtype == np.uint16:
+        img = image.astype(np.float32) / 65535.0
+    else:
+        img = image.astype(np.float32, copy=False)
+    if img.ndim == 2:
+        return img
+    if img.shape[2] == 1:
+        return img[..., 0]
+    return 0.2126 * img[..., 0] + 0.7152 * img[..., 1] + 0.0722 * img[..., 2]
+
+
+def _dis(preset: int) -> cv2.DISOpticalFlow:
+    cache = getattr(_local, "dis", None)
+    if cache is None:
+        cache = _local.dis = {}
+    if preset not in cache:
+        cache[preset] = cv2.DISOpticalFlow_create(preset)
+    return cache[preset]
+
+
+def _to_u8(luma: np.ndarray) -> np.ndarray:
+    return np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def estimate_flow(
+    ref: np.ndarray, other: np.ndarray, *, max_side: int | None = 960, quality: str = "medium"
+) -> np.ndarray:
+    """Flow from ``ref`` to ``other`` (HxWx2 float32, pixels of ``ref``'s full resolution).
+
+    Inputs are luma (HxW float in [0, 1]) or images (converted with :func:`to_luma`).
+    Above ``max_side`` the flow is computed on a downscaled copy and scaled back up.
+    """
+    a = ref if ref.ndim == 2 and ref.dtype == np.float32 else to_luma(ref)
+    b = other if other.ndim == 2 and other.dtype == np.float32 else to_luma(other)
+    h, w = a.shape
+    scale = 1.0
+    if max_side is not None and max(h, w) > max_side:
+        scale = max_side / float(max(h, w))
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+        b = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
+    preset = {
+        "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+        "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+        "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+    }[quality]
+    flow = _dis(preset).calc(_to_u8(a), _to_u8(b), None)
+    if scale != 1.0:
+        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) / scale
+    return flow.astype(np.float32, copy=False)
+
+
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    key = (h, w)
+    cache = getattr(_local, "grids", None)
+    if cache is None:
+        cache = _local.grids = {}
+    if key not in cache:
+        if len(cache) > 4:
+            cache.clear()
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        cache[key] = (xs, ys)
+    return cache[key]
+
+
+def warp(image: np.ndarray, flow: np.ndarray, *, nearest: bool = False) -> np.ndarray:
+    """Resample ``image`` (the flow's ``other``) onto ``ref``'s grid; borders replicate."""
+    h, w = flow.shape[:2]
+    xs, ys = _grid(h, w)
+    map_x = xs + flow[..., 0]
+    map_y = ys + flow[..., 1]
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    src = image
+    if image.dtype == bool:
+        src = image.astype(np.uint8)
+    out = cv2.remap(src, map_x, map_y, interp, borderMode=cv2.BORDER_REPLICATE)
+    if image.dtype == bool:
+        return out.astype(bool)
+    return out
+
+
+def forward_backward_error(flow_fw: np.ndarray, flow_bw: np.ndarray) -> np.ndarray:
+    """Per-pixel |f_fw(p) + f_bw(p + f_fw(p))| in pixels (0 where the two flows agree)."""
+    bw_at = warp(flow_bw, flow_fw)
+    return np.linalg.norm(flow_fw + bw_at, axis=2)
+
+
+def out_of_frame(flow: np.ndarray) -> np.ndarray:
+    """True where ``p + flow[p]`` falls outside the other frame (no source there)."""
+    h, w = flow.shape[:2]
+    xs, ys = _grid(h, w)
+    x = xs + flow[..., 0]
+    y = ys + flow[..., 1]
+    return (x < 0) | (x > w - 1) | (y < 0) | (y > h - 1)
+
+
+def reliable(flow_fw: np.ndarray, flow_bw: np.ndarray, *, tolerance: float = 1.0) -> np.ndarray:
+    """Pixels whose flow is trustworthy: forward-backward consistent and inside the frame.
+
+    The tolerance grows with motion magnitude (0.01 * |f|^2 style, as in Sundaram et al.).
+    """
+    err = forward_backward_error(flow_fw, flow_bw)
+    mag2 = np.sum(flow_fw * flow_fw, axis=2)
+    return (err <= tolerance + 0.05 * np.sqrt(mag2)) & ~out_of_frame(flow_fw)
