@@ -1,0 +1,79 @@
+"""``reelwright restore INPUT -o OUTPUT ...``: detect, repair and export one reel or range."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from restoration_core.jobs.spec import ENGINES, PRESETS, JobSpec, parse_range
+from restoration_core.progress import Progress
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "restore",
+        help="detect and repair damage, export with a preset",
+        description="Detect dust, dirt and scratches (unless --no-detect), repair them together with "
+        "the masks in --masks, and export with a preset. With --cache DIR an interrupted run "
+        "resumes where it stopped when the same command is run again.",
+    )
+    p.add_argument("input", help="video file or image sequence")
+    p.add_argument("-o", "--output", required=True, help="output file (or folder for sequence presets)")
+    p.add_argument("--preset", choices=PRESETS, default="master")
+    p.add_argument("--masks", metavar="DIR", help="DIR/NNNNNN.png masks (0-based frame index, 255 = damage)")
+    p.add_argument("--no-detect", action="store_true", help="repair only the masks given with --masks")
+    p.add_argument("--engine", choices=ENGINES, default="auto")
+    p.add_argument("--model", metavar="PATH", help="diffusion inpainting model (folder or .safetensors)")
+    p.add_argument("--steps", type=int, help="diffusion steps")
+    p.add_argument("--seed", type=int, help="seed for generative fill (results repeat with the same seed)")
+    p.add_argument("--cache", metavar="DIR", help="keep finished frames here; rerunning resumes")
+    p.add_argument("--report", metavar="FILE.json", help="intervention report (default: beside the output)")
+    p.add_argument("--range", metavar="A:B", help="frames A (inclusive) to B (exclusive), 0-based")
+    p.set_defaults(func=run)
+
+
+def spec_from_args(args: argparse.Namespace) -> JobSpec:
+    settings: dict = {"engine": args.engine}
+    for key in ("model", "steps", "seed"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    spec = JobSpec(
+        input=args.input, output=args.output, preset=args.preset, frame_range=parse_range(args.range),
+        masks=args.masks, detect=not args.no_detect, settings=settings, cache=args.cache, report=args.report,
+    )
+    spec.validate()
+    return spec
+
+
+def format_progress(p: Progress) -> str:
+    info = p.payload if isinstance(p.payload, dict) else {}
+    eta = info.get("eta_s")
+    left = "" if eta is None else f"  {int(eta) // 60}:{int(eta) % 60:02d} left"
+    fps = info.get("fps") or 0.0
+    return f"{p.stage:8s} {100 * p.fraction:5.1f}%  frame {p.frame if p.frame is not None else '-'}  {fps:.1f}/s{left}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from restoration_core.jobs.render import render
+
+    spec = spec_from_args(args)
+    task = render(spec)
+    tty = sys.stderr.isatty()
+    last = 0.0
+    try:
+        while True:
+            p = next(task)
+            now = time.monotonic()
+            if now - last >= 1.0 or p.stage == "report":
+                last = now
+                print(("\r" if tty else "") + format_progress(p), end="" if tty else "\n", file=sys.stderr)
+    except StopIteration as stop:
+        result = stop.value
+    if tty:
+        print(file=sys.stderr)
+    print(
+        f"{result.output}: {result.frames} frames ({result.computed} restored, {result.from_cache} from cache), "
+        f"{result.interventions} interventions; report {result.report}"
+    )
+    return 0

@@ -1,0 +1,257 @@
+"""Render one job: read -> detect (optional) -> restore -> render cache -> write -> report.
+
+:func:`render` is a generator of :class:`Progress` (stages ``detect``, ``restore``,
+``encode``, ``report``), so the CLI, a worker process and a Ray task drive the same code and
+cancel it between steps. Every finished frame goes to the :class:`RenderCache` first; the
+encode pass reads all frames back from the cache, so a render resumed after a crash writes
+exactly what an uninterrupted one would. The output appears only when complete (the media
+writer commits atomically); the report is written after it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from restoration_core import __version__
+from restoration_core.atomic import check_writable_folder
+from restoration_core.defects import Defect, Intervention
+from restoration_core.errors import InputError
+from restoration_core.jobs.cache import RenderCache
+from restoration_core.jobs.engines import Engines, load_engines
+from restoration_core.jobs.masks import MaskFolder
+from restoration_core.jobs.spec import JobSpec
+from restoration_core.paths import cache_dir
+from restoration_core.progress import CancelToken, Progress
+
+SEQUENCE_PRESETS = ("dpx", "tiff", "png")
+
+
+@dataclass
+class RenderResult:
+    """What a finished render produced and how much of it came from the cache."""
+
+    output: Path
+    report: Path | None
+    frames: int
+    computed: int
+    from_cache: int
+    interventions: int
+    sha256: str | None = None
+    frame_md5: list[str] = field(default_factory=list)
+
+
+class _Clock:
+    """Frames per second and time left over the units processed in this run."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.start = time.monotonic()
+        self.worked = 0
+
+    def payload(self, done: int, computed: int, cached: int) -> dict[str, Any]:
+        elapsed = max(1e-6, time.monotonic() - self.start)
+        rate = self.worked / elapsed
+        eta = (self.total - done) / rate if rate > 0 else None
+        return {"fps": rate, "eta_s": eta, "computed": computed, "cached": cached}
+
+
+def default_report_path(output: str | Path, preset: str) -> Path:
+    output = Path(output)
+    if preset in SEQUENCE_PRESETS or not output.suffix:
+        return output.parent / f"{output.name}.report.json"
+    return output.with_name(f"{output.stem}.report.json")
+
+
+def _resolve_source(spec: JobSpec, eng: Engines) -> tuple[str, tuple[int, int] | None, Callable | None, dict]:
+    """Input path, frame range, project mask function and clip settings of a job."""
+    if not spec.project:
+        return str(spec.input), spec.frame_range, None, {}
+    if eng.load_project is None:
+        raise InputError("project jobs are not supported by this engine", spec.project)
+    project = eng.load_project(spec.project)
+    clip = next((c for c in project.clips if str(c.id) == str(spec.clip)), None)
+    if clip is None:
+        raise InputError(f"no clip {spec.clip!r} in the project", spec.project)
+    reel = next(r for r in project.reels if r.id == clip.reel_id)
+    frame_range = spec.frame_range or (clip.in_frame, clip.out_frame)
+
+    def project_mask(index: int, shape: tuple[int, int]) -> np.ndarray | None:
+        return project.repair_mask(reel.id, index, shape)
+
+    return str(reel.path), frame_range, project_mask, dict(getattr(clip, "settings", {}) or {})
+
+
+def render(
+    spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | None = None
+) -> Generator[Progress, None, RenderResult]:
+    """Render ``spec``; ``result = yield from render(spec)``. Resumes from its render cache."""
+    eng = engines or load_engines()
+    spec.validate()
+    input_path, frame_range, project_mask, clip_settings = _resolve_source(spec, eng)
+    if not Path(input_path).exists():
+        raise InputError("input does not exist", input_path)
+    output = Path(spec.output)
+    check_writable_folder(output.parent if str(output.parent) else Path("."))
+    report_path = Path(spec.report) if spec.report else default_report_path(output, spec.preset)
+    if spec.report:
+        check_writable_folder(report_path.parent if str(report_path.parent) else Path("."))
+    user_masks = MaskFolder(spec.masks) if spec.masks else None
+    settings = {**clip_settings, **spec.settings}
+    rsettings = eng.restore_settings(settings)
+    model_info = None
+    fill_engine = None
+    if settings.get("model") and settings.get("engine", "auto") in ("auto", "diffusion"):
+        if eng.model_identity is not None:
+            model_info = eng.model_identity(settings["model"])
+        if eng.load_fill_engine is not None:
+            kwargs = {"steps": settings["steps"]} if settings.get("steps") else {}
+            fill_engine = eng.load_fill_engine(settings["model"], **kwargs)
+
+    reel = eng.open_reel(input_path)
+    try:
+        n = len(reel)
+        a, b = frame_range or (0, n)
+        b = n if b == -1 else b
+        if not (0 <= a < b <= n):
+            raise InputError(f"frame range {a}:{b} is outside the reel (0:{n})", input_path)
+        frames = b - a
+        root = Path(spec.cache) if spec.cache else cache_dir() / "renders"
+        cache = RenderCache.for_key(root, spec.cache_key(), {"input": input_path, "range": [a, b]})
+        stages = (2 if spec.detect else 1) + 1
+        total = stages * frames
+        clock = _Clock(total)
+        done = computed = cached = 0
+
+        def tick(stage: str, frame: int | None, message: str = "") -> Progress:
+            return Progress(done, total, stage, frame, message, clock.payload(done, computed, cached))
+
+        # 1. detect (results cached, so the restore pass and a resumed run see the same masks)
+        if spec.detect:
+            first = cache.first_missing_detection(a, b)
+            done += (first - a) if first is not None else frames
+            if first is not None:
+                dsettings = eng.detect_settings(spec.detect_settings)
+                for p in eng.detect_reel(reel, dsettings, frame_range=(first, b), cancel=cancel):
+                    fd = p.payload
+                    if fd is not None and not cache.has_detection(fd.index):
+                        cache.put_detection(fd.index, fd.mask, list(fd.defects), fd.flicker)
+                        done += 1
+                        clock.worked += 1
+                        yield tick("detect", fd.index)
+                    if cancel is not None:
+                        cancel.check()
+            missing = cache.first_missing_detection(a, b)
+            if missing is not None:
+                raise InputError(f"detection did not report frame {missing}", input_path)
+
+        def detected(index: int) -> tuple[np.ndarray | None, list[Defect], Any]:
+            if spec.detect and a <= index < b and cache.has_detection(index):
+                return cache.detection(index)
+            return None, [], None
+
+        shape = (int(reel.info.height), int(reel.info.width))
+
+        def mask_for(index: int) -> np.ndarray | None:
+            layers = [detected(index)[0]]
+            if user_masks is not None:
+                layers.append(user_masks.get(index, shape))
+            if project_mask is not None:
+                layers.append(project_mask(index, shape))
+            layers = [m for m in layers if m is not None]
+            if not layers:
+                return None
+            return np.logical_or.reduce(layers) if len(layers) > 1 else layers[0]
+
+        def kinds_for(index: int) -> list[Defect]:
+            return detected(index)[1]
+
+        flicker = None
+        if spec.detect and settings.get("deflicker", True):
+            curve = {i: detected(i)[2] for i in range(a, b)}
+            flicker = {i: v for i, v in curve.items() if v is not None} or None
+
+        # 2. restore the frames the cache lacks (a resumed run restarts at the first gap)
+        first = cache.first_missing_frame(a, b)
+        done += (first - a) if first is not None else frames
+        cached = (first - a) if first is not None else frames
+        if first is not None:
+            work = eng.restore_frames(
+                reel, (first, b), mask_for, rsettings, cancel=cancel, fill_engine=fill_engine,
+                kinds_for=kinds_for, flicker=flicker,
+            )
+            for p in work:
+                rf = p.payload
+                if rf is not None:
+                    if not cache.has_frame(rf.index):
+                        cache.put_frame(rf.index, rf.data, list(rf.interventions))
+                        computed += 1
+                    else:
+                        cached += 1
+                    done += 1
+                    clock.worked += 1
+                    yield tick("restore", rf.index)
+                else:
+                    yield tick("restore", p.frame, p.message or p.stage)
+                if cancel is not None:
+                    cancel.check()
+        missing = cache.first_missing_frame(a, b)
+        if missing is not None:
+            raise InputError(f"restore did not return frame {missing}", input_path)
+
+        # 3. encode every frame from the cache: identical output whether resumed or not
+        writer = eng.open_writer(output, spec.preset, reel.info, frame_range=(a, b), audio_source=input_path)
+        try:
+            for i in range(a, b):
+                if cancel is not None:
+                    cancel.check()
+                writer.write(cache.frame(i))
+                done += 1
+                clock.worked += 1
+                yield tick("encode", i)
+            export = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+    finally:
+        reel.close()
+
+    # 4. report: what was done to which frame, with the writer's fixity
+    interventions: list[Intervention] = []
+    for i in range(a, b):
+        interventions.extend(cache.interventions(i))
+    frame_md5 = list(getattr(export, "frame_md5", []) or [])
+    data = {
+        "tool": f"reelwright {__version__}",
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "source": str(Path(input_path).resolve()),
+        "output": str(Path(getattr(export, "path", output)).resolve()),
+        "manifest": str(getattr(export, "manifest_path", "") or "") or None,
+        "preset": spec.preset,
+        "frame_range": [a, b],
+        "settings": settings,
+        "detect": spec.detect,
+        "detect_settings": spec.detect_settings,
+        "masks": spec.masks,
+        "model": model_info,
+        "interventions": [i.to_dict() for i in interventions],
+        "frames": [{"index": a + k, "md5": m} for k, m in enumerate(frame_md5)],
+        "sha256": getattr(export, "sha256", None),
+        "frames_computed": computed,
+        "frames_from_cache": cached,
+    }
+    yield Progress(total, total, "report", None, str(report_path), clock.payload(total, computed, cached))
+    if eng.write_report is not None:
+        eng.write_report(report_path, data)
+    if not spec.cache:
+        cache.remove()
+    return RenderResult(
+        output=output, report=report_path, frames=frames, computed=computed, from_cache=cached,
+        interventions=len(interventions), sha256=data["sha256"], frame_md5=frame_md5,
+    )

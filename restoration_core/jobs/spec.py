@@ -1,0 +1,188 @@
+"""A job: one clip, its settings and its output, serializable to JSON and TOML job files.
+
+A job names either an input (file or sequence) with an optional frame range, or a project
+and a clip id (the project gives the reel, the in/out range and the painted masks). Job files
+list many jobs; ``[defaults]`` apply to every job, relative paths are relative to the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from restoration_core.errors import InputError
+
+PRESETS = ("master", "mezzanine", "access", "dpx", "tiff", "png")
+ENGINES = ("auto", "temporal", "diffusion", "classical")
+
+
+def parse_range(text: str | None) -> tuple[int, int] | None:
+    """``"A:B"`` -> (A, B), B exclusive; ``"A:"`` leaves the end open (-1)."""
+    if text in (None, ""):
+        return None
+    try:
+        a_text, b_text = str(text).split(":")
+        a = int(a_text) if a_text.strip() else 0
+        b = int(b_text) if b_text.strip() else -1
+    except ValueError:
+        raise InputError(f"frame range {text!r} is not A:B (0-based, end exclusive)") from None
+    if a < 0 or (b != -1 and b <= a):
+        raise InputError(f"frame range {text!r} is empty or negative")
+    return a, b
+
+
+def _file_identity(path: str | None) -> list | None:
+    """Path + size + mtime: a changed source or model invalidates cached frames."""
+    if not path:
+        return None
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return [str(p.resolve()), None, None]
+    if p.is_dir():
+        entries = sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(p) if e.is_file())
+        return [str(p.resolve()), len(entries), hashlib.sha256(json.dumps(entries).encode()).hexdigest()]
+    return [str(p.resolve()), st.st_size, st.st_mtime_ns]
+
+
+@dataclass
+class JobSpec:
+    """Everything a worker needs to render one clip (no live objects, only plain data)."""
+
+    output: str
+    input: str | None = None
+    preset: str = "mezzanine"
+    frame_range: tuple[int, int] | None = None
+    masks: str | None = None
+    detect: bool = True
+    detect_settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    cache: str | None = None
+    report: str | None = None
+    project: str | None = None
+    clip: str | None = None
+    name: str = ""
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def __post_init__(self) -> None:
+        if self.frame_range is not None:
+            self.frame_range = (int(self.frame_range[0]), int(self.frame_range[1]))
+        if not self.name:
+            self.name = Path(self.input or self.clip or self.output).name
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` for a spec no worker could run."""
+        if not self.output:
+            raise InputError(f"job {self.name}: no output given")
+        if not self.input and not (self.project and self.clip):
+            raise InputError(f"job {self.name}: needs an input, or a project and a clip id")
+        if self.preset not in PRESETS:
+            raise InputError(f"job {self.name}: unknown preset {self.preset!r} (one of {', '.join(PRESETS)})")
+        engine = self.settings.get("engine", "auto")
+        if engine not in ENGINES:
+            raise InputError(f"job {self.name}: unknown engine {engine!r} (one of {', '.join(ENGINES)})")
+
+    @property
+    def needs_gpu(self) -> bool:
+        """Diffusion work goes to a GPU worker when the machine has one."""
+        engine = self.settings.get("engine", "auto")
+        return engine == "diffusion" or (engine == "auto" and bool(self.settings.get("model")))
+
+    def cache_key(self) -> str:
+        """Hash of everything that changes the restored pixels (not the preset or output)."""
+        ident = {
+            "input": _file_identity(self.input),
+            "project": _file_identity(self.project),
+            "clip": self.clip,
+            "range": list(self.frame_range) if self.frame_range else None,
+            "masks": _file_identity(self.masks),
+            "detect": self.detect,
+            "detect_settings": self.detect_settings,
+            "settings": self.settings,
+            "model": _file_identity(self.settings.get("model")),
+        }
+        return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["frame_range"] = list(self.frame_range) if self.frame_range else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], base: Path | None = None) -> JobSpec:
+        """Build a spec from a dict (a job file entry); unknown keys are an error."""
+        d = dict(d)
+        if "range" in d:
+            d["frame_range"] = parse_range(d.pop("range"))
+        elif isinstance(d.get("frame_range"), str):
+            d["frame_range"] = parse_range(d["frame_range"])
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise InputError(f"unknown job key(s): {', '.join(unknown)}")
+        for key in ("input", "output", "masks", "cache", "report", "project"):
+            if d.get(key) and base is not None and not Path(d[key]).is_absolute():
+                d[key] = str(base / d[key])
+        if d.get("settings", {}).get("model") and base is not None:
+            model = Path(d["settings"]["model"])
+            if not model.is_absolute():
+                d["settings"] = {**d["settings"], "model": str(base / model)}
+        if "output" not in d:
+            raise InputError(f"job {d.get('input') or d.get('clip')}: no output given")
+        spec = cls(**{k: v for k, v in d.items() if v is not None or k == "frame_range"})
+        spec.validate()
+        return spec
+
+
+_SETTING_KEYS = ("engine", "model", "steps", "seed", "grain", "deflicker", "feather")
+
+
+def _merge(defaults: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+    """Defaults under a job; restore setting names may be given at the top level for brevity."""
+    merged = {**defaults, **job}
+    settings = {**defaults.get("settings", {}), **job.get("settings", {})}
+    for key in _SETTING_KEYS:
+        if key in merged:
+            settings[key] = merged.pop(key)
+    merged["settings"] = settings
+    return merged
+
+
+def load_job_file(path: str | Path) -> list[JobSpec]:
+    """Read a TOML or JSON job file: ``[defaults]`` plus ``[[job]]`` (TOML) / ``"jobs": [...]`` (JSON)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read job file ({exc.strerror or exc})", path) from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"not a valid job file ({exc})", path) from None
+    if not isinstance(data, dict):
+        raise InputError("a job file holds a table with 'jobs'", path)
+    entries = data.get("jobs", data.get("job"))
+    if not isinstance(entries, list) or not entries:
+        raise InputError("no jobs listed (use [[job]] in TOML or \"jobs\": [...] in JSON)", path)
+    defaults = data.get("defaults", {})
+    specs = []
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise InputError(f"job {n} is not a table", path)
+        try:
+            specs.append(JobSpec.from_dict(_merge(defaults, entry), base=path.parent))
+        except InputError as exc:
+            raise InputError(f"job {n}: {exc}", path) from None
+        except TypeError as exc:
+            raise InputError(f"job {n}: {exc}", path) from None
+    return specs

@@ -1,0 +1,124 @@
+"""render(): detect -> restore -> cache -> encode -> report, resume from the render cache."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from restoration_core.errors import Cancelled, InputError, OutputError
+from restoration_core.jobs.cache import RenderCache
+from restoration_core.jobs.render import render
+from restoration_core.jobs.spec import JobSpec
+from restoration_core.progress import CancelToken, run_to_end
+from tests.core.jobs import fakes
+
+
+@pytest.fixture
+def eng():
+    return fakes.engines()
+
+
+def test_render_writes_output_and_report(tmp_path, eng):
+    clip = fakes.make_clip(tmp_path / "in.npy", frames=8)
+    spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"), cache=str(tmp_path / "c"))
+    stages = [p.stage for p in _drive(render(spec, engines=eng))]
+    assert stages[0] == "detect" and "restore" in stages and "encode" in stages
+    out = np.load(tmp_path / "out.npy")
+    src = np.load(clip)
+    assert out.shape == src.shape
+    assert not np.any(np.all(out == 255, axis=3)), "white specks were repaired"
+    untouched = ~np.all(src == 255, axis=3)
+    assert np.array_equal(out[untouched], src[untouched])
+    report = json.loads((tmp_path / "out.report.json").read_text())
+    assert report["frame_range"] == [0, 8] and len(report["frames"]) == 8
+    assert report["interventions"] and report["interventions"][0]["method"] == "temporal"
+    assert report["frames_computed"] == 8
+
+
+def _drive(gen):
+    out = []
+    try:
+        while True:
+            out.append(next(gen))
+    except StopIteration as stop:
+        out.append(stop.value)
+    return [p for p in out[:-1]]
+
+
+def test_interrupted_render_resumes_bit_identical(tmp_path, eng):
+    clip = fakes.make_clip(tmp_path / "in.npy", frames=10)
+    ref = JobSpec(input=str(clip), output=str(tmp_path / "ref.npy"), cache=str(tmp_path / "c1"))
+    run_to_end(render(ref, engines=eng))
+
+    spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"), cache=str(tmp_path / "c2"))
+    gen = render(spec, engines=eng)
+    for p in gen:
+        if p.stage == "restore" and p.frame == 4:
+            break
+    gen.close()  # interrupted mid-way: no output, frames 0..4 cached
+    assert not (tmp_path / "out.npy").exists()
+    result = run_to_end(render(spec, engines=eng))
+    assert result.computed == 5 and result.from_cache == 5
+    assert (tmp_path / "out.npy").read_bytes() == (tmp_path / "ref.npy").read_bytes()
+
+
+def test_range_masks_and_no_detect(tmp_path, eng):
+    clip = fakes.make_clip(tmp_path / "in.npy", frames=10)
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    m = np.zeros((48, 64), np.uint8)
+    m[10:14, 20:30] = 255
+    cv2.imwrite(str(masks / "000003.png"), m)
+    spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"), frame_range=(2, 6),
+                   masks=str(masks), detect=False, report=str(tmp_path / "r.json"))
+    result = run_to_end(render(spec, engines=eng))
+    assert result.frames == 4
+    out, src = np.load(tmp_path / "out.npy"), np.load(clip)
+    assert out.shape[0] == 4
+    assert np.array_equal(out[0], src[2]), "no detection, no mask: untouched"
+    assert not np.array_equal(out[1][10:14, 20:30], src[3][10:14, 20:30])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [i["frame"] for i in report["interventions"]] == [3]
+
+
+def test_cancel_leaves_no_output(tmp_path, eng):
+    clip = fakes.make_clip(tmp_path / "in.npy", frames=6)
+    token = CancelToken()
+    spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"))
+    gen = render(spec, cancel=token, engines=eng)
+    next(gen)
+    token.cancel()
+    with pytest.raises(Cancelled):
+        run_to_end(gen)
+    assert not (tmp_path / "out.npy").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["in.npy"]
+
+
+def test_errors_are_one_line(tmp_path, eng):
+    with pytest.raises(InputError, match="does not exist"):
+        run_to_end(render(JobSpec(input=str(tmp_path / "nope.npy"), output=str(tmp_path / "o.npy")), engines=eng))
+    clip = fakes.make_clip(tmp_path / "in.npy", frames=4)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError):
+        run_to_end(render(JobSpec(input=str(clip), output=str(blocker / "o.npy")), engines=eng))
+    with pytest.raises(InputError, match="outside the reel"):
+        run_to_end(render(JobSpec(input=str(clip), output=str(tmp_path / "o.npy"), frame_range=(2, 9)),
+                          engines=eng))
+
+
+def test_cache_ignores_entries_without_sidecar(tmp_path):
+    cache = RenderCache(tmp_path)
+    cache.put_frame(0, np.ones((4, 4, 3), np.uint16), [])
+    (tmp_path / "frames" / "000001.npy").write_bytes(b"partial")
+    assert cache.has_frame(0) and not cache.has_frame(1)
+    assert cache.first_missing_frame(0, 3) == 1
+    assert cache.frame(0).dtype == np.uint16
+    mask = np.zeros((5, 7), bool)
+    mask[1, 2] = True
+    cache.put_detection(3, mask, [], (1.1, 0.0))
+    got, defects, flicker = cache.detection(3)
+    assert np.array_equal(got, mask) and flicker == (1.1, 0.0)
