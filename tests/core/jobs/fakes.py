@@ -3,7 +3,8 @@
 A "reel" is a ``.npy`` file holding an N x H x W x 3 uint8 array; the writer writes the
 same format atomically. Restoration is per-frame deterministic (masked pixels take the mean
 of the ORIGINAL neighbours), as the real pipeline's is meant to be. ``settings["delay"]``
-slows restore down per frame so tests can cancel or kill a job mid-way.
+slows restore down per frame so tests can cancel or kill a job mid-way; ``settings["stall_at"]``
+makes that frame hang for 30 s without looking at the cancel token.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ def restore_frames(reel, frame_range, mask_for, settings, cancel=None, fill_engi
     a, b = frame_range
     n = len(reel)
     for i in range(a, b):
+        if i == settings.get("stall_at"):
+            time.sleep(30)  # a step that never looks at the cancel token
         if cancel is not None:
             cancel.check()
         time.sleep(float(settings.get("delay", 0)))

@@ -1,0 +1,90 @@
+"""``reelwright batch JOBFILE... [--workers N] [--ray ADDRESS]``: run many clip jobs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from restoration_core.errors import InputError
+from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, Job, JobQueue
+from restoration_core.jobs.spec import load_job_file
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "batch",
+        help="run the jobs of TOML/JSON job files in worker processes or on a Ray cluster",
+        description="Run every job listed in the job files. Jobs run in separate worker processes "
+        "(or as Ray tasks with --ray); a job that fails does not stop the others. Finished frames "
+        "are cached, so running the same job files again resumes interrupted jobs.",
+    )
+    p.add_argument("jobfiles", nargs="+", metavar="JOBFILE", help="TOML or JSON job file")
+    p.add_argument("--workers", type=int, metavar="N", help="CPU worker processes (default: half the cores)")
+    p.add_argument("--ray", metavar="ADDRESS", help="submit the jobs to a Ray cluster (an address or 'auto')")
+    p.add_argument("--queue", metavar="FILE.json", help="keep the job queue (states, logs) in this file")
+    p.set_defaults(func=run)
+
+
+def _line(job: Job) -> str:
+    eta = "" if job.eta_s is None else f" {int(job.eta_s) // 60}:{int(job.eta_s) % 60:02d} left"
+    return f"{job.spec.name}: {job.stage} {100 * job.fraction:.0f}% {job.fps:.1f}/s{eta}"
+
+
+class _Printer:
+    """Prints each finished job once and a status line about once a second."""
+
+    def __init__(self, queue: JobQueue):
+        self.queue = queue
+        self.reported: set[str] = set()
+        self.last = 0.0
+
+    def __call__(self) -> None:
+        for job in self.queue.jobs:
+            if job.id in self.reported:
+                continue
+            if job.state == DONE:
+                r = job.result
+                print(f"done: {job.spec.name} -> {r.get('output')} ({r.get('computed')} restored, "
+                      f"{r.get('from_cache')} from cache, {r.get('interventions')} interventions)")
+            elif job.state in (FAILED, CANCELLED):
+                print(f"{job.state}: {job.spec.name}: {job.error or job.state}")
+            else:
+                continue
+            self.reported.add(job.id)
+        now = time.monotonic()
+        if now - self.last >= 1.0:
+            self.last = now
+            running = [j for j in self.queue.jobs if j.state == "running"]
+            c = self.queue.counts()
+            status = f"[{c[DONE]}/{len(self.queue)} done, {len(running)} running, {c['queued']} queued]"
+            print(" ".join([status, *(_line(j) for j in running)]), file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    specs = [spec for path in args.jobfiles for spec in load_job_file(path)]
+    outputs = [s.output for s in specs]
+    dupes = sorted({o for o in outputs if outputs.count(o) > 1})
+    if dupes:
+        raise InputError(f"two jobs write the same output: {dupes[0]}")
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    queue = JobQueue(args.queue)
+    for spec in specs:
+        queue.add(spec)
+    printer = _Printer(queue)
+    if args.ray:
+        from restoration_core.jobs.ray_backend import RayRunner
+
+        runner = RayRunner(queue, address=args.ray)
+    else:
+        from restoration_core.jobs.pool import WorkerPool
+
+        runner = WorkerPool(queue, workers=args.workers)
+    try:
+        runner.run(on_tick=printer)
+    finally:
+        runner.shutdown()
+    counts = queue.counts()
+    print(f"{counts[DONE]} done, {counts[FAILED]} failed, {counts[CANCELLED]} cancelled")
+    return 0 if counts[DONE] == len(queue) else 1
