@@ -11,6 +11,8 @@ writer commits atomically); the report is written after it.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import json
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from restoration_core.errors import InputError
 from restoration_core.jobs.cache import RenderCache
 from restoration_core.jobs.engines import Engines, load_engines
 from restoration_core.jobs.masks import MaskFolder
-from restoration_core.jobs.spec import JobSpec
+from restoration_core.jobs.spec import JobSpec, file_identity
 from restoration_core.paths import cache_dir
 from restoration_core.progress import CancelToken, Progress
 
@@ -69,23 +71,42 @@ def default_report_path(output: str | Path, preset: str) -> Path:
     return output.with_name(f"{output.stem}.report.json")
 
 
-def _resolve_source(spec: JobSpec, eng: Engines) -> tuple[str, tuple[int, int] | None, Callable | None, dict]:
-    """Input path, frame range, project mask function and clip settings of a job."""
+@dataclass
+class _Source:
+    """Where a job's frames and painted masks come from."""
+
+    path: str
+    frame_range: tuple[int, int] | None
+    settings: dict[str, Any] = field(default_factory=dict)
+    mask: Callable[[int, tuple[int, int]], np.ndarray | None] | None = None
+    flicker: dict[int, tuple[float, float]] = field(default_factory=dict)
+    digest: Callable[[tuple[int, int], tuple[int, int]], str] | None = None
+
+
+def _resolve_source(spec: JobSpec, eng: Engines) -> _Source:
+    """A plain input, or a project clip: its reel, in/out range, repair masks and flicker curve."""
     if not spec.project:
-        return str(spec.input), spec.frame_range, None, {}
+        return _Source(str(spec.input), spec.frame_range)
     if eng.load_project is None:
         raise InputError("project jobs are not supported by this engine", spec.project)
     project = eng.load_project(spec.project)
-    clip = next((c for c in project.clips if str(c.id) == str(spec.clip)), None)
-    if clip is None:
-        raise InputError(f"no clip {spec.clip!r} in the project", spec.project)
-    reel = next(r for r in project.reels if r.id == clip.reel_id)
-    frame_range = spec.frame_range or (clip.in_frame, clip.out_frame)
+    try:
+        clip = project.clip(str(spec.clip))
+        reel = project.reel(clip.reel_id)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0] if exc.args else exc), spec.project) from None
 
-    def project_mask(index: int, shape: tuple[int, int]) -> np.ndarray | None:
+    def mask(index: int, shape: tuple[int, int]) -> np.ndarray | None:
         return project.repair_mask(reel.id, index, shape)
 
-    return str(reel.path), frame_range, project_mask, dict(getattr(clip, "settings", {}) or {})
+    def digest(frames: tuple[int, int], shape: tuple[int, int]) -> str:
+        """The project's reel, clip settings and masks pin the cached frames (an edited mask invalidates them)."""
+        marks = project.mask_digests(reel.id, range(*frames), shape)
+        pinned = [file_identity(str(reel.path)), clip.settings, marks, sorted(project.flicker(reel.id).items())]
+        return hashlib.sha256(json.dumps(pinned, default=str).encode()).hexdigest()
+
+    return _Source(str(reel.path), spec.frame_range or (clip.in_frame, clip.out_frame),
+                   dict(clip.settings or {}), mask, project.flicker(reel.id), digest)
 
 
 def render(
@@ -94,7 +115,8 @@ def render(
     """Render ``spec``; ``result = yield from render(spec)``. Resumes from its render cache."""
     eng = engines or load_engines()
     spec.validate()
-    input_path, frame_range, project_mask, clip_settings = _resolve_source(spec, eng)
+    source = _resolve_source(spec, eng)
+    input_path, project_mask = source.path, source.mask
     if not Path(input_path).exists():
         raise InputError("input does not exist", input_path)
     output = Path(spec.output)
@@ -103,7 +125,7 @@ def render(
     if spec.report:
         check_writable_folder(report_path.parent if str(report_path.parent) else Path("."))
     user_masks = MaskFolder(spec.masks) if spec.masks else None
-    settings = {**clip_settings, **spec.settings}
+    settings = {**source.settings, **spec.settings}
     rsettings = eng.restore_settings(settings)
     model_info = None
     fill_engine = None
@@ -117,13 +139,17 @@ def render(
     reel = eng.open_reel(input_path)
     try:
         n = len(reel)
-        a, b = frame_range or (0, n)
+        a, b = source.frame_range or (0, n)
         b = n if b == -1 else b
         if not (0 <= a < b <= n):
             raise InputError(f"frame range {a}:{b} is outside the reel (0:{n})", input_path)
         frames = b - a
+        shape = (int(reel.info.height), int(reel.info.width))
+        key = spec.cache_key()
+        if source.digest is not None:
+            key = hashlib.sha256((key + source.digest((a, b), shape)).encode()).hexdigest()[:20]
         root = Path(spec.cache) if spec.cache else cache_dir() / "renders"
-        cache = RenderCache.for_key(root, spec.cache_key(), {"input": input_path, "range": [a, b]})
+        cache = RenderCache.for_key(root, key, {"input": input_path, "range": [a, b]})
         stages = (2 if spec.detect else 1) + 1
         total = stages * frames
         clock = _Clock(total)
@@ -156,8 +182,6 @@ def render(
                 return cache.detection(index)
             return None, [], None
 
-        shape = (int(reel.info.height), int(reel.info.width))
-
         def mask_for(index: int) -> np.ndarray | None:
             layers = [detected(index)[0]]
             if user_masks is not None:
@@ -173,9 +197,11 @@ def render(
             return detected(index)[1]
 
         flicker = None
-        if spec.detect and settings.get("deflicker", True):
-            curve = {i: detected(i)[2] for i in range(a, b)}
-            flicker = {i: v for i, v in curve.items() if v is not None} or None
+        if settings.get("deflicker", True):
+            curve = {i: v for i, v in source.flicker.items() if a <= i < b}
+            if spec.detect:
+                curve.update({i: v for i in range(a, b) if (v := detected(i)[2]) is not None})
+            flicker = curve or None
 
         # 2. restore the frames the cache lacks (a resumed run restarts at the first gap)
         first = cache.first_missing_frame(a, b)

@@ -37,7 +37,7 @@ def parse_range(text: str | None) -> tuple[int, int] | None:
     return a, b
 
 
-def _file_identity(path: str | None) -> list | None:
+def file_identity(path: str | None) -> list | None:
     """Path + size + mtime: a changed source or model invalidates cached frames."""
     if not path:
         return None
@@ -98,15 +98,15 @@ class JobSpec:
     def cache_key(self) -> str:
         """Hash of everything that changes the restored pixels (not the preset or output)."""
         ident = {
-            "input": _file_identity(self.input),
-            "project": _file_identity(self.project),
+            "input": file_identity(self.input),
+            "project": str(Path(self.project).resolve()) if self.project else None,
             "clip": self.clip,
             "range": list(self.frame_range) if self.frame_range else None,
-            "masks": _file_identity(self.masks),
+            "masks": file_identity(self.masks),
             "detect": self.detect,
             "detect_settings": self.detect_settings,
             "settings": self.settings,
-            "model": _file_identity(self.settings.get("model")),
+            "model": file_identity(self.settings.get("model")),
         }
         return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
 

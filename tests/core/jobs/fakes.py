@@ -166,4 +166,11 @@ def engines() -> Engines:
         detect_settings=dict,
         restore_settings=dict,
         write_report=write_report,
+        load_project=_load_project,
     )
+
+
+def _load_project(path):
+    from restoration_core.project import Project
+
+    return Project.load(path)

@@ -122,3 +122,30 @@ def test_cache_ignores_entries_without_sidecar(tmp_path):
     cache.put_detection(3, mask, [], (1.1, 0.0))
     got, defects, flicker = cache.detection(3)
     assert np.array_equal(got, mask) and flicker == (1.1, 0.0)
+
+
+def test_project_clip_job_uses_clip_range_and_painted_masks(tmp_path, eng):
+    from restoration_core.project import Project
+
+    clip_path = fakes.make_clip(tmp_path / "reel.npy", frames=10)
+    project = Project.create(tmp_path / "film.reelwright")
+    reel = project.add_reel(clip_path, info={"frames": 10, "width": 64, "height": 48}, fixity=False)
+    clip = project.add_clip(reel.id, 2, 6, settings={"engine": "temporal"})
+    painted = np.zeros((48, 64), bool)
+    painted[20:24, 30:40] = True
+    project.masks.set(reel.id, 3, "painted", painted)
+    project.save()
+    spec = JobSpec(project=str(project.folder), clip=clip.id, output=str(tmp_path / "o.npy"), detect=False,
+                   cache=str(tmp_path / "cache"))
+    result = run_to_end(render(spec, engines=eng))
+    assert result.frames == 4 and result.computed == 4
+    report = json.loads((tmp_path / "o.report.json").read_text())
+    assert [i["frame"] for i in report["interventions"]] == [3]
+    assert report["settings"] == {"engine": "temporal"}
+    assert run_to_end(render(spec, engines=eng)).computed == 0
+    project.masks.set(reel.id, 4, "painted", painted)
+    project.save()
+    assert run_to_end(render(spec, engines=eng)).computed == 4, "an edited mask invalidates the cache"
+    with pytest.raises(InputError, match="no clip"):
+        run_to_end(render(JobSpec(project=str(project.folder), clip="c9", output=str(tmp_path / "x.npy")),
+                          engines=eng))
