@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from restoration_core.atomic import atomic_write_text
+from restoration_core.errors import InputError
 
 DEFAULT_ENGINES = "restoration_core.jobs.engines"
 
@@ -38,11 +39,14 @@ class Engines:
 
 
 def _settings_from(cls: type, values: dict) -> Any:
-    """Build a settings dataclass from a dict, ignoring keys it does not have."""
-    if dataclasses.is_dataclass(cls):
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
-    return cls(**values)
+    """Build a settings dataclass from a dict, ignoring keys it does not have; bad values are InputErrors."""
+    try:
+        if dataclasses.is_dataclass(cls):
+            names = {f.name for f in dataclasses.fields(cls)}
+            return cls(**{k: v for k, v in values.items() if k in names})
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"invalid {cls.__name__}: {exc}") from None
 
 
 def _restore_settings(values: dict) -> Any:

@@ -87,3 +87,11 @@ def test_queue_states_persist_and_running_jobs_requeue(tmp_path):
     path.write_text("{")
     with pytest.raises(InputError, match="job queue"):
         JobQueue(path)
+
+
+def test_real_engine_settings_errors_are_input_errors():
+    from restoration_core.jobs.engines import _detect_settings
+
+    assert _detect_settings({"sensitivity": 0.7, "not_a_setting": 1}).sensitivity == 0.7
+    with pytest.raises(InputError, match="sensitivity"):
+        _detect_settings({"sensitivity": 3})
