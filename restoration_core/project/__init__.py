@@ -6,7 +6,7 @@ project.masks.set(reel.id, 12, "painted", mask)
 project.save()
 """
 
-from restoration_core.project.commands import HoldEdit, MaskEdit, RejectEdit, UndoStack
+from restoration_core.project.commands import HoldEdit, MaskEdit, RejectEdit, RevokeEdit, UndoStack
 from restoration_core.project.document import PROJECT_FILE, SUFFIX, Project, ProjectEvents
 from restoration_core.project.masks import Hold, MaskStore, decode_mask, encode_mask
 from restoration_core.project.records import Clip, HistoryRecord, ReelRecord
@@ -28,6 +28,7 @@ __all__ = [
     "ProjectEvents",
     "ReelRecord",
     "RejectEdit",
+    "RevokeEdit",
     "UndoStack",
     "decode_mask",
     "encode_mask",

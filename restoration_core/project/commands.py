@@ -223,7 +223,77 @@ class RejectEdit(Command):
         )
 
 
-KINDS: dict[str, type[Command]] = {c.kind: c for c in (MaskEdit, HoldEdit, RejectEdit)}
+class RevokeEdit(Command):
+    """Take back one repaired region of a frame: erase painted pixels there, exclude the box."""
+
+    kind = "revoke"
+
+    def __init__(
+        self,
+        reel_id: str,
+        frame: int,
+        bbox,
+        painted_before: bytes | None,
+        painted_after: bytes | None,
+        excluded_before: list,
+        text: str = "Revoke repair",
+    ):
+        self.reel_id, self.frame, self.text = reel_id, int(frame), text
+        self.bbox = tuple(int(v) for v in bbox)
+        self.painted_before, self.painted_after = painted_before, painted_after
+        self.excluded_before = [tuple(int(v) for v in b) for b in excluded_before]
+
+    @classmethod
+    def capture(cls, project: Project, reel_id: str, frame: int, bbox) -> RevokeEdit:
+        before = project.masks.encoded(reel_id, frame, "painted")
+        after = before
+        if before is not None:
+            painted = decode_mask(before).copy()
+            x, y, w, h = bbox
+            painted[y : y + h, x : x + w] = False
+            after = encode_mask(painted) if painted.any() else None
+        return cls(reel_id, frame, bbox, before, after, project.excluded(reel_id, frame))
+
+    def _painted(self, project: Project, data: bytes | None) -> None:
+        if self.painted_before != self.painted_after:  # untouched painting stays as it is
+            project.masks.set(
+                self.reel_id, self.frame, "painted", None if data is None else decode_mask(data)
+            )
+
+    def apply(self, project: Project) -> None:
+        self._painted(project, self.painted_after)
+        project._set_excluded(self.reel_id, self.frame, [*self.excluded_before, self.bbox])
+
+    def revert(self, project: Project) -> None:
+        self._painted(project, self.painted_before)
+        project._set_excluded(self.reel_id, self.frame, self.excluded_before)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "reel_id": self.reel_id,
+            "frame": self.frame,
+            "bbox": list(self.bbox),
+            "painted_before": _b64(self.painted_before),
+            "painted_after": _b64(self.painted_after),
+            "excluded_before": [list(b) for b in self.excluded_before],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RevokeEdit:
+        return cls(
+            d["reel_id"],
+            d["frame"],
+            d["bbox"],
+            _unb64(d["painted_before"]),
+            _unb64(d["painted_after"]),
+            d["excluded_before"],
+            d.get("text", "Revoke repair"),
+        )
+
+
+KINDS: dict[str, type[Command]] = {c.kind: c for c in (MaskEdit, HoldEdit, RejectEdit, RevokeEdit)}
 
 
 def command_from_dict(d: dict) -> Command:

@@ -14,16 +14,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from psygnal import Signal, SignalGroup
 
 from restoration_core import __version__
 from restoration_core.atomic import atomic_write_text
-from restoration_core.defects import Defect
 from restoration_core.errors import InputError, OutputError
-from restoration_core.project.masks import MaskStore, union
-from restoration_core.project.records import Clip, HistoryRecord, ReelRecord, source_fixity
-from restoration_core.project.schema import SCHEMA_VERSION, check_id, migrate
+from restoration_core.project.masks import MaskStore
+from restoration_core.project.records import Clip, ReelRecord, source_fixity
+from restoration_core.project.review import ReviewMixin, check_json
+from restoration_core.project.schema import SCHEMA_VERSION, migrate
 
 PROJECT_FILE = "project.json"
 SUFFIX = ".reelwright"
@@ -49,7 +48,7 @@ def project_file(path: str | Path) -> Path:
     return path if path.name == PROJECT_FILE else path / PROJECT_FILE
 
 
-class Project:
+class Project(ReviewMixin):
     """A restoration project on disk. Use :meth:`create` or :meth:`load`, never the constructor."""
 
     def __init__(self, folder: Path, name: str | None = None):
@@ -59,11 +58,8 @@ class Project:
         self.reels: list[ReelRecord] = []
         self.clips: list[Clip] = []
         self.masks = MaskStore(self.folder, on_change=self._mask_changed, on_hold_change=self._hold_changed)
-        self.history: list[HistoryRecord] = []
         self.migrated_from: int | None = None
-        self._defects: dict[str, dict[int, list[Defect]]] = {}
-        self._rejected: dict[str, dict[int, set[int]]] = {}
-        self._flicker: dict[str, dict[int, tuple[float, float]]] = {}
+        self._init_review()
         self._dirty = False
         from restoration_core.project.commands import UndoStack
 
@@ -138,16 +134,7 @@ class Project:
             if clip.reel_id not in reel_ids:
                 raise InputError(f"clip {clip.id} refers to unknown reel {clip.reel_id}", file)
         self.masks.holds_from_json(doc.get("held", {}), file)
-        for reel_id, frames in doc.get("defects", {}).items():
-            check_id(reel_id, "reel", file)
-            self._defects[reel_id] = {int(f): [Defect.from_dict(d) for d in ds] for f, ds in frames.items()}
-        for reel_id, frames in doc.get("rejected", {}).items():
-            check_id(reel_id, "reel", file)
-            self._rejected[reel_id] = {int(f): {int(i) for i in ids} for f, ids in frames.items()}
-        for reel_id, curve in doc.get("flicker", {}).items():
-            check_id(reel_id, "reel", file)
-            self._flicker[reel_id] = {int(f): (float(g), float(o)) for f, (g, o) in curve.items()}
-        self.history = [HistoryRecord.from_dict(h) for h in doc.get("history", [])]
+        self._review_from_json(doc, file)
 
     def to_json(self) -> dict:
         """The current document as written to ``project.json``."""
@@ -158,16 +145,7 @@ class Project:
             "reels": [r.to_dict(self.folder) for r in self.reels],
             "clips": [c.to_dict() for c in self.clips],
             "held": self.masks.holds_to_json(),
-            "defects": {
-                r: {str(f): [d.to_dict() for d in ds] for f, ds in sorted(frames.items()) if ds}
-                for r, frames in self._defects.items()
-            },
-            "rejected": {
-                r: {str(f): sorted(ids) for f, ids in sorted(frames.items()) if ids}
-                for r, frames in self._rejected.items()
-            },
-            "flicker": {r: {str(f): list(v) for f, v in sorted(c.items())} for r, c in self._flicker.items()},
-            "history": [h.to_dict() for h in self.history],
+            **self._review_to_json(),
         }
 
     def save(self) -> Path:
@@ -262,8 +240,7 @@ class Project:
         reel = self.reel(reel_id)
         self.reels.remove(reel)
         self.masks.drop_reel(reel_id)
-        for store in (self._defects, self._rejected, self._flicker):
-            store.pop(reel_id, None)
+        self._drop_review(reel_id)
         had_clips = any(c.reel_id == reel_id for c in self.clips)
         self.clips = [c for c in self.clips if c.reel_id != reel_id]
         self._set_dirty()
@@ -295,7 +272,7 @@ class Project:
         clip = Clip(
             f"c{n}", reel_id, name or f"Clip {n}", int(in_frame), int(out_frame), dict(settings or {}), notes
         )
-        _check_json(clip.settings, "clip settings")
+        check_json(clip.settings, "clip settings")
         self.clips.append(clip)
         self._set_dirty()
         self.events.clips_changed.emit()
@@ -307,7 +284,7 @@ class Project:
         if {"id", "reel_id"} & changes.keys():
             raise ValueError("a clip's id and reel cannot change")
         new = dataclasses.replace(old, **changes)
-        _check_json(new.to_dict(), "clip")
+        check_json(new.to_dict(), "clip")
         self.clips[self.clips.index(old)] = new
         self._set_dirty()
         self.events.clips_changed.emit()
@@ -318,121 +295,6 @@ class Project:
         self._set_dirty()
         self.events.clips_changed.emit()
 
-    # --- detections --------------------------------------------------------------------
-    def set_detection(
-        self,
-        reel_id: str,
-        frame: int,
-        mask: np.ndarray | None,
-        defects: list[Defect],
-        flicker: tuple[float, float] | None = None,
-    ) -> None:
-        """Store one frame's detection result: detected mask layer, defect list, flicker gain/offset."""
-        self.masks.set(reel_id, frame, "detected", mask)
-        self.set_defects(reel_id, frame, defects)
-        if flicker is not None:
-            self.set_flicker(reel_id, {frame: flicker})
-
-    def set_defects(self, reel_id: str, frame: int, defects: list[Defect]) -> None:
-        self.reel(reel_id)
-        self._defects.setdefault(reel_id, {})[int(frame)] = list(defects)
-        self._set_dirty()
-        self.events.defects_changed.emit(reel_id, int(frame))
-
-    def defects(self, reel_id: str, frame: int) -> list[Defect]:
-        return list(self._defects.get(reel_id, {}).get(int(frame), []))
-
-    def defect_frames(self, reel_id: str) -> list[int]:
-        """Frames with at least one detected defect (for the density strip and next/previous)."""
-        return sorted(f for f, ds in self._defects.get(reel_id, {}).items() if ds)
-
-    def rejected(self, reel_id: str, frame: int) -> set[int]:
-        return set(self._rejected.get(reel_id, {}).get(int(frame), set()))
-
-    def reject(self, reel_id: str, frame: int, defect_ids: list[int] | None = None) -> None:
-        """Keep detections out of the repair (all of the frame's when ``defect_ids`` is None)."""
-        ids = {d.id for d in self.defects(reel_id, frame)} if defect_ids is None else set(defect_ids)
-        self._set_rejected(reel_id, frame, self.rejected(reel_id, frame) | ids)
-
-    def accept(self, reel_id: str, frame: int, defect_ids: list[int] | None = None) -> None:
-        """Undo a rejection (all of the frame's when ``defect_ids`` is None)."""
-        keep = set() if defect_ids is None else self.rejected(reel_id, frame) - set(defect_ids)
-        self._set_rejected(reel_id, frame, keep)
-
-    def _set_rejected(self, reel_id: str, frame: int, ids: set[int]) -> None:
-        self.reel(reel_id)
-        self._rejected.setdefault(reel_id, {})[int(frame)] = set(ids)
-        self._set_dirty()
-        self.events.defects_changed.emit(reel_id, int(frame))
-
-    def set_flicker(self, reel_id: str, curve: dict[int, tuple[float, float]]) -> None:
-        """Merge per-frame (gain, offset) pairs into the reel's flicker curve."""
-        self.reel(reel_id)
-        store = self._flicker.setdefault(reel_id, {})
-        store.update({int(f): (float(g), float(o)) for f, (g, o) in curve.items()})
-        self._set_dirty()
-        self.events.flicker_changed.emit(reel_id)
-
-    def flicker(self, reel_id: str) -> dict[int, tuple[float, float]]:
-        return dict(self._flicker.get(reel_id, {}))
-
-    # --- the mask restoration uses ------------------------------------------------------
-    def repair_mask(self, reel_id: str, frame: int, shape: tuple[int, int]) -> np.ndarray | None:
-        """painted ∪ held ∪ (detected minus rejected defects' pixels); None when nothing to repair.
-
-        A rejected defect removes the detected pixels inside its bbox, except where the bbox
-        of a defect that is still accepted overlaps (those stay repaired).
-        """
-        detected = self.masks.get(reel_id, frame, "detected")
-        rejected = self.rejected(reel_id, frame)
-        if detected is not None and rejected:
-            drop = np.zeros(detected.shape, bool)
-            keep = np.zeros(detected.shape, bool)
-            for d in self.defects(reel_id, frame):
-                x, y, w, h = d.bbox
-                (drop if d.id in rejected else keep)[y : y + h, x : x + w] = True
-            detected = detected & ~(drop & ~keep)
-        layers = {
-            "detected": detected,
-            "painted": self.masks.get(reel_id, frame, "painted"),
-            "held": self.masks.get(reel_id, frame, "held"),
-        }
-        for layer, m in layers.items():
-            if m is not None and m.shape != tuple(shape):
-                raise InputError(
-                    f"{layer} mask of frame {frame} is {m.shape[1]}x{m.shape[0]}, "
-                    f"the frames are {shape[1]}x{shape[0]}",
-                    self.folder / "masks" / reel_id / layer,
-                )
-        return union(layers.values())
-
-    # --- history -----------------------------------------------------------------------
-    def record(self, op: str, params: dict | None = None) -> HistoryRecord:
-        """Append an applied operation to the history (params must be JSON-serialisable).
-
-        For a restore, record what is needed to undo one intervention later, e.g.
-        ``{"reel_id", "clip_id", "output", "settings", "interventions": [i.to_dict()...],
-        "mask_digests": project.mask_digests(reel_id, frames)}``.
-        """
-        params = dict(params or {})
-        _check_json(params, f"history record {op!r}")
-        rec = HistoryRecord(len(self.history) + 1, op, params)
-        self.history.append(rec)
-        self._set_dirty()
-        self.events.history_changed.emit()
-        return rec
-
-    def mask_digests(self, reel_id: str, frames: range | list[int], shape: tuple[int, int]) -> dict[str, str]:
-        """SHA-1 of each frame's repair mask (frames with none are left out), to pin a restore's input."""
-        import hashlib
-
-        out = {}
-        for f in frames:
-            m = self.repair_mask(reel_id, f, shape)
-            if m is not None:
-                out[str(f)] = hashlib.sha1(np.packbits(m).tobytes()).hexdigest()
-        return out
-
 
 def _probe(path: Path) -> dict:
     """Probe info from the media module when it is available (it may land after this one)."""
@@ -442,10 +304,3 @@ def _probe(path: Path) -> dict:
         return {}
     info = probe(path)
     return info.to_dict() if hasattr(info, "to_dict") else dict(info)
-
-
-def _check_json(value: object, what: str) -> None:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be JSON-serialisable ({exc})") from None

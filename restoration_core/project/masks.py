@@ -31,8 +31,9 @@ _FRAME_FILE = re.compile(r"^(\d{6,})\.png$")
 
 def encode_mask(mask: np.ndarray) -> bytes:
     """Encode a bool mask as a compressed 1-bit PNG (255 = damage when read back as 8-bit)."""
-    image = np.where(np.asarray(mask, dtype=bool), 255, 0).astype(np.uint8)
-    ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_BILEVEL, 1, cv2.IMWRITE_PNG_COMPRESSION, 9])
+    image = np.ascontiguousarray(mask, dtype=bool).view(np.uint8) * np.uint8(255)
+    # level 6 bilevel: ~4 ms for a sparse 1080p mask, smaller than level 9 costs twice the time
+    ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_BILEVEL, 1, cv2.IMWRITE_PNG_COMPRESSION, 6])
     if not ok:  # pragma: no cover - OpenCV fails only on absurd input
         raise ValueError("could not encode mask as PNG")
     return buf.tobytes()

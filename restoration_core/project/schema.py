@@ -11,7 +11,7 @@ Version history
   2  Current: reels ``{"id", "path", ...}`` with ``path`` relative when inside the project
      folder; clips ``{"id", "reel_id", "name", "in_frame", "out_frame" (exclusive),
      "settings", "notes", "job_state"}``; ``held``, ``defects``, ``rejected``, ``flicker``,
-     ``history``.
+     ``excluded`` (boxes of revoked repairs), ``history``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def _v1_to_v2(doc: dict) -> dict:
         defects={},
         rejected={},
         flicker={},
+        excluded={},
         history=[],
     )
     return out

@@ -1,0 +1,68 @@
+"""History: restore records keep enough to take back one intervention later."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from restoration_core.defects import Defect, Intervention
+from restoration_core.project import Project
+
+SHAPE = (20, 30)
+
+
+def box(y, x, h, w):
+    m = np.zeros(SHAPE, bool)
+    m[y : y + h, x : x + w] = True
+    return m
+
+
+@pytest.fixture
+def project(tmp_path):
+    project = Project.create(tmp_path / "p.reelwright")
+    src = tmp_path / "reel.mkv"
+    src.write_bytes(b"x")
+    project.add_reel(src, info={}, fixity=False)
+    return project
+
+
+def test_restore_record_and_revoking_one_intervention(project):
+    dust, hair, painted = box(2, 2, 3, 3), box(10, 20, 6, 1), box(12, 5, 4, 4)
+    project.set_detection("r1", 4, dust, [Defect(4, (2, 2, 3, 3), 9, "dust", "dark", 0.9, id=1)])
+    project.masks.hold("r1", 0, 10, hair)
+    project.masks.set("r1", 4, "painted", painted)
+    everything = dust | hair | painted
+    np.testing.assert_array_equal(project.repair_mask("r1", 4, SHAPE), everything)
+    done = [
+        Intervention(4, (2, 2, 3, 3), 9, "dust", "temporal", source_frames=(3, 5)),
+        Intervention(4, (20, 10, 1, 6), 6, "scratch", "classical"),
+        Intervention(4, (5, 12, 4, 4), 16, "painted", "diffusion", seed=7),
+    ]
+    rec = project.record_restore(
+        "r1", (0, 10), done, SHAPE, clip_id=None, output="out.mkv", settings={"steps": 4}
+    )
+    assert set(rec.params["mask_digests"]) == {str(f) for f in range(10)}  # every frame with a mask
+    project.save()
+
+    loaded = Project.load(project.folder)
+    assert loaded.interventions(rec.id) == done
+    loaded.revoke_intervention(rec.id, 1)  # the held hair on frame 4 only
+    np.testing.assert_array_equal(loaded.repair_mask("r1", 4, SHAPE), dust | painted)
+    np.testing.assert_array_equal(loaded.repair_mask("r1", 5, SHAPE), hair)  # other frames keep it
+    loaded.revoke_intervention(rec.id, 2)  # painted: the painting is erased there
+    np.testing.assert_array_equal(loaded.repair_mask("r1", 4, SHAPE), dust)
+    assert loaded.masks.get("r1", 4, "painted") is None
+    assert [h.op for h in loaded.history] == ["restore", "revoke_intervention", "revoke_intervention"]
+    loaded.save()
+
+    again = Project.load(project.folder)
+    np.testing.assert_array_equal(again.repair_mask("r1", 4, SHAPE), dust)
+    again.undo.undo()  # revocations are undoable, after a reload too
+    again.undo.undo()
+    np.testing.assert_array_equal(again.repair_mask("r1", 4, SHAPE), everything)
+    again.undo.redo()
+    np.testing.assert_array_equal(again.repair_mask("r1", 4, SHAPE), dust | painted)
+    with pytest.raises(IndexError):
+        again.revoke_intervention(rec.id, 3)
+    with pytest.raises(KeyError):
+        again.interventions(2)  # a revoke record, not a restore
