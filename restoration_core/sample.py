@@ -25,7 +25,7 @@ from restoration_core.atomic import atomic_path, atomic_write_text
 from restoration_core.errors import OutputError
 from restoration_core.paths import data_dir
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 FPS = Fraction(24)
 REEL_NAME = "sample.mkv"
 MASKS_NAME = "masks"
@@ -43,21 +43,42 @@ def _texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
 
 
 def _scene(frames: int, width: int, height: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Clean float RGB frames (0..255) of a panning landscape with a moving disc."""
+    """Clean float RGB frames (0..255): a landscape with buildings panning left, a disc crossing it."""
     pan = 2
-    bg = _texture(rng, height, width + pan * frames + 1)
+    full = width + pan * frames + 1
+    bg = _texture(rng, height, full)
     horizon = np.linspace(1.0, 0.55, height, dtype=np.float32)[:, None]
     bg = 40 + 170 * (0.65 * bg + 0.35 * horizon)
+    # buildings and posts: sharp edges and fine detail for motion estimation to lock on to
+    detail = _texture(rng, height, full) - 0.5
+    for _ in range(max(3, full // 40)):
+        w = int(rng.integers(max(2, width // 40), max(3, width // 8)))
+        x = int(rng.integers(0, full - w))
+        top = int(rng.integers(height // 3, height - height // 6))
+        shade = float(rng.uniform(45, 215))
+        bg[top:, x : x + w] = shade + 25 * detail[top:, x : x + w]
+        for wy in range(top + 4, height - 4, 9):  # windows
+            bg[wy : wy + 3, x + 2 : x + w - 2 : 5] = 255 - shade
     tint = np.array([1.0, 0.93, 0.8], np.float32)  # warm, print-like
-    obj_tex = _texture(rng, height, width)
     radius = max(4, min(width, height) // 7)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    size = 2 * (radius + 2) + 1
+    obj_tex = 70 + 160 * _texture(rng, size, size)  # the disc's own surface, carried with it
+    yy, xx = np.mgrid[0:size, 0:size] - (radius + 2)
+    dist = np.sqrt(xx**2 + yy**2)
+    body, rim = dist <= radius, (dist > radius) & (dist <= radius + 2)
     for t in range(frames):
         lum = bg[:, t * pan : t * pan + width].copy()
-        cx = width * (0.2 + 0.6 * t / max(1, frames - 1))
-        cy = height * (0.5 + 0.15 * np.sin(t / 5.0))
-        disc = (xx - cx) ** 2 + (yy - cy) ** 2 <= radius**2
-        lum[disc] = 60 + 150 * obj_tex[disc]
+        cx = int(round(width * (0.2 + 0.6 * t / max(1, frames - 1))))
+        cy = int(round(height * (0.5 + 0.15 * np.sin(t / 5.0))))
+        x0, y0 = cx - radius - 2, cy - radius - 2
+        # clip the disc's square to the frame
+        sx0, sy0 = max(0, -x0), max(0, -y0)
+        sx1, sy1 = min(size, width - x0), min(size, height - y0)
+        if sx1 > sx0 and sy1 > sy0:
+            view = lum[y0 + sy0 : y0 + sy1, x0 + sx0 : x0 + sx1]
+            b, r = body[sy0:sy1, sx0:sx1], rim[sy0:sy1, sx0:sx1]
+            view[b] = obj_tex[sy0:sy1, sx0:sx1][b]
+            view[r] = 25  # a dark rim
         yield lum[:, :, None] * tint
 
 
@@ -88,7 +109,9 @@ def render_sample(
     scratch_x0 = width * rng.uniform(0.3, 0.45)
     for t, lum in enumerate(_scene(frames, width, height, rng)):
         gain = float(1.0 + 0.07 * np.sin(2 * np.pi * t / 9.0) + rng.normal(0, 0.02))
-        grain = rng.normal(0, 4.0, (height, width, 1)).astype(np.float32)
+        grain = cv2.GaussianBlur(rng.normal(0, 6.0, (height, width)).astype(np.float32), (0, 0), 0.7)[
+            ..., None
+        ]
         clean = np.clip(lum * gain + grain, 0, 255).round().astype(np.uint8)
         damaged = clean.copy()
         mask = np.zeros((height, width), np.uint8)
@@ -100,9 +123,10 @@ def render_sample(
             if rng.random() < 0.6:
                 dark |= one
             mask |= one
-        bright = mask & ~dark
-        damaged[dark.astype(bool)] = rng.integers(5, 30)
-        damaged[bright.astype(bool)] = rng.integers(225, 251)
+        speck_grain = rng.normal(0, 3.0, (height, width, 1))
+        base = np.where(dark[..., None].astype(bool), rng.uniform(8, 30), rng.uniform(215, 245))
+        specks = np.clip(base + speck_grain, 0, 255).astype(np.uint8)
+        damaged[mask.astype(bool)] = specks[mask.astype(bool)]
         # a bright vertical scratch, one or two pixels wide, drifting slowly sideways
         x = scratch_x0 + 0.5 * t + 3.0 * np.sin(t / 6.0)
         x0 = int(round(x))
