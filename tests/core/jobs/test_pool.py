@@ -118,3 +118,22 @@ def test_kill9_worker_then_retry_resumes_bit_identical(tmp_path, monkeypatch):
 @pytest.mark.parametrize("code, text", [(-9, "signal 9 (SIGKILL)"), (-11, "SIGSEGV"), (3, "code 3")])
 def test_describe_exit(code, text):
     assert text in describe_exit(code)
+
+
+def test_diffusion_jobs_go_to_the_gpu_worker(tmp_path, monkeypatch):
+    from restoration_core.jobs.pool import gpu_count
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    assert gpu_count() == 2
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert gpu_count() == 0
+    queue = JobQueue()
+    cpu_jobs = [queue.add(_spec(tmp_path, f"cpu{n}", frames=4, settings={"engine": "temporal"})) for n in range(2)]
+    gpu_jobs = [queue.add(_spec(tmp_path, f"gpu{n}", frames=4, settings={"engine": "diffusion"})) for n in range(2)]
+    with WorkerPool(queue, workers=1, gpus=1, engines=ENGINES) as pool:
+        assert [s.name for s in pool.slots] == ["gpu0", "cpu0"]
+        pool.run(timeout=60)
+    for job in gpu_jobs:
+        assert queue.get(job.id).state == DONE
+        assert "started on gpu0" in queue.get(job.id).log[0], "diffusion work only on the GPU worker"
+    assert all(queue.get(j.id).state == DONE for j in cpu_jobs)
