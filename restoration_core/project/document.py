@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,27 @@ class Project(ReviewMixin):
         self.events.saved.emit(self.path)
         return self.path
 
-    def autosave(self) -> Path:
+    def save_as(self, folder: str | Path) -> Path:
+        """Save a copy in a new, empty folder and continue there (the old project stays as last saved)."""
+        from restoration_core.project import autosave
+
+        target = Path(folder)
+        if project_file(target).exists():
+            raise OutputError("already holds a Reelwright project (refusing to overwrite)", target)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            if (self.folder / "masks").is_dir():
+                shutil.copytree(self.folder / "masks", target / "masks", dirs_exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot copy the project here ({exc.strerror or exc})", target) from None
+        old = self.folder
+        self.folder = self.masks.folder = target.resolve()
+        self.name = self.folder.name.removesuffix(SUFFIX)
+        path = self.save()
+        autosave.discard_recovery(old)  # the unsaved changes now live in the new project
+        return path
+
+    def autosave(self) -> Path | None:
         """Write the unsaved state beside the project for crash recovery (the project is untouched)."""
         from restoration_core.project import autosave
 
@@ -234,6 +255,24 @@ class Project(ReviewMixin):
         self._set_dirty()
         self.events.reels_changed.emit()
         return reel
+
+    def relink_reel(self, reel_id: str, path: str | Path, *, verify: bool = True) -> ReelRecord:
+        """Point a reel at its media's new location; with ``verify`` the source fixity must match."""
+        old = self.reel(reel_id)
+        path = Path(path).expanduser().resolve()
+        if not (path.exists() or (path.parent.is_dir() and "%" in path.name)):
+            raise InputError("source does not exist", path)
+        if verify and old.sha256 and source_fixity(path) != old.sha256:
+            raise InputError(f"not the same source as reel {reel_id} (SHA-256 differs)", path)
+        new = dataclasses.replace(old, path=path)
+        self.reels[self.reels.index(old)] = new
+        self._set_dirty()
+        self.events.reels_changed.emit()
+        return new
+
+    def missing_reels(self) -> list[ReelRecord]:
+        """Reels whose source is not where the project says (moved or unmounted media)."""
+        return [r for r in self.reels if not (r.path.exists() or "%" in r.path.name)]
 
     def remove_reel(self, reel_id: str) -> None:
         """Remove a reel with its clips, masks, defects and flicker curve."""

@@ -13,7 +13,9 @@ bounded in bytes, and :meth:`MaskStore.write` puts every change on disk atomical
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -83,6 +85,17 @@ class Hold:
         return hold
 
 
+def _locked(method):
+    """Serialise access: a preview or export thread may read masks while the GUI paints."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class MaskStore:
     """Per-reel, per-frame mask layers of one project (see module docstring for the layout).
 
@@ -110,6 +123,7 @@ class MaskStore:
         self._holds: dict[str, list[Hold]] = {}
         self._pending_holds: dict[tuple[str, str], bytes | None] = {}
         self._hold_counter = 0
+        self._lock = threading.RLock()
 
     # --- paths -----------------------------------------------------------------------
     def path(self, reel_id: str, layer: str, frame: int) -> Path:
@@ -124,6 +138,7 @@ class MaskStore:
         return self.folder / "masks" / check_id(reel_id, "reel") / "held" / f"{check_id(hold_id, 'hold')}.png"
 
     # --- per-frame layers --------------------------------------------------------------
+    @_locked
     def get(self, reel_id: str, frame: int, layer: str) -> np.ndarray | None:
         """The mask of one layer at one frame (bool HxW), or None where there is none.
 
@@ -145,6 +160,7 @@ class MaskStore:
             return None
         return self._remember(key, decode_mask(_read(path), path))
 
+    @_locked
     def set(self, reel_id: str, frame: int, layer: str, mask: np.ndarray | None) -> None:
         """Replace one frame's mask in a layer; None or an all-False mask removes it."""
         _check_layer(layer, per_frame=True)
@@ -160,6 +176,7 @@ class MaskStore:
             self._remember(key, arr)
         self._on_change(reel_id, int(frame), layer)
 
+    @_locked
     def frames(self, reel_id: str, layer: str) -> list[int]:
         """Sorted frame indices that have a mask in ``layer`` (held: every frame of every range)."""
         if layer == "held":
@@ -174,6 +191,7 @@ class MaskStore:
                 (present.add if data is not None else present.discard)(f)
         return sorted(present)
 
+    @_locked
     def encoded(self, reel_id: str, frame: int, layer: str) -> bytes | None:
         """The stored PNG bytes of a per-frame mask (for undo records and autosave)."""
         key = (reel_id, layer, int(frame))
@@ -184,6 +202,7 @@ class MaskStore:
         return _read(self.path(reel_id, layer, frame))
 
     # --- held ranges -------------------------------------------------------------------
+    @_locked
     def hold(self, reel_id: str, start: int, stop: int, mask: np.ndarray, hold_id: str | None = None) -> str:
         """Hold ``mask`` over frames ``start`` to ``stop`` (exclusive); returns the hold's id."""
         if not 0 <= start < stop:
@@ -205,6 +224,7 @@ class MaskStore:
         self._on_hold_change(reel_id, int(start), int(stop))
         return hold_id
 
+    @_locked
     def unhold(self, reel_id: str, hold_id: str) -> tuple[Hold, np.ndarray]:
         """Remove a held range; returns it and its mask (so an undo can put it back)."""
         hold = next((h for h in self._holds.get(reel_id, []) if h.id == hold_id), None)
@@ -220,6 +240,7 @@ class MaskStore:
     def holds(self, reel_id: str) -> list[Hold]:
         return list(self._holds.get(reel_id, []))
 
+    @_locked
     def hold_mask(self, reel_id: str, hold_id: str) -> np.ndarray:
         key = (reel_id, "hold", hold_id)
         if key in self._cache:
@@ -254,6 +275,7 @@ class MaskStore:
         numbers = [int(h.id[1:]) for hs in self._holds.values() for h in hs if h.id[1:].isdigit()]
         self._hold_counter = max(numbers, default=0)
 
+    @_locked
     def write(self) -> None:
         """Put every unsaved edit on disk (each file atomically) and forget the pending bytes."""
         for (reel_id, layer, frame), data in list(self._pending.items()):
@@ -266,10 +288,12 @@ class MaskStore:
             _put(self.hold_path(reel_id, hold_id), data)
             del self._pending_holds[(reel_id, hold_id)]
 
+    @_locked
     def pending(self) -> tuple[dict, dict]:
         """Unsaved per-frame masks and held masks as PNG bytes (None = deleted), for autosave."""
         return dict(self._pending), dict(self._pending_holds)
 
+    @_locked
     def restore_pending(self, frames: dict, holds: dict) -> None:
         """Re-apply unsaved edits captured by :meth:`pending` (crash recovery)."""
         for key, data in frames.items():
@@ -279,6 +303,7 @@ class MaskStore:
             self._forget((key[0], "hold", key[1]))
             self._pending_holds[key] = data
 
+    @_locked
     def drop_reel(self, reel_id: str) -> None:
         """Mark every mask of a reel for deletion at the next save."""
         for layer in ("detected", "painted"):

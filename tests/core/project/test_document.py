@@ -242,3 +242,51 @@ def test_remove_reel_drops_its_clips_and_masks(tmp_path):
     project.save()
     assert project.clips == [] and project.reels == []
     assert not (project.folder / "masks" / rid / "painted" / "000001.png").exists()
+
+
+def test_add_reel_records_the_media_probe_when_available(tmp_path, monkeypatch):
+    import restoration_core.media as media
+
+    class Info:
+        def to_dict(self):
+            return {"frames": 48, "fps": "24000/1001"}
+
+    seen = []
+    monkeypatch.setattr(media, "probe", lambda path: seen.append(path) or Info(), raising=False)
+    project, _ = make_project(tmp_path)
+    src = tmp_path / "scan.mkv"
+    src.write_bytes(b"x")
+    reel = project.add_reel(src)
+    assert reel.info == {"frames": 48, "fps": "24000/1001"} and seen == [src.resolve()]
+
+
+def test_relink_a_moved_reel(tmp_path):
+    project, rid = make_project(tmp_path)
+    old = project.reel(rid).path
+    moved = tmp_path / "moved.mkv"
+    old.rename(moved)
+    assert [r.id for r in project.missing_reels()] == [rid]
+    impostor = tmp_path / "other.mkv"
+    impostor.write_bytes(b"different bytes")
+    with pytest.raises(InputError, match="SHA-256 differs"):
+        project.relink_reel(rid, impostor)
+    assert project.relink_reel(rid, moved).path == moved.resolve()
+    assert project.missing_reels() == []
+
+
+def test_save_as_continues_in_the_new_folder(tmp_path):
+    project, rid = make_project(tmp_path)
+    project.masks.set(rid, 1, "painted", np.ones((6, 8), bool))
+    project.save()
+    project.masks.set(rid, 2, "painted", np.ones((6, 8), bool))  # unsaved edit
+    project.autosave()
+    old_folder = project.folder
+    project.save_as(tmp_path / "copy.reelwright")
+    assert project.folder == (tmp_path / "copy.reelwright").resolve() and not project.dirty
+    copy = Project.load(tmp_path / "copy.reelwright")
+    assert copy.masks.frames(rid, "painted") == [1, 2]
+    assert copy.reel(rid).path == old_folder / "media" / "reel.mkv"  # the media did not move
+    assert Project.load(old_folder).masks.frames(rid, "painted") == [1]
+    assert not Project.has_recovery(old_folder)
+    with pytest.raises(OutputError, match="refusing to overwrite"):
+        project.save_as(old_folder)
