@@ -1,0 +1,82 @@
+"""The GUI's one doorway into the engine: open reels, detect, restore, sample reels.
+
+Every call goes to ``restoration_core``'s public API. Areas that are not part of this
+build raise :class:`EngineUnavailable` with a one-line reason the GUI can show.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from restoration_core.errors import InputError
+
+
+class EngineUnavailable(InputError):
+    """A part of the engine this build does not contain."""
+
+
+def _attr(module: str, name: str) -> Any:
+    try:
+        mod = importlib.import_module(module)
+        return getattr(mod, name)
+    except (ImportError, AttributeError) as exc:
+        raise EngineUnavailable(f"{module}.{name} is not available in this build", module) from exc
+
+
+def available(module: str, name: str) -> bool:
+    try:
+        _attr(module, name)
+        return True
+    except EngineUnavailable:
+        return False
+
+
+def open_reel(path: str | Path):
+    """Open a reel (file, sequence folder or pattern); one per thread."""
+    return _attr("restoration_core.media", "open_reel")(str(path))
+
+
+def probe(path: str | Path):
+    return _attr("restoration_core.media", "probe")(str(path))
+
+
+def make_sample_reel(folder: Path, **kwargs) -> Path:
+    return Path(_attr("restoration_core.sample", "make_sample_reel")(folder, **kwargs))
+
+
+def detect_settings(**kwargs):
+    return _attr("restoration_core.detect", "DetectSettings")(**kwargs)
+
+
+def detect_frame(reel, index: int, settings=None):
+    settings = settings if settings is not None else detect_settings()
+    return _attr("restoration_core.detect", "detect_frame")(reel, index, settings)
+
+
+def detect_reel(reel, settings=None, frame_range=None, cancel=None):
+    settings = settings if settings is not None else detect_settings()
+    fn = _attr("restoration_core.detect", "detect_reel")
+    return fn(reel, settings, frame_range=frame_range, cancel=cancel)
+
+
+def restore_settings(**kwargs):
+    return _attr("restoration_core.restore", "RestoreSettings")(**kwargs)
+
+
+def restore_single(reel, index: int, mask_for, settings=None):
+    settings = settings if settings is not None else restore_settings()
+    return _attr("restoration_core.restore", "restore_single")(reel, index, mask_for, settings)
+
+
+def estimate_flow(ref, other):
+    from restoration_core.detect.flow import estimate_flow as fn
+
+    return fn(ref, other)
+
+
+def warp(other, flow):
+    from restoration_core.detect.flow import warp as fn
+
+    return fn(other, flow)

@@ -1,0 +1,180 @@
+"""Clips become jobs: queue a clip's render, keep its job state on the clip, host the jobs panel;
+and detect a whole reel in the background (filling the density strip and flicker curve)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QListWidget
+
+from app import engine
+from app.workers import ReelWorker
+
+
+class _Stream(QObject):
+    """Carries results from a worker thread to the GUI thread (queued signal)."""
+
+    item = Signal(object)
+
+
+def jobs_available() -> bool:
+    return engine.available("restoration_core.jobs.queue", "JobQueue") and \
+        engine.available("restoration_core.jobs.spec", "JobSpec")
+
+
+class JobsHost:
+    """Owns the project's job queue (``<project>/jobs.json``) and the jobs dock's widget."""
+
+    def __init__(self, window):
+        self.window = window
+        self.queue = None
+        self.panel = None
+        self.runner = None
+        self.auto_run = True        # tests turn this off: no worker processes
+        self.list = QListWidget(window)   # used when the jobs engineer's panel is absent
+        window.session.project_changed.connect(self.project_changed)
+
+    def widget(self):
+        return self.list
+
+    def project_changed(self) -> None:
+        project = self.window.session.project
+        if project is None or not jobs_available():
+            self._refresh_list()
+            return
+        from restoration_core.jobs.queue import JobQueue
+
+        if self.queue is not None and self.queue.path == project.folder / "jobs.json":
+            return
+        self.shutdown()
+        self.queue = JobQueue(project.folder / "jobs.json")
+        self.queue.job_changed.connect(self._job_changed)
+        try:
+            from app.jobs_panel import JobsPanel
+        except ImportError:
+            self.panel = None
+        else:
+            self.panel = JobsPanel(self.queue, None, self.window)
+            dock = self.window.docks["jobs"]
+            old = dock.widget()
+            dock.setWidget(self.panel)
+            if old is not None and old is not self.list:
+                old.deleteLater()
+        self._refresh_list()
+
+    def _job_changed(self, job_id: str) -> None:
+        """Mirror a job's state on its clip (queued, running, done, failed)."""
+        project = self.window.session.project
+        job = self.queue.get(job_id) if self.queue is not None else None
+        if project is None or job is None or not job.spec.clip:
+            return
+        try:
+            clip = project.clip(job.spec.clip)
+        except KeyError:
+            return
+        if clip.job_state != job.state:
+            project.update_clip(clip.id, job_state=job.state)
+
+    def _refresh_list(self) -> None:
+        self.list.clear()
+        project = self.window.session.project
+        for clip in project.clips if project is not None else []:
+            self.list.addItem(f"{clip.name}  {clip.in_frame}–{clip.out_frame - 1}  {clip.job_state or ''}")
+
+    def start_runner(self) -> None:
+        if self.runner is not None or self.queue is None or not self.auto_run:
+            return
+        from restoration_core.jobs.pool import WorkerPool
+
+        self.runner = WorkerPool(self.queue, workers=1)
+        if self.panel is not None:
+            self.panel.set_runner(self.runner)
+
+    def shutdown(self) -> None:
+        if self.panel is not None:
+            self.panel.shutdown()
+        elif self.runner is not None:
+            self.runner.shutdown()
+        self.runner = None
+
+
+def queue_clip(window) -> None:
+    """The in/out range becomes a clip with the inspector's settings; its render is queued."""
+    s = window.session
+    project = s.project
+    a, b = window.transport.marked_range()
+    settings = window.inspector.settings_dict() if hasattr(window, "inspector") else {}
+    clip = project.add_clip(s.reel_id, a, b, settings=settings)
+    host: JobsHost = window.jobs
+    if host.queue is None:
+        project.update_clip(clip.id, job_state="queued")
+        window.statusBar().showMessage(f"{clip.name} ({a}–{b - 1}) added as queued", 6000)
+        host._refresh_list()
+        return
+    from restoration_core.jobs.spec import JobSpec
+
+    project.save()
+    reel = project.reel(s.reel_id)
+    out = project.folder / "renders" / f"{reel.path.stem}_{clip.id}.mov"
+    spec = JobSpec(output=str(out), input=str(reel.path), frame_range=(a, b), settings=settings.get("restore", {}),
+                   detect_settings=settings.get("detect", {}), project=str(project.folder), clip=clip.id,
+                   name=f"{reel.path.stem} {clip.name}")
+    try:
+        host.queue.add(spec)
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        window.show_error("Cannot queue clip", f"{clip.name}: {exc}")
+        return
+    project.update_clip(clip.id, job_state="queued")
+    window.statusBar().showMessage(f"Queued {clip.name} (frames {a}–{b - 1})", 6000)
+    host.start_runner()
+
+
+def detect_whole_reel(window) -> None:
+    """Detect every frame in a background thread with its own Reel; results stream in."""
+    s = window.session
+    if getattr(window, "_reel_detector", None) is not None:
+        window.statusBar().showMessage("Reel detection is already running", 4000)
+        return
+    if not engine.available("restoration_core.detect", "detect_reel"):
+        window.show_error("Cannot detect", "restoration_core.detect: detection is not part of this build")
+        return
+    stream = _Stream(window)
+    worker = ReelWorker(str(s.reel.path), "detect-reel", parent=window)
+    window._reel_detector = worker
+    settings = window.controller.detect_settings
+    total = s.frames
+    from restoration_core.progress import CancelToken
+
+    token = CancelToken()
+
+    def on_item(det) -> None:
+        if det.index not in s.detections:
+            s.add_detection(det)
+        window.statusBar().showMessage(f"Detecting: frame {det.index + 1} of {total}")
+
+    stream.item.connect(on_item)
+
+    def run(reel):
+        for p in engine.detect_reel(reel, settings, cancel=token):
+            if p.payload is not None:
+                stream.item.emit(p.payload)
+        return total
+
+    def finished(_result=None) -> None:
+        worker.stop()
+        worker.deleteLater()
+        window._reel_detector = None
+        window.statusBar().showMessage(f"Detection of {total} frames finished", 6000)
+
+    def failed(msg: str) -> None:
+        finished()
+        window.show_error("Detection failed", msg)
+
+    worker.submit("detect-reel", run, finished, failed)
+
+    def stop() -> None:
+        token.cancel()
+        if window._reel_detector is not None:
+            window._reel_detector.stop()
+            window._reel_detector = None
+
+    window.shutdown_hooks.append(stop)

@@ -1,0 +1,58 @@
+"""The dockable panels around the viewer and the default layout."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.media_bin import MediaBin
+
+LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                       Qt.DockWidgetArea.BottomDockWidgetArea)
+
+
+def build_panels(window) -> None:
+    window.media_bin = MediaBin(window.session, window)
+    window.add_dock("media", "Media bin", window.media_bin, LEFT)
+    window.media_bin.reel_activated.connect(lambda rid: _open_reel(window, rid))
+    window.media_bin.clip_activated.connect(lambda cid: _goto_clip(window, cid))
+    from app.jobs_dock import JobsHost
+
+    window.jobs = JobsHost(window)
+    window.add_dock("jobs", "Jobs", window.jobs.widget(), BOTTOM)
+    default_layout(window)
+
+
+def default_layout(window) -> None:
+    for key, area in (("media", LEFT), ("inspector", RIGHT), ("timeline", BOTTOM), ("jobs", BOTTOM)):
+        dock = window.docks.get(key)
+        if dock is not None:
+            dock.setFloating(False)
+            dock.show()
+            window.addDockWidget(area, dock)
+    if "timeline" in window.docks and "jobs" in window.docks:
+        window.splitDockWidget(window.docks["timeline"], window.docks["jobs"], Qt.Orientation.Horizontal)
+        window.resizeDocks([window.docks["timeline"], window.docks["jobs"]], [1100, 360],
+                           Qt.Orientation.Horizontal)
+    sizes = [(k, w) for k, w in (("media", 250), ("inspector", 310)) if k in window.docks]
+    if sizes:
+        window.resizeDocks([window.docks[k] for k, _ in sizes], [w for _, w in sizes], Qt.Orientation.Horizontal)
+    if "timeline" in window.docks:
+        window.resizeDocks([window.docks["timeline"]], [250], Qt.Orientation.Vertical)
+
+
+def _open_reel(window, reel_id: str) -> None:
+    s = window.session
+    if s.project is not None and reel_id != s.reel_id:
+        window.open_reel_of_project(s.project, reel_id)
+
+
+def _goto_clip(window, clip_id: str) -> None:
+    s = window.session
+    if s.project is None:
+        return
+    clip = s.project.clip(clip_id)
+    if clip.reel_id != s.reel_id:
+        window.open_reel_of_project(s.project, clip.reel_id)
+        return
+    window.transport.mark_in, window.transport.mark_out = clip.in_frame, clip.out_frame
+    window.transport.seek(clip.in_frame)

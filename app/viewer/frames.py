@@ -1,0 +1,69 @@
+"""Frames for the viewer: a background reader with stale requests dropped and a small cache."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from app.workers import ReelWorker
+
+PLAYBACK_MAX_SIDE = 960
+
+
+class FrameSource(QObject):
+    """Delivers decoded frames for display; only the newest request is served.
+
+    ``frame_ready(index, data, timecode, latency_s)``: ``data`` is the full-bit-depth
+    array (or, for reduced-resolution playback, a downscaled copy flagged by ``reduced``).
+    """
+
+    frame_ready = Signal(int, object, object, float, bool)
+    failed = Signal(str)
+
+    def __init__(self, path: str, cache_frames: int = 24, parent: QObject | None = None, opener=None):
+        super().__init__(parent)
+        kwargs = {"opener": opener} if opener is not None else {}
+        self.worker = ReelWorker(path, "frame-reader", parent=self, **kwargs)
+        self.cache: OrderedDict[int, tuple[np.ndarray, str | None]] = OrderedDict()
+        self.cache_frames = cache_frames
+        self.requested = -1
+
+    def request(self, index: int, reduced: bool = False) -> None:
+        """Show ``index`` as soon as possible; a newer request supersedes this one."""
+        self.requested = index
+        t0 = time.perf_counter()
+        hit = self.cache.get(index)
+        if hit is not None:
+            self.cache.move_to_end(index)
+            self.worker.cancel("frame")
+            self.frame_ready.emit(index, hit[0], hit[1], time.perf_counter() - t0, False)
+            return
+
+        def read(reel):
+            frame = reel.read(index)
+            data = frame.data
+            if reduced and max(data.shape[:2]) > PLAYBACK_MAX_SIDE:
+                f = PLAYBACK_MAX_SIDE / max(data.shape[:2])
+                data = cv2.resize(data, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+            return index, data, frame.timecode
+
+        def done(result):
+            idx, data, tc = result
+            if not reduced:
+                self.cache[idx] = (data, tc)
+                while len(self.cache) > self.cache_frames:
+                    self.cache.popitem(last=False)
+            self.frame_ready.emit(idx, data, tc, time.perf_counter() - t0, reduced)
+
+        self.worker.submit("frame", read, done, self.failed.emit, priority=0)
+
+    def full(self, index: int) -> np.ndarray | None:
+        hit = self.cache.get(index)
+        return None if hit is None else hit[0]
+
+    def close(self) -> None:
+        self.worker.stop()

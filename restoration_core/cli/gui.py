@@ -1,0 +1,27 @@
+"""``reelwright gui [INPUT] [--sample] [--screenshot FILE.png]``: the workbench.
+
+The GUI package is imported only when this command runs, so the engine stays Qt-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("gui", help="open the restoration workbench (the default command)",
+                              description="Open the restoration workbench on a reel, a project, "
+                              "or the generated sample reel.")
+    p.add_argument("input", nargs="?", help="a reel (film file, image-sequence folder or pattern) or a project")
+    p.add_argument("--sample", action="store_true", help="open the generated damaged sample reel")
+    p.add_argument("--screenshot", metavar="FILE.png",
+                   help="render the window at 1600x1000 once the first frame and its detection are "
+                        "shown, save the PNG and exit (works with QT_QPA_PLATFORM=offscreen)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import importlib
+
+    gui = importlib.import_module("app.main")
+    return int(gui.run(args) or 0)
