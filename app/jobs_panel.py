@@ -65,10 +65,11 @@ class JobsPanel(QWidget):
         self._bridge = _Bridge(self)
         self._bridge.changed.connect(self._update_row)
         self._bridge.added.connect(self._add_row)
-        self._bridge.removed.connect(lambda _id: self._rebuild())
-        queue.job_changed.connect(self._bridge.changed.emit)
-        queue.job_added.connect(self._bridge.added.emit)
-        queue.job_removed.connect(self._bridge.removed.emit)
+        self._bridge.removed.connect(self._job_removed)
+        self._links = ((queue.job_changed, self._bridge.changed.emit), (queue.job_added, self._bridge.added.emit),
+                       (queue.job_removed, self._bridge.removed.emit))
+        for signal, slot in self._links:
+            signal.connect(slot)
 
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -125,11 +126,15 @@ class JobsPanel(QWidget):
             self.runner.poll()
 
     def shutdown(self) -> None:
-        """Stop polling and the runner's workers (running jobs are cancelled, caches kept)."""
+        """Stop polling, the runner's workers (running jobs are cancelled, caches kept) and
+        listening to the queue (the panel is done)."""
         self.timer.stop()
         if self.runner is not None:
             self.runner.shutdown()
             self.runner = None
+        for signal, slot in self._links:
+            signal.disconnect(slot)
+        self._links = ()
 
     # ---- rows ------------------------------------------------------------------------
     def _rebuild(self) -> None:
@@ -152,6 +157,9 @@ class JobsPanel(QWidget):
         self.table.setCellWidget(row, 2, bar)
         self.table.setItem(row, 3, QTableWidgetItem())
         self._update_row(job_id)
+
+    def _job_removed(self, _job_id: str) -> None:
+        self._rebuild()
 
     def progress_bar(self, job_id: str) -> QProgressBar:
         return self.table.cellWidget(self._rows[job_id], 2)  # type: ignore[return-value]
