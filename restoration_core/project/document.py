@@ -60,6 +60,7 @@ class Project(ReviewMixin):
         self.clips: list[Clip] = []
         self.masks = MaskStore(self.folder, on_change=self._mask_changed, on_hold_change=self._hold_changed)
         self.migrated_from: int | None = None
+        self._last_id = {"r": 0, "c": 0}  # ids are never reused, so old undo records cannot hit a new reel
         self._init_review()
         self._dirty = False
         from restoration_core.project.commands import UndoStack
@@ -134,6 +135,7 @@ class Project(ReviewMixin):
         for clip in self.clips:
             if clip.reel_id not in reel_ids:
                 raise InputError(f"clip {clip.id} refers to unknown reel {clip.reel_id}", file)
+        self._last_id.update({k: int(v) for k, v in doc.get("last_ids", {}).items() if k in self._last_id})
         self.masks.holds_from_json(doc.get("held", {}), file)
         self._review_from_json(doc, file)
 
@@ -145,6 +147,7 @@ class Project(ReviewMixin):
             "name": self.name,
             "reels": [r.to_dict(self.folder) for r in self.reels],
             "clips": [c.to_dict() for c in self.clips],
+            "last_ids": dict(self._last_id),
             "held": self.masks.holds_to_json(),
             **self._review_to_json(),
         }
@@ -247,10 +250,7 @@ class Project(ReviewMixin):
             info = _probe(path)
         if sha256 is None and fixity:
             sha256 = source_fixity(path)
-        n = len(self.reels) + 1
-        while any(r.id == f"r{n}" for r in self.reels):
-            n += 1
-        reel = ReelRecord(f"r{n}", path, dict(info), sha256)
+        reel = ReelRecord(self._new_id("r", [r.id for r in self.reels]), path, dict(info), sha256)
         self.reels.append(reel)
         self._set_dirty()
         self.events.reels_changed.emit()
@@ -274,9 +274,15 @@ class Project(ReviewMixin):
         """Reels whose source is not where the project says (moved or unmounted media)."""
         return [r for r in self.reels if not (r.path.exists() or "%" in r.path.name)]
 
+    def _new_id(self, prefix: str, taken: list[str]) -> str:
+        numbers = [int(i[1:]) for i in taken if i.startswith(prefix) and i[1:].isdigit()]
+        self._last_id[prefix] = max([self._last_id[prefix], *numbers]) + 1
+        return f"{prefix}{self._last_id[prefix]}"
+
     def remove_reel(self, reel_id: str) -> None:
-        """Remove a reel with its clips, masks, defects and flicker curve."""
+        """Remove a reel with its clips, masks, defects and flicker curve (this clears the undo stack)."""
         reel = self.reel(reel_id)
+        self.undo.clear()
         self.reels.remove(reel)
         self.masks.drop_reel(reel_id)
         self._drop_review(reel_id)
@@ -304,12 +310,16 @@ class Project(ReviewMixin):
         notes: str = "",
     ) -> Clip:
         """Add a clip covering frames ``in_frame`` to ``out_frame`` (exclusive) of a reel."""
-        self.reel(reel_id)
-        n = len(self.clips) + 1
-        while any(c.id == f"c{n}" for c in self.clips):
-            n += 1
+        _check_range(self.reel(reel_id), int(out_frame))
+        cid = self._new_id("c", [c.id for c in self.clips])
         clip = Clip(
-            f"c{n}", reel_id, name or f"Clip {n}", int(in_frame), int(out_frame), dict(settings or {}), notes
+            cid,
+            reel_id,
+            name or f"Clip {cid[1:]}",
+            int(in_frame),
+            int(out_frame),
+            dict(settings or {}),
+            notes,
         )
         check_json(clip.settings, "clip settings")
         self.clips.append(clip)
@@ -323,6 +333,7 @@ class Project(ReviewMixin):
         if {"id", "reel_id"} & changes.keys():
             raise ValueError("a clip's id and reel cannot change")
         new = dataclasses.replace(old, **changes)
+        _check_range(self.reel(new.reel_id), new.out_frame)
         check_json(new.to_dict(), "clip")
         self.clips[self.clips.index(old)] = new
         self._set_dirty()
@@ -333,6 +344,13 @@ class Project(ReviewMixin):
         self.clips.remove(self.clip(clip_id))
         self._set_dirty()
         self.events.clips_changed.emit()
+
+
+def _check_range(reel: ReelRecord, out_frame: int) -> None:
+    """A clip may not end past the reel's last frame (when the probe says how many there are)."""
+    frames = reel.info.get("frames")
+    if isinstance(frames, int) and frames > 0 and out_frame > frames:
+        raise ValueError(f"clip out point {out_frame} is past the end of reel {reel.id} ({frames} frames)")
 
 
 def _probe(path: Path) -> dict:

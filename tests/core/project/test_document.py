@@ -290,3 +290,19 @@ def test_save_as_continues_in_the_new_folder(tmp_path):
     assert not Project.has_recovery(old_folder)
     with pytest.raises(OutputError, match="refusing to overwrite"):
         project.save_as(old_folder)
+
+
+def test_ids_are_never_reused_and_clips_stay_inside_the_reel(tmp_path):
+    project, rid = make_project(tmp_path)  # the reel has 20 frames
+    with pytest.raises(ValueError, match="past the end"):
+        project.add_clip(rid, 0, 21)
+    clip = project.add_clip(rid, 0, 20)
+    with pytest.raises(ValueError, match="past the end"):
+        project.update_clip(clip.id, out_frame=25)
+    path = project.reel(rid).path
+    project.remove_reel(rid)
+    project.save()
+    loaded = Project.load(project.folder)
+    again = loaded.add_reel(path, info={})
+    assert again.id != rid
+    assert loaded.add_clip(again.id, 0, 3).id != clip.id
