@@ -58,7 +58,9 @@ class Project(ReviewMixin):
         self.events = ProjectEvents()
         self.reels: list[ReelRecord] = []
         self.clips: list[Clip] = []
-        self.masks = MaskStore(self.folder, on_change=self._mask_changed, on_hold_change=self._hold_changed)
+        self.masks = MaskStore(
+            self.folder, on_change=self._mask_changed, on_hold_change=self._hold_changed, check_reel=self.reel
+        )
         self.migrated_from: int | None = None
         self._last_id = {"r": 0, "c": 0}  # ids are never reused, so old undo records cannot hit a new reel
         self._init_review()

@@ -111,11 +111,13 @@ class MaskStore:
         cache_bytes: int = 256 * 2**20,
         on_change: Callable[[str, int, str], None] | None = None,
         on_hold_change: Callable[[str, int, int], None] | None = None,
+        check_reel: Callable[[str], object] | None = None,
     ):
         self.folder = Path(folder)
         self.cache_bytes = cache_bytes
         self._on_change = on_change or (lambda *a: None)
         self._on_hold_change = on_hold_change or (lambda *a: None)
+        self._check_reel = check_reel or (lambda reel_id: None)  # raises KeyError for an unknown reel
         self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
         self._disk: dict[tuple[str, str], set[int]] = {}
@@ -165,6 +167,7 @@ class MaskStore:
         """Replace one frame's mask in a layer; None or an all-False mask removes it."""
         _check_layer(layer, per_frame=True)
         self.path(reel_id, layer, frame)  # validates the id and frame
+        self._check_reel(reel_id)
         key = (reel_id, layer, int(frame))
         self._forget(key)
         if mask is None or not np.any(mask):
@@ -207,6 +210,7 @@ class MaskStore:
         """Hold ``mask`` over frames ``start`` to ``stop`` (exclusive); returns the hold's id."""
         if not 0 <= start < stop:
             raise ValueError(f"hold range {start}:{stop} is empty or negative")
+        self._check_reel(reel_id)
         arr = as_mask(mask).copy()
         arr.setflags(write=False)
         if hold_id is None:

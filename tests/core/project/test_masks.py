@@ -77,6 +77,10 @@ def test_bad_layers_frames_and_ids_are_refused(project):
         project.masks.set("r1", -1, "painted", box(0, 0))
     with pytest.raises(InputError, match="invalid reel id"):
         project.masks.set("../../etc", 0, "painted", box(0, 0))
+    with pytest.raises(KeyError, match="no reel 'r9'"):
+        project.masks.set("r9", 0, "painted", box(0, 0))
+    with pytest.raises(KeyError, match="no reel 'r9'"):
+        project.masks.hold("r9", 0, 3, box(0, 0))
 
 
 def test_held_mask_is_stored_once_and_applies_to_every_frame_of_its_range(project):
