@@ -80,6 +80,13 @@ def worker_main(inbox: Any, outbox: Any, cancel_event: Any, device: int | None, 
     except ImportError:  # pragma: no cover - cv2 is a dependency
         pass
     token = EventToken(cancel_event)
+    parent = os.getppid()
+
+    def send(msg: tuple) -> None:
+        if os.getppid() != parent:  # the pool's process died: stop; finished frames stay cached
+            os._exit(3)
+        outbox.send(msg)
+
     while True:
         try:
             spec_dict = inbox.recv()
@@ -87,4 +94,4 @@ def worker_main(inbox: Any, outbox: Any, cancel_event: Any, device: int | None, 
             return
         if spec_dict is None:
             return
-        run_job(spec_dict, token, outbox.send, engines_module)
+        run_job(spec_dict, token, send, engines_module)

@@ -137,3 +137,52 @@ def test_diffusion_jobs_go_to_the_gpu_worker(tmp_path, monkeypatch):
         assert queue.get(job.id).state == DONE
         assert "started on gpu0" in queue.get(job.id).log[0], "diffusion work only on the GPU worker"
     assert all(queue.get(j.id).state == DONE for j in cpu_jobs)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it counts as stopped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_stop_when_the_pool_process_dies(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    spec = _spec(tmp_path, "orphan", frames=60, settings={"delay": 0.1})
+    script = textwrap.dedent(f"""
+        import sys, time
+        from restoration_core.jobs.pool import WorkerPool
+        from restoration_core.jobs.queue import JobQueue
+        from restoration_core.jobs.spec import JobSpec
+        if __name__ == "__main__":
+            queue = JobQueue()
+            job = queue.add(JobSpec.from_dict({spec.to_dict()!r}))
+            pool = WorkerPool(queue, workers=1, gpus=0, engines={ENGINES!r})
+            while queue.get(job.id).stage != "restore":
+                pool.poll()
+                time.sleep(0.02)
+            print(pool.worker_pid(job.id), flush=True)
+            time.sleep(60)
+    """)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=repo)
+    try:
+        worker = int(proc.stdout.readline())
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if not _alive(worker):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail("the orphaned worker kept running")
+    finally:
+        proc.kill()
+    assert not os.path.exists(spec.output)
