@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from restoration_core.atomic import atomic_write_bytes
-from restoration_core.errors import InputError
+from restoration_core.errors import InputError, OutputError
 from restoration_core.project.schema import LAYERS, check_id
 
 _FRAME_FILE = re.compile(r"^(\d{6,})\.png$")
@@ -282,14 +282,15 @@ class MaskStore:
     @_locked
     def write(self) -> None:
         """Put every unsaved edit on disk (each file atomically) and forget the pending bytes."""
+        root = self.folder.resolve()
         for (reel_id, layer, frame), data in list(self._pending.items()):
             path = self.path(reel_id, layer, frame)
-            _put(path, data)
+            _put(path, data, root)
             frames = self._disk_frames(reel_id, layer)
             (frames.add if data is not None else frames.discard)(frame)
             del self._pending[(reel_id, layer, frame)]
         for (reel_id, hold_id), data in list(self._pending_holds.items()):
-            _put(self.hold_path(reel_id, hold_id), data)
+            _put(self.hold_path(reel_id, hold_id), data, root)
             del self._pending_holds[(reel_id, hold_id)]
 
     @_locked
@@ -368,7 +369,11 @@ def _read(path: Path) -> bytes:
         raise InputError(f"cannot read mask ({exc.strerror or exc})", path) from None
 
 
-def _put(path: Path, data: bytes | None) -> None:
+def _put(path: Path, data: bytes | None, root: Path) -> None:
+    if path.parent.exists() and not path.parent.resolve().is_relative_to(root):
+        raise OutputError(
+            "mask folder leads outside the project (a symbolic link?); not written", path.parent
+        )
     if data is None:
         path.unlink(missing_ok=True)
     else:

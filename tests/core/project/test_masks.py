@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from restoration_core.defects import Defect
-from restoration_core.errors import InputError
+from restoration_core.errors import InputError, OutputError
 from restoration_core.project import Project
 
 SHAPE = (24, 32)
@@ -141,3 +141,14 @@ def test_repair_mask_checks_the_frame_size(project):
     project.masks.set("r1", 0, "painted", box(1, 1))
     with pytest.raises(InputError, match="32x24, the frames are 64x48"):
         project.repair_mask("r1", 0, (48, 64))
+
+
+def test_masks_are_never_written_through_a_link_out_of_the_project(project, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (project.folder / "masks" / "r1").mkdir(parents=True)
+    (project.folder / "masks" / "r1" / "painted").symlink_to(outside)
+    project.masks.set("r1", 0, "painted", box(0, 0))
+    with pytest.raises(OutputError, match="outside the project"):
+        project.save()
+    assert list(outside.iterdir()) == []
