@@ -20,6 +20,8 @@ from psygnal import Signal, SignalGroup
 from restoration_core import __version__
 from restoration_core.atomic import atomic_write_text
 from restoration_core.errors import InputError, OutputError
+from restoration_core.project import autosave
+from restoration_core.project.commands import UNDO_FILE, UndoStack
 from restoration_core.project.masks import MaskStore
 from restoration_core.project.records import Clip, ReelRecord, source_fixity
 from restoration_core.project.review import ReviewMixin, check_json
@@ -65,8 +67,6 @@ class Project(ReviewMixin):
         self._last_id = {"r": 0, "c": 0}  # ids are never reused, so old undo records cannot hit a new reel
         self._init_review()
         self._dirty = False
-        from restoration_core.project.commands import UndoStack
-
         self.undo = UndoStack(self)
 
     # --- files -------------------------------------------------------------------------
@@ -108,8 +108,6 @@ class Project(ReviewMixin):
                 f"project file is damaged (bad JSON at line {exc.lineno}, column {exc.colno})", file
             ) from None
         project = cls.from_json(doc, file.parent, file)
-        from restoration_core.project.commands import UNDO_FILE
-
         project.undo.load(file.parent / UNDO_FILE)
         return project
 
@@ -134,6 +132,9 @@ class Project(ReviewMixin):
         self.reels = [ReelRecord.from_dict(r, self.folder, file) for r in doc["reels"]]
         self.clips = [Clip.from_dict(c, file) for c in doc["clips"]]
         reel_ids = {r.id for r in self.reels}
+        for kind, ids in (("reel", [r.id for r in self.reels]), ("clip", [c.id for c in self.clips])):
+            if len(set(ids)) != len(ids):
+                raise InputError(f"two {kind}s share an id", file)
         for clip in self.clips:
             if clip.reel_id not in reel_ids:
                 raise InputError(f"clip {clip.id} refers to unknown reel {clip.reel_id}", file)
@@ -156,9 +157,6 @@ class Project(ReviewMixin):
 
     def save(self) -> Path:
         """Write unsaved masks, then ``project.json`` and the undo stack (atomically); clear autosave."""
-        from restoration_core.project import autosave
-        from restoration_core.project.commands import UNDO_FILE
-
         self.masks.write()
         text = json.dumps(self.to_json(), indent=1)
         atomic_write_text(self.path, text)
@@ -171,8 +169,6 @@ class Project(ReviewMixin):
 
     def save_as(self, folder: str | Path) -> Path:
         """Save a copy in a new, empty folder and continue there (the old project stays as last saved)."""
-        from restoration_core.project import autosave
-
         target = Path(folder)
         if project_file(target).exists():
             raise OutputError("already holds a Reelwright project (refusing to overwrite)", target)
@@ -182,37 +178,34 @@ class Project(ReviewMixin):
                 shutil.copytree(self.folder / "masks", target / "masks", dirs_exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot copy the project here ({exc.strerror or exc})", target) from None
-        old = self.folder
+        old, old_name = self.folder, self.name
         self.folder = self.masks.folder = target.resolve()
         self.name = self.folder.name.removesuffix(SUFFIX)
-        path = self.save()
+        try:
+            path = self.save()
+        except BaseException:
+            self.folder = self.masks.folder = old
+            self.name = old_name
+            raise
         autosave.discard_recovery(old)  # the unsaved changes now live in the new project
         return path
 
     def autosave(self) -> Path | None:
         """Write the unsaved state beside the project for crash recovery (the project is untouched)."""
-        from restoration_core.project import autosave
-
         return autosave.write_autosave(self)
 
     @staticmethod
     def has_recovery(path: str | Path) -> bool:
         """Whether an autosave newer than the last save exists for the project at ``path``."""
-        from restoration_core.project import autosave
-
         return autosave.has_recovery(project_file(path).parent)
 
     @classmethod
     def recover(cls, path: str | Path) -> Project:
         """Open the project with its autosaved, unsaved changes applied (dirty until saved)."""
-        from restoration_core.project import autosave
-
         return autosave.recover(cls, project_file(path).parent)
 
     @staticmethod
     def discard_recovery(path: str | Path) -> None:
-        from restoration_core.project import autosave
-
         autosave.discard_recovery(project_file(path).parent)
 
     # --- dirty state -------------------------------------------------------------------

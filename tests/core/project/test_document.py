@@ -306,3 +306,14 @@ def test_ids_are_never_reused_and_clips_stay_inside_the_reel(tmp_path):
     again = loaded.add_reel(path, info={})
     assert again.id != rid
     assert loaded.add_clip(again.id, 0, 3).id != clip.id
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    folder = tmp_path / "p"
+    folder.mkdir()
+    reel = {"id": "r1", "path": "a.mov"}
+    (folder / "project.json").write_text(
+        json.dumps({"schema_version": 2, "reels": [reel, reel], "clips": []})
+    )
+    with pytest.raises(InputError, match="two reels share an id"):
+        Project.load(folder)
