@@ -11,6 +11,8 @@ on outside data.
 The ground-truth mask is the union of the composited alpha above ``mask_threshold``,
 restricted to pixels the artifact visibly changed (by at least ``min_change`` of full
 range): a dark speck on a black background is not damage anyone can see or find.
+``touched`` marks every pixel the damage changed at all (faint speck edges included):
+benchmarks treat touched pixels outside the mask as "don't care", not as false alarms.
 Results are deterministic for a given ``seed`` and frame index.
 """
 
@@ -52,6 +54,7 @@ class DamagedFrame:
     scratch_mask: np.ndarray  # bool HxW, the line scratch alone
     spot_mask: np.ndarray  # bool HxW, dust/dirt/hair/lint alone
     kinds: list[str] = field(default_factory=list)
+    touched: np.ndarray | None = None  # bool HxW, every pixel changed at all (faint edges too)
 
 
 def default_artifacts_dir() -> Path | None:
@@ -224,4 +227,5 @@ class Damager:
             data = np.round(out * scale_max).astype(image.dtype)
         else:
             data = out.astype(image.dtype)
-        return DamagedFrame(data, spot_mask | scratch_mask, scratch_mask, spot_mask, kinds)
+        touched = change >= 1.5 / 255.0
+        return DamagedFrame(data, spot_mask | scratch_mask, scratch_mask, spot_mask, kinds, touched)

@@ -1,0 +1,140 @@
+"""Dust and dirt: motion-compensated temporal outliers (rank-order / spike-detection style).
+
+Both reference frames are warped onto the current one with optical flow. A pixel is an
+outlier when it lies outside the range spanned by the two warped references, on the same
+side of both (``d = c - max(a, b)`` or ``min(a, b) - c``): a speck present in this frame
+only. The distance is compared with a per-pixel noise unit that grows with
+
+- film grain and residual warp error (robust spread of ``a - b`` over the frame),
+- local texture of the references (a fraction of a pixel of misregistration on an edge),
+- local disagreement between the two warped references (occlusions, unreliable flow),
+
+so grain, moving edges and uncovered background stay quiet. The flow inside candidate
+regions is then replaced by the flow around them (a large blotch corrupts the flow that
+was computed over it) and the test is repeated there, which recovers blotch interiors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from restoration_core.detect.flow import out_of_frame, warp
+
+GRAIN_FLOOR = 1.5 / 255.0  # quantisation and compression noise never drop below this
+TEXTURE_SHIFT = 0.25  # px of misregistration tolerated on edges
+MISMATCH_WEIGHT = 0.3
+
+
+@dataclass
+class Outliers:
+    """Signed outlier distance (positive = brighter than both references) and its z-score."""
+
+    signed: np.ndarray  # float32 HxW, luma units
+    z: np.ndarray  # float32 HxW, distance / local noise unit
+
+
+def smooth_flow(flow: np.ndarray) -> np.ndarray:
+    """5x5 median per component: specks and thin hairs do not bend the field."""
+    out = np.empty_like(flow)
+    for c in range(2):
+        out[..., c] = cv2.medianBlur(np.ascontiguousarray(flow[..., c]), 5)
+    return out
+
+
+def fill_flow(flow: np.ndarray, hole: np.ndarray, sigma: float) -> np.ndarray:
+    """Replace ``flow`` inside ``hole`` by a normalised-convolution average of its surroundings."""
+    if not hole.any():
+        return flow
+    keep = (~hole).astype(np.float32)
+    num = cv2.GaussianBlur(flow * keep[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(keep, (0, 0), sigma)[..., None]
+    filled = num / np.maximum(den, 1e-4)
+    # Very large holes: fall back to the frame's median motion where the average is thin.
+    weak = den[..., 0] < 1e-3
+    if weak.any():
+        filled[weak] = np.median(flow[~hole], axis=0) if (~hole).any() else 0.0
+    return np.where(hole[..., None], filled, flow).astype(np.float32)
+
+
+def motion_boundaries(flow: np.ndarray, jump: float = 0.5, reach: int = 9) -> np.ndarray:
+    """Pixels within ``reach`` px of a place where the flow changes by more than ``jump`` px per px."""
+    mag = np.zeros(flow.shape[:2], np.float32)
+    for c in range(2):
+        gx = cv2.Sobel(flow[..., c], cv2.CV_32F, 1, 0, ksize=3) * 0.125
+        gy = cv2.Sobel(flow[..., c], cv2.CV_32F, 0, 1, ksize=3) * 0.125
+        mag += gx * gx + gy * gy
+    edge = (np.sqrt(mag) > jump).astype(np.uint8)
+    return cv2.dilate(edge, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))) > 0
+
+
+def grain_sigma(a: np.ndarray, b: np.ndarray) -> float:
+    """Robust noise level of one frame from the difference of two aligned references."""
+    diff = (a - b)[::2, ::2]
+    mad = float(np.median(np.abs(diff - np.median(diff))))
+    return max(GRAIN_FLOOR, 1.4826 * mad / np.sqrt(2.0))
+
+
+def _noise_unit(wa: np.ndarray, wb: np.ndarray, sigma: float) -> np.ndarray:
+    mean = 0.5 * (wa + wb)
+    gx = cv2.Sobel(mean, cv2.CV_32F, 1, 0, ksize=3) * 0.125
+    gy = cv2.Sobel(mean, cv2.CV_32F, 0, 1, ksize=3) * 0.125
+    texture = cv2.dilate(np.sqrt(gx * gx + gy * gy), np.ones((3, 3), np.uint8))
+    mismatch = cv2.dilate(np.abs(wa - wb), np.ones((3, 3), np.uint8))
+    return sigma + TEXTURE_SHIFT * texture + MISMATCH_WEIGHT * mismatch
+
+
+def rank_order(cur: np.ndarray, wa: np.ndarray, wb: np.ndarray, sigma: float) -> Outliers:
+    """Outlier distance of ``cur`` against two aligned references and its z-score."""
+    hi = np.maximum(wa, wb)
+    lo = np.minimum(wa, wb)
+    above = cur - hi
+    below = lo - cur
+    signed = np.where(above > 0, above, np.where(below > 0, -below, 0.0)).astype(np.float32)
+    z = np.abs(signed) / _noise_unit(wa, wb, sigma)
+    return Outliers(signed, z.astype(np.float32))
+
+
+def temporal_outliers(
+    cur: np.ndarray,
+    ref_a: np.ndarray,
+    flow_a: np.ndarray,
+    ref_b: np.ndarray,
+    flow_b: np.ndarray,
+    candidate_z: float,
+    ignore: np.ndarray | None = None,
+) -> Outliers:
+    """Two-pass outlier test of ``cur`` against two references (flows from ``cur`` to each).
+
+    ``ignore`` marks pixels without trustworthy evidence (set to z = 0). Pass one uses
+    median-smoothed flow. Pixels above ``candidate_z`` (grown by a margin)
+    get flow interpolated from around them and are tested again; the larger z wins.
+    """
+    fa = smooth_flow(flow_a)
+    fb = smooth_flow(flow_b)
+    wa, wb = warp(ref_a, fa), warp(ref_b, fb)
+    sigma = grain_sigma(wa, wb)
+    first = rank_order(cur, wa, wb, sigma)
+    # Where a reference has no picture (motion or weave across the frame's edge) there is no evidence.
+    blind = out_of_frame(fa) | out_of_frame(fb)
+    if ignore is not None:
+        blind |= ignore
+    blind = cv2.dilate(blind.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    first.z[blind] = 0.0
+    cand = (first.z > candidate_z).astype(np.uint8)
+    if not cand.any():
+        return first
+    h, w = cur.shape
+    grow = max(3, round(max(h, w) / 160)) | 1
+    hole = cv2.dilate(cand, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
+    sigma_fill = max(4.0, max(h, w) / 80.0)
+    wa2 = warp(ref_a, fill_flow(fa, hole, sigma_fill))
+    wb2 = warp(ref_b, fill_flow(fb, hole, sigma_fill))
+    second = rank_order(cur, wa2, wb2, sigma)
+    second.z[blind] = 0.0
+    take = hole & (second.z > first.z)
+    signed = np.where(take, second.signed, first.signed)
+    z = np.where(take, second.z, first.z)
+    return Outliers(signed.astype(np.float32), z.astype(np.float32))

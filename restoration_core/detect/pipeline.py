@@ -1,0 +1,251 @@
+"""Detection over a reel: a sliding window of frames, one :class:`FrameDetection` per frame.
+
+Only a few frames' luma (at the analysis resolution), their flows and their line evidence
+are held at once, so memory does not grow with the clip. Frame ``i`` is compared with
+``i - 1`` and ``i + 1``; the first and last frames of a reel use the two nearest frames on
+their one side (with stricter thresholds). Reels of one or two frames have no temporal
+evidence for dust (a speck cannot be told from its neighbour's): only line scratches are
+looked for there, with stricter rules, and flicker is not measured on a single frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from restoration_core.defects import Defect
+from restoration_core.detect import flicker as flk
+from restoration_core.detect import regions, scratch
+from restoration_core.detect.dust import motion_boundaries, temporal_outliers
+from restoration_core.detect.flow import estimate_flow, reliable, to_luma
+from restoration_core.detect.settings import DetectSettings, FrameDetection
+from restoration_core.errors import InputError
+from restoration_core.progress import CancelToken, Progress
+
+Z_HIGH = 6.0  # seed threshold, in local noise units
+Z_LOW = 3.5  # growth threshold
+ONE_SIDED = 1.3  # threshold factor when both references lie on one side (clip ends)
+FLOW_MAX_SIDE = 640
+
+
+class ReelLike(Protocol):
+    info: Any
+
+    def __len__(self) -> int: ...
+
+    def read(self, index: int) -> Any: ...
+
+    def frames(self, start: int = 0, stop: int | None = None) -> Any: ...
+
+
+def _references(i: int, n: int) -> tuple[int, int] | None:
+    if n < 3:
+        return None
+    if i == 0:
+        return 1, 2
+    if i == n - 1:
+        return n - 2, n - 3
+    return i - 1, i + 1
+
+
+def _reach(settings: DetectSettings) -> int:
+    """How many frames either side of a frame its detection looks at."""
+    reach = 1
+    if settings.dust:
+        reach = 2
+    if settings.flicker:
+        reach = max(reach, settings.flicker_radius)
+    return reach
+
+
+class _Window:
+    """Luma, flicker statistics, line evidence and flows of the frames near the current one."""
+
+    def __init__(self, settings: DetectSettings, shape: tuple[int, int]):
+        self.settings = settings
+        self.full_shape = shape
+        h, w = shape
+        self.scale = min(1.0, settings.work_max_side / float(max(h, w)))
+        self.work_size = (max(8, round(w * self.scale)), max(8, round(h * self.scale)))
+        self.luma: dict[int, np.ndarray] = {}
+        self.stats: dict[int, np.ndarray] = {}
+        self.lines: dict[int, scratch.LineEvidence] = {}
+        self.flows: dict[tuple[int, int], np.ndarray] = {}
+
+    def add(self, index: int, data: np.ndarray) -> None:
+        if data.shape[:2] != self.full_shape:
+            raise InputError(
+                f"frame {index} is {data.shape[1]}x{data.shape[0]}, the reel's first is "
+                f"{self.full_shape[1]}x{self.full_shape[0]}"
+            )
+        luma = to_luma(data)
+        if self.scale < 1.0:
+            luma = cv2.resize(luma, self.work_size, interpolation=cv2.INTER_AREA)
+        self.luma[index] = np.ascontiguousarray(luma, dtype=np.float32)
+        self.stats[index] = flk.luma_quantiles(luma)
+
+    def forget_before(self, index: int) -> None:
+        for store in (self.luma, self.stats, self.lines):
+            for k in [k for k in store if k < index]:
+                del store[k]
+        for k in [k for k in self.flows if min(k) < index]:
+            del self.flows[k]
+
+    def flow(self, i: int, j: int) -> np.ndarray:
+        if (i, j) not in self.flows:
+            self.flows[(i, j)] = estimate_flow(
+                self.luma[i], self.luma[j], max_side=FLOW_MAX_SIDE, quality="fast"
+            )
+        return self.flows[(i, j)]
+
+    def line_evidence(self, i: int) -> scratch.LineEvidence:
+        if i not in self.lines:
+            self.lines[i] = scratch.evidence(self.luma[i], self.settings.threshold_scale)
+        return self.lines[i]
+
+
+def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
+    s = win.settings
+    ts = s.threshold_scale
+    cur = win.luma[i]
+    mask = np.zeros(cur.shape, bool)
+    defects: list[Defect] = []
+    inv = 1.0 / win.scale
+
+    refs = _references(i, n) if s.dust else None
+    if refs is not None:
+        a, b = refs
+        one_sided = abs(b - i) > 1 or abs(a - i) > 1
+        k = ts * (ONE_SIDED if one_sided else 1.0)
+        ignore = None
+        if one_sided:
+            # Both references lie on one side: what motion covers in one is covered in the
+            # other too, so occlusions look like damage. Skip pixels whose flow is inconsistent.
+            ignore = ~reliable(win.flow(i, a), win.flow(a, i), tolerance=1.5) | motion_boundaries(
+                win.flow(i, b)
+            )
+        out = temporal_outliers(
+            cur, win.luma[a], win.flow(i, a), win.luma[b], win.flow(i, b), Z_LOW * k, ignore
+        )
+        dust_mask = regions.refine(out.z, Z_LOW * k, Z_HIGH * k, signed=out.signed)
+        defects += regions.defects_from_mask(i, dust_mask, out.signed, out.z, Z_HIGH * k, inv, 1)
+        mask |= dust_mask
+
+    if s.scratches:
+        ev = win.line_evidence(i)
+        neighbours = [(win.line_evidence(j), win.flow(i, j)) for j in (i - 1, i + 1) if 0 <= j < n]
+        strict = 1.0 if neighbours else 1.5
+        lines = scratch.confirmed(ev, neighbours, cur.shape[0], cur)
+        if not neighbours:
+            lines = [c for c in lines if c.strength >= 0.6 * strict]
+        for line, m in zip(lines, scratch.scratch_mask(ev, lines, ts), strict=True):
+            ys, xs = np.nonzero(m)
+            if len(xs) == 0:
+                continue
+            x0, y0 = int(xs.min()), int(ys.min())
+            defects.append(
+                Defect(
+                    frame=i,
+                    bbox=(
+                        int(x0 * inv),
+                        int(y0 * inv),
+                        max(1, round((xs.max() - x0 + 1) * inv)),
+                        max(1, round((ys.max() - y0 + 1) * inv)),
+                    ),
+                    area=max(1, round(len(xs) * inv * inv)),
+                    kind="scratch",
+                    polarity="bright" if line.polarity == 0 else "dark",
+                    score=round(float(min(1.0, line.strength)), 4),
+                    id=len(defects) + 1,
+                )
+            )
+            mask |= m
+
+    gain_offset = None
+    if s.flicker and n >= 2:
+        r = s.flicker_radius
+        window = [win.stats[j] for j in range(max(0, i - r), min(n, i + r + 1)) if j in win.stats]
+        gain_offset = flk.gain_offset(win.stats[i], window)
+
+    if win.scale < 1.0:
+        h, w = win.full_shape
+        mask = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    return FrameDetection(i, mask, defects, gain_offset)
+
+
+def _shape_of(reel: ReelLike) -> tuple[int, int]:
+    info = getattr(reel, "info", None)
+    if info is not None and getattr(info, "width", None) and getattr(info, "height", None):
+        return int(info.height), int(info.width)
+    data = reel.read(0).data
+    return int(data.shape[0]), int(data.shape[1])
+
+
+def _check_range(frame_range: tuple[int, int] | None, n: int) -> tuple[int, int]:
+    if frame_range is None:
+        return 0, n
+    a, b = int(frame_range[0]), int(frame_range[1])
+    if not (0 <= a < b <= n):
+        raise InputError(f"frame range {a}:{b} is outside the reel's 0:{n}")
+    return a, b
+
+
+def detect_reel(
+    reel: ReelLike,
+    settings: DetectSettings | None = None,
+    frame_range: tuple[int, int] | None = None,
+    cancel: CancelToken | None = None,
+) -> Generator[Progress, None, int]:
+    """Detect damage in frames ``frame_range`` (``[a, b)``, default all) of ``reel``.
+
+    Yields ``Progress(done, total, "detect", frame=i, payload=FrameDetection)`` per frame,
+    in order; returns the number of frames detected. Frames just outside the range are
+    read as temporal context. Raises :class:`Cancelled` when ``cancel`` is set.
+    """
+    settings = settings or DetectSettings()
+    n = len(reel)
+    if n == 0:
+        raise InputError("the reel has no frames")
+    a, b = _check_range(frame_range, n)
+    reach = _reach(settings)
+    lo, hi = max(0, a - reach), min(n, b + reach)
+    win = _Window(settings, _shape_of(reel))
+    total = b - a
+    nxt = a
+    last = lo - 1
+    for offset, frame in enumerate(reel.frames(lo, hi)):
+        if cancel is not None:
+            cancel.check()
+        last = lo + offset
+        win.add(last, frame.data)
+        while nxt < b and last >= min(n - 1, nxt + reach):
+            yield Progress(nxt - a + 1, total, "detect", nxt, payload=_detect_one(win, nxt, n))
+            nxt += 1
+            win.forget_before(nxt - reach)
+            if cancel is not None:
+                cancel.check()
+    if nxt < b:
+        # The source delivered fewer frames than it announced: finish with what there is.
+        have = last + 1
+        while nxt < min(b, have):
+            yield Progress(nxt - a + 1, total, "detect", nxt, payload=_detect_one(win, nxt, have))
+            nxt += 1
+        if nxt < b:
+            raise InputError(f"the reel ended after {have} frames, {n} were announced")
+    return total
+
+
+def detect_frame(reel: ReelLike, index: int, settings: DetectSettings | None = None) -> FrameDetection:
+    """Detect damage in one frame (reads the neighbours it needs itself): for the GUI."""
+    settings = settings or DetectSettings()
+    n = len(reel)
+    if not 0 <= index < n:
+        raise InputError(f"frame {index} is outside the reel's 0:{n}")
+    reach = _reach(settings)
+    win = _Window(settings, _shape_of(reel))
+    for j in range(max(0, index - reach), min(n, index + reach + 1)):
+        win.add(j, reel.read(j).data)
+    return _detect_one(win, index, n)

@@ -1,0 +1,133 @@
+"""Turn per-pixel outlier scores into clean regions and classified defects."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from restoration_core.defects import Defect
+
+# Areas of larger pictures are judged at a reference width of 640 px, so classes mean the
+# same on a 2K or 4K scan as on a proxy.
+REF_WIDTH = 640.0
+DUST_MAX_AREA = 30.0
+BLOTCH_MIN_AREA = 400.0
+
+
+def hysteresis(z: np.ndarray, low: float, high: float, min_area: int = 2) -> np.ndarray:
+    """Regions of ``z > low`` that contain a pixel ``> high``; lone pixels need ``> 1.5 * high``."""
+    weak = (z > low).astype(np.uint8)
+    if not weak.any():
+        return np.zeros(z.shape, bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    peak = np.zeros(n, np.float32)
+    np.maximum.at(peak, labels.ravel(), z.ravel())
+    area = stats[:, cv2.CC_STAT_AREA]
+    keep = (peak > high) & ((area >= min_area) | (peak > 1.5 * high))
+    keep[0] = False
+    return keep[labels]
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Fill enclosed holes (the flat interior of a blotch the test may have missed)."""
+    if not mask.any():
+        return mask
+    m = np.pad(mask.astype(np.uint8), 1)
+    flood = m.copy()
+    cv2.floodFill(flood, None, (0, 0), 1)
+    holes = flood == 0
+    return (m.astype(bool) | holes)[1:-1, 1:-1]
+
+
+def drop_mixed(mask: np.ndarray, signed: np.ndarray, z: np.ndarray, high: float) -> np.ndarray:
+    """Remove regions with bright and dark parts and no strong peak.
+
+    Dust and dirt lie on one side of the picture; a region that is partly brighter and
+    partly darker than both references is the signature of a misregistered edge.
+    """
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return mask
+    flat = labels.ravel()
+    pos = np.bincount(flat, weights=((signed > 0) & mask).ravel(), minlength=n)
+    neg = np.bincount(flat, weights=((signed < 0) & mask).ravel(), minlength=n)
+    peak = np.zeros(n, np.float32)
+    np.maximum.at(peak, flat, z.ravel())
+    mixed = np.minimum(pos, neg) > 0.2 * (pos + neg)
+    keep = ~(mixed & (peak < 2.0 * high))
+    keep[0] = False
+    return keep[labels]
+
+
+def refine(
+    z: np.ndarray, low: float, high: float, dilate: int = 1, signed: np.ndarray | None = None
+) -> np.ndarray:
+    """Hysteresis, drop isolated pixels and mixed-polarity edges, a small dilation, fill interiors."""
+    mask = hysteresis(z, low, high)
+    if signed is not None and mask.any():
+        mask = drop_mixed(mask, signed, z, high)
+    if dilate > 0 and mask.any():
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
+        mask = cv2.dilate(mask.astype(np.uint8), k) > 0
+    return fill_holes(mask)
+
+
+def classify(area_ref: float, w: int, h: int) -> str:
+    """dust (small), blotch (large), dirt otherwise; thin elongated hairs and lint are dirt."""
+    if area_ref <= DUST_MAX_AREA and max(w, h) <= 12:
+        return "dust"
+    if area_ref >= BLOTCH_MIN_AREA and min(w, h) * min(w, h) >= 0.25 * area_ref:
+        return "blotch"
+    return "dirt"
+
+
+def defects_from_mask(
+    frame: int,
+    mask: np.ndarray,
+    signed: np.ndarray,
+    z: np.ndarray,
+    high: float,
+    scale: float = 1.0,
+    first_id: int = 1,
+) -> list[Defect]:
+    """One :class:`Defect` per connected region of ``mask`` (analysis resolution).
+
+    ``scale`` maps analysis pixels to source pixels (bbox and area are reported in source
+    pixels). Polarity is the sign of the outlier distance; score grows with the peak z.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return []
+    flat = labels.ravel()
+    # magnitude-weighted, so the faint rim a dilation adds does not decide the polarity
+    pos = np.bincount(flat, weights=np.maximum(signed, 0).ravel(), minlength=n)
+    neg = np.bincount(flat, weights=np.maximum(-signed, 0).ravel(), minlength=n)
+    peak = np.zeros(n, np.float32)
+    np.maximum.at(peak, flat, z.ravel())
+    r = min(1.0, REF_WIDTH / mask.shape[1])  # small pictures are judged as they are
+    out: list[Defect] = []
+    for k in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[k, :5])
+        total = pos[k] + neg[k]
+        if total == 0 or max(pos[k], neg[k]) < 0.8 * total:
+            polarity = "mixed"
+        else:
+            polarity = "bright" if pos[k] > neg[k] else "dark"
+        score = float(np.clip(peak[k] / (2.0 * high), 0.0, 1.0))
+        out.append(
+            Defect(
+                frame=frame,
+                bbox=(
+                    int(x * scale),
+                    int(y * scale),
+                    max(1, round(w * scale)),
+                    max(1, round(h * scale)),
+                ),
+                area=max(1, round(area * scale * scale)),
+                kind=classify(area * r * r, round(w * r), round(h * r)),  # type: ignore[arg-type]
+                polarity=polarity,  # type: ignore[arg-type]
+                score=round(score, 4),
+                id=first_id + len(out),
+            )
+        )
+    return out

@@ -1,0 +1,201 @@
+"""Line scratches: thin near-vertical lines that stay near one column across frames.
+
+Per frame, a horizontal morphological top-hat (bright) and black-hat (dark) keep only
+structures narrower than a few pixels across; step edges of the scene give no response.
+Each column is summarised per horizontal band of rows as the fraction of rows whose
+response stands out from the noise: a scratch lights up the same column (give or take a
+pixel of slant) through many consecutive bands. A candidate becomes a scratch when it is
+found again near the same column in the neighbouring frames while the picture content
+there moves differently (scene lines travel with the optical flow; scratches do not). On a
+static shot the two cannot be told apart by motion, so a longer, stronger line is required.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+BANDS = 12
+ROW_Z = 4.0  # a row counts when its response is this many noise units above the median
+BAND_FRACTION = 0.5  # share of a band's rows that must count
+MIN_RUN = 0.3  # shortest scratch, as a share of the frame's height
+STATIC_RUN = 0.5  # on static content the line must be at least this long
+DRIFT = 3  # px a scratch may move between frames
+MOVING = 2.0  # px of horizontal scene motion that makes the motion test decisive
+
+
+@dataclass(frozen=True)
+class LineCandidate:
+    x: int
+    polarity: int  # 0 bright, 1 dark
+    band_start: int
+    band_end: int  # exclusive
+    strength: float
+
+
+@dataclass
+class LineEvidence:
+    """Per-frame normalised line response (2 x H x W) and the candidates found in it."""
+
+    z: np.ndarray
+    candidates: list[LineCandidate]
+
+
+def _se_width(width: int) -> int:
+    return max(7, round(7 * width / 960.0)) | 1
+
+
+def line_response(luma: np.ndarray) -> np.ndarray:
+    """Bright and dark thin-vertical-line responses in noise units (float32 2 x H x W)."""
+    se = cv2.getStructuringElement(cv2.MORPH_RECT, (_se_width(luma.shape[1]), 1))
+    bright = luma - cv2.morphologyEx(luma, cv2.MORPH_OPEN, se)
+    dark = cv2.morphologyEx(luma, cv2.MORPH_CLOSE, se) - luma
+    out = np.empty((2, *luma.shape), np.float32)
+    for k, r in enumerate((bright, dark)):
+        sample = r[::3, ::3]
+        med = float(np.median(sample))
+        mad = float(np.median(np.abs(sample - med)))
+        out[k] = (r - med) / max(1.4826 * mad, 1.0 / 255.0)
+    return out
+
+
+def find_candidates(z: np.ndarray, threshold_scale: float = 1.0) -> list[LineCandidate]:
+    """Columns whose response stays high through enough consecutive bands of rows."""
+    _, h, w = z.shape
+    bands = min(BANDS, max(1, h // 4))
+    edges = np.linspace(0, h, bands + 1).astype(int)
+    min_run = max(1, int(np.ceil(MIN_RUN * bands)))
+    out: list[LineCandidate] = []
+    for pol in range(2):
+        hits = (z[pol] > ROW_Z * threshold_scale).astype(np.float32)
+        frac = np.stack([hits[edges[b] : edges[b + 1]].mean(axis=0) for b in range(bands)])
+        # allow a pixel of slant or weave between bands
+        frac = cv2.dilate(frac, np.ones((1, 3), np.uint8))
+        on = frac > BAND_FRACTION
+        run = np.zeros(w, int)
+        best = np.zeros(w, int)
+        best_end = np.zeros(w, int)
+        for b in range(bands):
+            run = np.where(on[b], run + 1, 0)
+            better = run > best
+            best = np.where(better, run, best)
+            best_end = np.where(better, b + 1, best_end)
+        cols = best >= min_run
+        margin = _se_width(w) // 2 + 1  # the filters are unreliable at the picture's edges
+        cols[:margin] = False
+        cols[w - margin :] = False
+        if not cols.any():
+            continue
+        strength = np.where(cols, frac.sum(axis=0) / bands, 0.0)
+        centre = np.median(z[pol], axis=0)  # where along the plateau the line really is
+        # one candidate per group of adjacent columns: the strongest
+        n, labels = cv2.connectedComponents(cols.astype(np.uint8)[None, :], connectivity=4)
+        for k in range(1, n):
+            xs = np.nonzero(labels[0] == k)[0]
+            x = int(xs[np.argmax(strength[xs] + 1e-3 * centre[xs])])
+            x = int(xs[np.argmax(centre[xs])]) if centre[xs].max() > 0 else x
+            out.append(
+                LineCandidate(x, pol, int(best_end[x] - best[x]), int(best_end[x]), float(strength[x]))
+            )
+    # A bright line next to brighter picture also leaves a narrow dark valley beside it (and
+    # vice versa): keep only the stronger of two opposite-polarity candidates side by side.
+    return [
+        c
+        for c in out
+        if not any(
+            o.polarity != c.polarity and abs(o.x - c.x) <= DRIFT + 2 and (o.strength, o.x) > (c.strength, c.x)
+            for o in out
+        )
+    ]
+
+
+def evidence(luma: np.ndarray, threshold_scale: float = 1.0) -> LineEvidence:
+    z = line_response(luma)
+    return LineEvidence(z, find_candidates(z, threshold_scale))
+
+
+def on_edge(luma: np.ndarray, c: LineCandidate, height: int) -> bool:
+    """True when the line runs along a scene edge (a highlight on an object's outline).
+
+    A scratch is laid over the picture: the picture on its left and right continues. An
+    outline separates two different regions: the step across it beats the line's contrast.
+    """
+    bands = min(BANDS, max(1, height // 4))
+    y0 = int(c.band_start * height / bands)
+    y1 = max(y0 + 1, int(c.band_end * height / bands))
+    w = luma.shape[1]
+    off = _se_width(w) // 2 + 1
+    xl, xr = max(0, c.x - off), min(w - 1, c.x + off)
+    rows = luma[y0:y1]
+    step = float(np.median(np.abs(rows[:, xl] - rows[:, xr])))
+    side = 0.5 * (rows[:, xl] + rows[:, xr])
+    contrast = float(np.median(np.abs(rows[:, c.x] - side)))
+    return step > 0.75 * contrast
+
+
+def confirmed(
+    ev: LineEvidence,
+    neighbours: list[tuple[LineEvidence, np.ndarray]],
+    height: int,
+    luma: np.ndarray | None = None,
+) -> list[LineCandidate]:
+    """Candidates of this frame that behave like scratches, given ``(evidence, flow)`` of neighbours.
+
+    ``flow`` maps this frame to the neighbour. A candidate must recur near its column in
+    every neighbour, and not where the scene's motion would have carried a scene line.
+    """
+    bands = min(BANDS, max(1, height // 4))
+    out = []
+    for c in ev.candidates:
+        if luma is not None and on_edge(luma, c, height):
+            continue
+        long_enough = (c.band_end - c.band_start) >= STATIC_RUN * bands
+        if not neighbours:
+            if long_enough and c.strength >= 0.6:
+                out.append(c)
+            continue
+        ok = True
+        decisive = False
+        for nev, flow in neighbours:
+            y0 = int(c.band_start * height / bands)
+            y1 = max(y0 + 1, int(c.band_end * height / bands))
+            x0, x1 = max(0, c.x - 1), min(flow.shape[1], c.x + 2)
+            dx = float(np.median(flow[y0:y1, x0:x1, 0]))
+            near = [o for o in nev.candidates if o.polarity == c.polarity and abs(o.x - c.x) <= DRIFT]
+            if not near:
+                ok = False
+                break
+            if abs(dx) >= MOVING:
+                # the neighbour's line is closer to where the picture went: a scene line
+                if min(abs(o.x - c.x - dx) - abs(o.x - c.x) for o in near) < 0:
+                    ok = False
+                    break
+                decisive = True
+        if ok and (decisive or long_enough):
+            out.append(c)
+    return out
+
+
+def scratch_mask(
+    ev: LineEvidence, lines: list[LineCandidate], threshold_scale: float = 1.0
+) -> list[np.ndarray]:
+    """One bool mask per confirmed line: responding pixels within a few px of its column."""
+    _, h, w = ev.z.shape
+    bands = min(BANDS, max(1, h // 4))
+    masks = []
+    half = DRIFT + 1
+    for c in lines:
+        m = np.zeros((h, w), np.uint8)
+        y0 = int(c.band_start * h / bands)
+        y1 = int(c.band_end * h / bands)
+        x0, x1 = max(0, c.x - half), min(w, c.x + half + 1)
+        band = ev.z[c.polarity, y0:y1, x0:x1]
+        # the line's core in each row: clearly above noise and within reach of the row's peak
+        floor = np.maximum(0.5 * ROW_Z * threshold_scale, 0.35 * band.max(axis=1, keepdims=True))
+        m[y0:y1, x0:x1] = band > floor
+        m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((9, 1), np.uint8))
+        m = cv2.dilate(m, np.ones((1, 3), np.uint8))
+        masks.append(m > 0)
+    return masks

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from restoration_core.cli import detect as cli_detect
+from restoration_core.cli import main
+from restoration_core.errors import InputError
+from tests.core.detect.scenes import make_scene
+
+
+@pytest.fixture
+def scene(monkeypatch):
+    scene = make_scene(n=5, seed=11)
+    monkeypatch.setattr(cli_detect, "_open_reel", lambda path: scene.reel())
+    return scene
+
+
+def test_cli_writes_one_mask_png_per_frame_and_the_report(tmp_path, scene, capsys):
+    masks, report = tmp_path / "masks", tmp_path / "report.json"
+    rc = main(["detect", "clip.mkv", "--masks-out", str(masks), "--report", str(report)])
+    assert rc == 0
+    assert sorted(p.name for p in masks.iterdir()) == [f"{i:06d}.png" for i in range(5)]
+    png = cv2.imread(str(masks / "000002.png"), cv2.IMREAD_UNCHANGED)
+    assert png.dtype == np.uint8 and png.shape == (120, 160)
+    assert set(np.unique(png)) <= {0, 255}
+    assert (png[scene.specks[2]] == 255).any()
+    data = json.loads(report.read_text())
+    assert data["range"] == [0, 5] and len(data["per_frame"]) == 5
+    assert data["per_frame"][2]["frame"] == 2
+    kinds = {d["kind"] for f in data["per_frame"] for d in f["defects"]}
+    assert "scratch" in kinds and kinds & {"dust", "dirt", "blotch"}
+    assert len(data["flicker"]) == 5 and len(data["flicker"][0]) == 3
+    assert data["summary"]["defects"] == sum(len(f["defects"]) for f in data["per_frame"])
+    assert "detect: frame 5/5" in capsys.readouterr().err
+
+
+def test_cli_range_and_sensitivity(tmp_path, scene):
+    masks = tmp_path / "m"
+    assert main(["detect", "x", "--masks-out", str(masks), "--range", "1:3", "--sensitivity", "0.2"]) == 0
+    assert sorted(p.name for p in masks.iterdir()) == ["000001.png", "000002.png"]
+
+
+def test_cli_errors_are_one_line_exit_2(tmp_path, scene, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["detect", "x", "--masks-out", str(blocker / "masks")]) == 2
+    assert main(["detect", "x", "--masks-out", str(tmp_path / "m"), "--range", "3:99"]) == 2
+    assert main(["detect", "x", "--masks-out", str(tmp_path / "m"), "--sensitivity", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("reelwright: error:") for line in err)
+
+
+def test_parse_range():
+    assert cli_detect.parse_range("2:5") == (2, 5)
+    assert cli_detect.parse_range("4:") == (4, None)
+    assert cli_detect.parse_range(None) is None
+    for bad in ("5", "a:b", "5:2", "-1:3"):
+        with pytest.raises(InputError):
+            cli_detect.parse_range(bad)
