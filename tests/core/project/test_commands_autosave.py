@@ -29,6 +29,8 @@ def stroke(x):
 
 def test_mask_edit_apply_and_revert(project):
     project.masks.set("r1", 3, "painted", stroke(0))
+    changes = []
+    project.undo.changed.connect(lambda: changes.append(project.undo.index))
     edit = MaskEdit.capture(project, "r1", "painted", {3: stroke(0) | stroke(8), 4: stroke(2)}, "Brush")
     project.undo.push(edit)
     np.testing.assert_array_equal(project.masks.get("r1", 3, "painted"), stroke(0) | stroke(8))
@@ -39,6 +41,7 @@ def test_mask_edit_apply_and_revert(project):
     assert project.masks.get("r1", 4, "painted") is None
     project.undo.redo()
     np.testing.assert_array_equal(project.masks.get("r1", 4, "painted"), stroke(2))
+    assert changes == [1, 0, 1]
     edit.revert(project)  # a command is reusable on its own (a QUndoCommand may call it directly)
     assert project.masks.get("r1", 4, "painted") is None
 
