@@ -92,11 +92,12 @@ def _load_fill_engine(path: str, **kwargs: Any) -> Any:
 
 
 def _model_identity(path: str) -> dict:
+    """Kind, location and weights hash of a model (checked before any frame is rendered)."""
     from restoration_core.models import check_model
 
     info = check_model(path)
-    return {"kind": getattr(info, "kind", None), "path": str(getattr(info, "path", path)),
-            "sha256": getattr(info, "sha256", None)}
+    return {"kind": info.kind, "path": str(info.path), "sha256": info.sha256,
+            "native_size": info.native_size, "params": info.params}
 
 
 def _write_report(json_path: Path, data: dict) -> Any:

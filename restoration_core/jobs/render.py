@@ -128,13 +128,9 @@ def render(
     settings = {**source.settings, **spec.settings}
     rsettings = eng.restore_settings(settings)
     model_info = None
-    fill_engine = None
-    if settings.get("model") and settings.get("engine", "auto") in ("auto", "diffusion"):
-        if eng.model_identity is not None:
-            model_info = eng.model_identity(settings["model"])
-        if eng.load_fill_engine is not None:
-            kwargs = {"steps": settings["steps"]} if settings.get("steps") else {}
-            fill_engine = eng.load_fill_engine(settings["model"], **kwargs)
+    uses_model = bool(settings.get("model")) and settings.get("engine", "auto") in ("auto", "diffusion")
+    if uses_model and eng.model_identity is not None:
+        model_info = eng.model_identity(settings["model"])  # a bad model fails before any work
 
     reel = eng.open_reel(input_path)
     try:
@@ -148,6 +144,8 @@ def render(
         key = spec.cache_key()
         if source.digest is not None:
             key = hashlib.sha256((key + source.digest((a, b), shape)).encode()).hexdigest()[:20]
+        if model_info is not None:  # the weights, not just the model's name, pin the frames
+            key = hashlib.sha256((key + str(model_info.get("sha256"))).encode()).hexdigest()[:20]
         root = Path(spec.cache) if spec.cache else cache_dir() / "renders"
         cache = RenderCache.for_key(root, key, {"input": input_path, "range": [a, b]})
         stages = (2 if spec.detect else 1) + 1
@@ -208,6 +206,10 @@ def render(
         done += (first - a) if first is not None else frames
         cached = (first - a) if first is not None else frames
         if first is not None:
+            fill_engine = None  # loaded only when frames are missing (a cached job needs no model)
+            if uses_model and eng.load_fill_engine is not None:
+                kwargs = {"steps": settings["steps"]} if settings.get("steps") else {}
+                fill_engine = eng.load_fill_engine(settings["model"], **kwargs)
             work = eng.restore_frames(
                 reel, (first, b), mask_for, rsettings, cancel=cancel, fill_engine=fill_engine,
                 kinds_for=kinds_for, flicker=flicker,

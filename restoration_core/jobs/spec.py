@@ -131,8 +131,8 @@ class JobSpec:
             if d.get(key) and base is not None and not Path(d[key]).is_absolute():
                 d[key] = str(base / d[key])
         if d.get("settings", {}).get("model") and base is not None:
-            model = Path(d["settings"]["model"])
-            if not model.is_absolute():
+            model = Path(d["settings"]["model"])  # a path, or a registered model name / repo id
+            if not model.is_absolute() and (base / model).exists():
                 d["settings"] = {**d["settings"], "model": str(base / model)}
         if "output" not in d:
             raise InputError(f"job {d.get('input') or d.get('clip')}: no output given")

@@ -142,7 +142,8 @@ def restore_frames(reel, frame_range, mask_for, settings, cancel=None, fill_engi
             ys, xs = np.nonzero(mask)
             x0, y0 = int(xs.min()), int(ys.min())
             bbox = (x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1)
-            interventions.append(Intervention(i, bbox, int(mask.sum()), "dust", "temporal",
+            method = "diffusion" if fill_engine is not None else "temporal"
+            interventions.append(Intervention(i, bbox, int(mask.sum()), "dust", method,
                                               source_frames=(max(0, i - 1), min(n - 1, i + 1))))
         _count(i)
         yield Progress(i - a + 1, b - a, "restore", i,
@@ -167,7 +168,16 @@ def engines() -> Engines:
         restore_settings=dict,
         write_report=write_report,
         load_project=_load_project,
+        load_fill_engine=lambda path, **kw: SimpleNamespace(name="fake", path=path, **kw),
+        model_identity=_model_identity,
     )
+
+
+def _model_identity(path):
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such model", path)
+    return {"kind": "fake", "path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
 
 
 def _load_project(path):
