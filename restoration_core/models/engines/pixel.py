@@ -1,0 +1,165 @@
+"""Pixel-space inpainting with a UNet2DModel: our own short DDIM loop.
+
+Each step predicts x0, then replaces its known part by the known pixels (DDNM range/null
+space consistency: the known region is exact at every step) and steps DDIM (eta = 0).
+During the first half of the steps each step is redone ``resample`` extra times after
+re-noising back (RePaint's jumps), which harmonizes the fill with its surroundings.
+Concat-conditioned models (7 input channels) also see the masked image and the mask:
+input = [x_t (3), known image with holes at 0 (3), hole mask (1)], all in [-1, 1] / {0, 1}.
+Every request draws its noise from its own seeded generator, so a window's fill does not
+depend on what else is in its batch. ``init`` (the previous frame's warped fill) is
+noised to an intermediate step and denoised from there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from restoration_core.models.device import DeviceChoice, batched_with_oom_fallback
+from restoration_core.models.engines import windows
+from restoration_core.progress import CancelToken, Progress
+from restoration_core.restore.fill import FillRequest
+
+
+@dataclass
+class _Prepared:
+    index: int
+    request: FillRequest
+    canvas: np.ndarray
+    hole: np.ndarray
+    init: np.ndarray | None
+    place: windows.Placement
+
+
+class PixelDiffusionFill:
+    """A :class:`~restoration_core.restore.fill.GenerativeFill` over a pixel-space UNet."""
+
+    name = "diffusion-pixel"
+
+    def __init__(self, unet, alphas_cumprod: torch.Tensor, choice: DeviceChoice, *, steps: int = 20,
+                 resample: int = 1, batch_size: int = 8, init_strength: float = 0.5,
+                 concat: bool | None = None):
+        self.unet = unet.eval().requires_grad_(False)
+        self.alphas = alphas_cumprod.double().cpu()
+        self.choice = choice
+        self.device = choice.device
+        self.steps = max(1, int(steps))
+        self.resample = max(0, int(resample))
+        self.batch_size = max(1, int(batch_size))
+        self.init_strength = float(init_strength)
+        self.concat = unet.config.in_channels == 7 if concat is None else concat
+        size = unet.config.sample_size
+        self.size = int(size[0] if isinstance(size, list | tuple) else size)
+        self._done = 0
+        self._total = 0
+
+    # -- schedule ---------------------------------------------------------------------
+    def timesteps(self, with_init: bool) -> list[int]:
+        n_train = len(self.alphas)
+        ts = np.linspace(n_train - 1, 0, self.steps).round().astype(int).tolist()
+        if with_init:
+            keep = max(1, int(math.ceil(self.steps * self.init_strength)))
+            ts = ts[-keep:]
+        return ts
+
+    def _repeats(self, k: int, n: int) -> int:
+        return 1 + (self.resample if k < n // 2 else 0)
+
+    def evals_per_batch(self, with_init: bool) -> int:
+        n = len(self.timesteps(with_init))
+        return sum(self._repeats(k, n) for k in range(n))
+
+    def _to_cpu(self) -> None:
+        self.device = torch.device("cpu")
+        self.unet.to(self.device, torch.float32)
+        self.choice = DeviceChoice(self.device, torch.float32)
+
+    # -- the loop ---------------------------------------------------------------------
+    def _noise(self, gens: list[torch.Generator]) -> torch.Tensor:
+        shape = (3, self.size, self.size)
+        return torch.stack([torch.randn(shape, generator=g) for g in gens]).to(self.device)
+
+    def _eps(self, x: torch.Tensor, t: int, cond: torch.Tensor | None) -> torch.Tensor:
+        inp = x if cond is None else torch.cat([x, cond], dim=1)
+        tt = torch.full((x.shape[0],), t, device=self.device, dtype=torch.long)
+        out = self.unet(inp.to(self.choice.dtype), tt).sample
+        return out.float()
+
+    def _run_batch(self, chunk: Sequence[_Prepared], device: torch.device,
+                   cancel: CancelToken | None) -> Generator[Progress, None, list[np.ndarray]]:
+        with_init = chunk[0].init is not None
+        ts = self.timesteps(with_init)
+        dev = self.device
+        known = torch.from_numpy(np.stack([p.canvas for p in chunk])).permute(0, 3, 1, 2).to(dev) * 2 - 1
+        hole = torch.from_numpy(np.stack([p.hole for p in chunk])).float()[:, None].to(dev)
+        cond = torch.cat([known * (1 - hole), hole], dim=1) if self.concat else None
+        gens = [torch.Generator("cpu").manual_seed(int(p.request.seed) & 0xFFFF_FFFF_FFFF) for p in chunk]
+        a = self.alphas
+        x = self._noise(gens)
+        if with_init:
+            start = torch.from_numpy(np.stack([p.init for p in chunk])).permute(0, 3, 1, 2).to(dev) * 2 - 1
+            x0_init = known * (1 - hole) + start * hole
+            at = float(a[ts[0]])
+            x = math.sqrt(at) * x0_init + math.sqrt(1 - at) * x
+        n = len(ts)
+        frame = chunk[0].request.frame
+        with torch.inference_mode():
+            for k, t in enumerate(ts):
+                a_t = float(a[t])
+                a_prev = float(a[ts[k + 1]]) if k + 1 < n else 1.0
+                reps = self._repeats(k, n)
+                for r in range(reps):
+                    if cancel is not None:
+                        cancel.check()
+                    eps = self._eps(x, t, cond)
+                    x0 = ((x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)).clamp(-1, 1)
+                    x0 = known * (1 - hole) + x0 * hole
+                    eps_hat = (x - math.sqrt(a_t) * x0) / math.sqrt(max(1 - a_t, 1e-12))
+                    x_prev = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps_hat
+                    self._done += 1
+                    self._total = max(self._total, self._done)
+                    yield Progress(self._done, self._total, stage="diffusion", frame=frame,
+                                   message=f"pixel diffusion step {k + 1}/{n}")
+                    if r + 1 < reps:
+                        ratio = a_t / a_prev
+                        x = math.sqrt(ratio) * x_prev + math.sqrt(1 - ratio) * self._noise(gens)
+                x = x_prev
+        out = ((x.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy()
+        return [np.ascontiguousarray(o) for o in out]
+
+    def fill(self, requests: Sequence[FillRequest], cancel: CancelToken | None = None
+             ) -> Generator[Progress, None, list[np.ndarray]]:
+        """Fill the masked pixels of each window; known pixels come back unchanged."""
+        prepared: list[_Prepared] = []
+        for i, req in enumerate(requests):
+            windows.validate(req.image, req.mask, req.init)
+            canvas, hole, place = windows.fit(req.image, req.mask, self.size, upscale=False)
+            init = None
+            if req.init is not None:
+                init, _h, _p = windows.fit(np.where(req.mask[..., None], req.init, req.image),
+                                           np.zeros_like(req.mask), self.size, upscale=False)
+            prepared.append(_Prepared(i, req, canvas, hole, init, place))
+        results: list[np.ndarray | None] = [None] * len(requests)
+        todo = [p for p in prepared if p.request.mask.any()]
+        for p in prepared:
+            if not p.request.mask.any():
+                results[p.index] = np.array(p.request.image, dtype=np.float32, copy=True)
+        groups = [[p for p in todo if p.init is None], [p for p in todo if p.init is not None]]
+        self._done = 0
+        self._total = sum(math.ceil(len(g) / self.batch_size) * self.evals_per_batch(g[0].init is not None)
+                          for g in groups if g)
+        for group in groups:
+            if not group:
+                continue
+            outs = yield from batched_with_oom_fallback(
+                lambda chunk, dev: self._run_batch(chunk, dev, cancel),
+                group, self.batch_size, self.device, self._to_cpu)
+            for p, canvas in zip(group, outs, strict=True):
+                gen = windows.unfit(canvas, p.place)
+                results[p.index] = windows.compose(p.request.image, p.request.mask, gen)
+        return [r for r in results if r is not None]

@@ -1,0 +1,86 @@
+"""The user's list of local models, kept in ``config_dir()/models.json``.
+
+``add_model`` validates with :func:`check_model` before anything is written, so every
+entry was usable when it was added; ``list_models`` says whether it is still present.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from restoration_core.atomic import atomic_write_text
+from restoration_core.errors import ModelError
+from restoration_core.models.check import ModelInfo
+
+VERSION = 1
+
+
+def registry_path() -> Path:
+    from restoration_core.paths import config_dir
+
+    return config_dir() / "models.json"
+
+
+def _load() -> list[dict]:
+    path = registry_path()
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text())
+        models = data["models"]
+        if not isinstance(models, list):
+            raise TypeError("models is not a list")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"model registry is unreadable ({exc})", path) from None
+    return [m for m in models if isinstance(m, dict) and "name" in m and "path" in m]
+
+
+def _save(models: list[dict]) -> None:
+    atomic_write_text(registry_path(), json.dumps({"version": VERSION, "models": models}, indent=1))
+
+
+def list_models() -> list[dict]:
+    """Registered models, each with ``present`` telling whether its path still exists."""
+    return [{**m, "present": Path(m["path"]).exists()} for m in _load()]
+
+
+def lookup(name: str) -> dict | None:
+    for m in _load():
+        if m["name"] == name:
+            return m
+    return None
+
+
+def add_model(spec: str | Path, *, name: str | None = None, allow_pickle: bool = False,
+              config: str | Path | None = None) -> tuple[str, ModelInfo]:
+    """Validate a model and register it under ``name`` (default: its folder or file name)."""
+    from restoration_core.models.check import check_model
+
+    info = check_model(spec, allow_pickle=allow_pickle, config=config)
+    name = name or (info.path.stem if info.path.is_file() else info.path.name)
+    entry = {
+        "name": name,
+        "path": str(info.path),
+        "kind": info.kind,
+        "sha256": info.sha256,
+        "native_size": info.native_size,
+        "channels": info.channels,
+        "params": info.params,
+        "config": str(info.config) if info.config else None,
+        "allow_pickle": bool(info.pickle),
+        "added": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    models = [m for m in _load() if m["name"] != name]
+    models.append(entry)
+    _save(models)
+    return name, info
+
+
+def remove_model(name: str) -> None:
+    models = _load()
+    kept = [m for m in models if m["name"] != name]
+    if len(kept) == len(models):
+        raise ModelError("no registered model of that name", name)
+    _save(kept)
