@@ -194,12 +194,11 @@ def render(
         def kinds_for(index: int) -> list[Defect]:
             return detected(index)[1]
 
-        flicker = None
-        if settings.get("deflicker", True):
-            curve = {i: v for i, v in source.flicker.items() if a <= i < b}
-            if spec.detect:
-                curve.update({i: v for i in range(a, b) if (v := detected(i)[2]) is not None})
-            flicker = curve or None
+        # the measured brightness curve; restore applies it only when settings.deflicker is on
+        curve = {i: v for i, v in source.flicker.items() if a <= i < b}
+        if spec.detect:
+            curve.update({i: v for i in range(a, b) if (v := detected(i)[2]) is not None})
+        flicker = curve or None
 
         # 2. restore the frames the cache lacks (a resumed run restarts at the first gap)
         first = cache.first_missing_frame(a, b)
