@@ -88,6 +88,8 @@ class JobSpec:
         engine = self.settings.get("engine", "auto")
         if engine not in ENGINES:
             raise InputError(f"job {self.name}: unknown engine {engine!r} (one of {', '.join(ENGINES)})")
+        if engine == "diffusion" and not self.settings.get("model"):
+            raise InputError(f"job {self.name}: the diffusion engine needs a model (--model PATH)")
 
     @property
     def needs_gpu(self) -> bool:

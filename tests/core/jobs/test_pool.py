@@ -129,7 +129,10 @@ def test_diffusion_jobs_go_to_the_gpu_worker(tmp_path, monkeypatch):
     assert gpu_count() == 0
     queue = JobQueue()
     cpu_jobs = [queue.add(_spec(tmp_path, f"cpu{n}", frames=4, settings={"engine": "temporal"})) for n in range(2)]
-    gpu_jobs = [queue.add(_spec(tmp_path, f"gpu{n}", frames=4, settings={"engine": "diffusion"})) for n in range(2)]
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"weights")
+    gpu_jobs = [queue.add(_spec(tmp_path, f"gpu{n}", frames=4, settings={"engine": "diffusion", "model": str(model)}))
+                for n in range(2)]
     with WorkerPool(queue, workers=1, gpus=1, engines=ENGINES) as pool:
         assert [s.name for s in pool.slots] == ["gpu0", "cpu0"]
         pool.run(timeout=60)

@@ -35,6 +35,7 @@ def test_json_job_file_and_errors(tmp_path):
         (json.dumps({"jobs": [{"input": "x", "output": "y", "colour": 1}]}), "unknown job key"),
         (json.dumps({"jobs": [{"input": "x"}]}), "no output"),
         (json.dumps({"jobs": [{"input": "x", "output": "y", "preset": "gif"}]}), "unknown preset"),
+        (json.dumps({"jobs": [{"input": "x", "output": "y", "engine": "diffusion"}]}), "needs a model"),
     ]:
         path.write_text(body)
         with pytest.raises(InputError, match=message):
