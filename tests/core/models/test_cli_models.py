@@ -1,0 +1,30 @@
+"""``reelwright models list|add|check|remove`` through the real dispatcher."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from restoration_core.cli import main
+
+
+def test_models_cli(tiny, tmp_path, capsys):
+    assert main(["models", "list"]) == 0
+    assert "no models registered" in capsys.readouterr().out
+    assert main(["models", "check", str(tiny["concat"])]) == 0
+    assert "ok: pixel-unet-concat" in capsys.readouterr().out
+    assert main(["models", "add", str(tiny["pixel"]), "--name", "grain"]) == 0
+    assert "registered grain: pixel-unet" in capsys.readouterr().out
+    assert main(["models", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(m["name"], m["kind"], m["present"]) for m in listed] == [("grain", "pixel-unet", True)]
+    assert main(["models", "check", "grain", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "pixel-unet"
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny["sd"], broken)
+    shutil.rmtree(broken / "text_encoder")
+    assert main(["models", "add", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "missing component 'text_encoder'" in err and err.count("\n") == 1
+    assert main(["models", "remove", "grain"]) == 0
+    assert main(["models", "remove", "grain"]) == 2
