@@ -15,6 +15,15 @@ def build_panels(window) -> None:
     window.add_dock("media", "Media bin", window.media_bin, LEFT)
     window.media_bin.reel_activated.connect(lambda rid: _open_reel(window, rid))
     window.media_bin.clip_activated.connect(lambda cid: _goto_clip(window, cid))
+    from app.inspector import Inspector
+    from app.timeline.panel import TimelinePanel
+
+    window.inspector = Inspector(window, window)
+    window.add_dock("inspector", "Inspector", window.inspector, RIGHT)
+
+    window.timeline = TimelinePanel(window, window)
+    window.add_dock("timeline", "Timeline", window.timeline, BOTTOM)
+    window.shutdown_hooks.append(window.timeline.shutdown)
     from app.jobs_dock import JobsHost
 
     window.jobs = JobsHost(window)

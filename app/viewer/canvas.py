@@ -45,7 +45,10 @@ class ViewerCanvas(QWidget):
         self.setMinimumSize(320, 200)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         for group in (compare.events, overlay.events, view.events):
-            group.connect(self.update)
+            group.connect(self._repaint)
+
+    def _repaint(self, *_args) -> None:
+        self.update()
 
     # ---- content -------------------------------------------------------------------
     def image_size(self) -> tuple[int, int]:

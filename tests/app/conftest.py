@@ -112,6 +112,7 @@ def wait_frame(qtbot, window, frame: int):
 @pytest.fixture(autouse=True)
 def _no_widget_leaks(qapp):
     """Fail a test that leaves top-level widgets behind (napari's leak check)."""
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     before = {id(w) for w in QApplication.topLevelWidgets()}
@@ -123,7 +124,7 @@ def _no_widget_leaks(qapp):
     for w in list(QApplication.topLevelWidgets()):
         if id(w) not in before:
             w.deleteLater()
-    QApplication.sendPostedEvents(None, 0)
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QApplication.processEvents()
     gc.collect()
     leaked = [w for w in QApplication.topLevelWidgets()

@@ -1,0 +1,192 @@
+"""Inspector: tool, overlay, detection-review and restoration settings for the current frame."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import engine
+from app.theme import icon
+
+ENGINES = ("auto", "temporal", "classical", "diffusion")
+
+
+def _slider(lo: int, hi: int, value: int) -> QSlider:
+    s = QSlider(Qt.Orientation.Horizontal)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    return s
+
+
+class Inspector(QScrollArea):
+    def __init__(self, window, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.window = window
+        self.setWidgetResizable(True)
+        body = QWidget(self)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self._tools_box())
+        lay.addWidget(self._overlay_box())
+        lay.addWidget(self._review_box())
+        lay.addWidget(self._restore_box())
+        lay.addStretch(1)
+        self.setWidget(body)
+        window.session.masks_changed.connect(self._frame_changed)
+        window.session.detection_ready.connect(self._frame_changed)
+        window.controller.frame_shown.connect(self._frame_changed)
+
+    # ---- boxes --------------------------------------------------------------------
+    def _button(self, text: str, ic: str, fn, parent: QWidget) -> QPushButton:
+        b = QPushButton(icon(ic), text, parent)
+        b.clicked.connect(lambda _=False: fn())
+        return b
+
+    def _tools_box(self) -> QGroupBox:
+        p = self.window.paint
+        box = QGroupBox("Mask painting")
+        form = QFormLayout(box)
+        self.size = QSpinBox(box)
+        self.size.setRange(1, 512)
+        self.size.setSuffix(" px")
+        self.size.setValue(p.size)
+        self.size.valueChanged.connect(lambda v: setattr(p, "size", v))
+        p.events.size.connect(lambda v: self.size.setValue(int(v)))
+        form.addRow("Size  [ ]", self.size)
+        self.hardness = _slider(0, 100, int(p.hardness * 100))
+        self.hardness.valueChanged.connect(lambda v: setattr(p, "hardness", v / 100))
+        form.addRow("Hardness", self.hardness)
+        row = QHBoxLayout()
+        self.hold_btn = self._button("Hold over in/out", "mdi6.arrow-expand-horizontal",
+                                     self.window.hold_over_range, box)
+        row.addWidget(self.hold_btn)
+        self.track_frames = QSpinBox(box)
+        self.track_frames.setRange(-999, 999)
+        self.track_frames.setValue(12)
+        self.track_frames.setToolTip("Frames to carry the mask (negative = backward)")
+        row2 = QHBoxLayout()
+        row2.addWidget(self._button("Track along motion", "mdi6.motion-outline",
+                                    lambda: self.window.track_mask(self.track_frames.value() or 1), box))
+        row2.addWidget(self.track_frames)
+        form.addRow(row)
+        form.addRow(row2)
+        return box
+
+    def _overlay_box(self) -> QGroupBox:
+        o = self.window.overlay
+        box = QGroupBox("Overlays")
+        form = QFormLayout(box)
+        for text, field in (("Detected damage (red)", "detected"), ("Painted / held (cyan)", "painted"),
+                            ("Defect boxes", "boxes")):
+            cb = QCheckBox(text, box)
+            cb.setChecked(getattr(o, field))
+            cb.toggled.connect(lambda on, f=field: setattr(o, f, on))
+            getattr(o.events, field).connect(lambda on, c=cb: c.setChecked(on))
+            form.addRow(cb)
+        self.opacity = _slider(5, 100, int(o.opacity * 100))
+        self.opacity.valueChanged.connect(lambda v: setattr(o, "opacity", v / 100))
+        form.addRow("Opacity", self.opacity)
+        return box
+
+    def _review_box(self) -> QGroupBox:
+        box = QGroupBox("Detections in this frame")
+        lay = QVBoxLayout(box)
+        form = QFormLayout()
+        self.sensitivity = _slider(0, 100, 50)
+        self.sensitivity.setToolTip("Detection sensitivity (applies to frames detected from now on)")
+        self.sensitivity.valueChanged.connect(self._detect_settings_changed)
+        form.addRow("Sensitivity", self.sensitivity)
+        lay.addLayout(form)
+        self.defects = QListWidget(box)
+        self.defects.setMinimumHeight(120)
+        self.defects.itemChanged.connect(self._defect_toggled)
+        self.defects.setToolTip("Checked detections are repaired; uncheck to reject one")
+        lay.addWidget(self.defects)
+        row = QHBoxLayout()
+        row.addWidget(self._button("Accept all", "mdi6.check-all", lambda: self.window.set_frame_rejected(False), box))
+        row.addWidget(self._button("Reject all", "mdi6.close-circle-outline",
+                                   lambda: self.window.set_frame_rejected(True), box))
+        lay.addLayout(row)
+        lay.addWidget(self._button("Detect whole reel", "mdi6.radar", self.window.detect_reel, box))
+        return box
+
+    def _restore_box(self) -> QGroupBox:
+        box = QGroupBox("Restoration")
+        form = QFormLayout(box)
+        self.engine = QComboBox(box)
+        self.engine.addItems(ENGINES)
+        form.addRow("Fill engine", self.engine)
+        self.feather = QSpinBox(box)
+        self.feather.setRange(0, 8)
+        self.feather.setValue(2)
+        self.feather.setSuffix(" px")
+        form.addRow("Feather", self.feather)
+        self.grain = QCheckBox("Match film grain", box)
+        self.grain.setChecked(True)
+        self.deflicker = QCheckBox("Deflicker", box)
+        form.addRow(self.grain)
+        form.addRow(self.deflicker)
+        preview = self._button("Preview this frame  (P)", "mdi6.auto-fix", self.window.preview_frame, box)
+        preview.setObjectName("primary")
+        form.addRow(preview)
+        form.addRow(self._button("Queue clip (in/out)", "mdi6.playlist-plus", self.window.queue_clip, box))
+        return box
+
+    # ---- settings -----------------------------------------------------------------
+    def settings_dict(self) -> dict:
+        return {"restore": {"engine": self.engine.currentText(), "feather": self.feather.value(),
+                            "grain": self.grain.isChecked(), "deflicker": self.deflicker.isChecked()},
+                "detect": {"sensitivity": self.sensitivity.value() / 100}}
+
+    def restore_settings(self):
+        """The engine's RestoreSettings from the fields above (fields it lacks are left out)."""
+        wanted = self.settings_dict()["restore"]
+        try:
+            import dataclasses
+
+            from restoration_core.restore import RestoreSettings
+        except ImportError:
+            return None
+        names = {f.name for f in dataclasses.fields(RestoreSettings)}
+        return RestoreSettings(**{k: v for k, v in wanted.items() if k in names})
+
+    def _detect_settings_changed(self, value: int) -> None:
+        if engine.available("restoration_core.detect", "DetectSettings"):
+            self.window.controller.detect_settings = engine.detect_settings(sensitivity=value / 100)
+
+    # ---- defect list ----------------------------------------------------------------
+    def _frame_changed(self, *_args) -> None:
+        w = self.window
+        s = w.session
+        self.defects.blockSignals(True)
+        self.defects.clear()
+        if s.project is not None and s.reel_id is not None and w.viewer.index >= 0:
+            f = w.viewer.index
+            rejected = s.project.rejected(s.reel_id, f)
+            for d in sorted(s.project.defects(s.reel_id, f), key=lambda d: -d.score):
+                x, y, bw, bh = d.bbox
+                item = QListWidgetItem(f"#{d.id} {d.kind} ({d.polarity})  score {d.score:.2f}  "
+                                       f"{bw}x{bh} at {x},{y}")
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Unchecked if d.id in rejected else Qt.CheckState.Checked)
+                item.setData(Qt.ItemDataRole.UserRole, d.id)
+                self.defects.addItem(item)
+        self.defects.blockSignals(False)
+
+    def _defect_toggled(self, item: QListWidgetItem) -> None:
+        did = item.data(Qt.ItemDataRole.UserRole)
+        self.window.set_frame_rejected(item.checkState() == Qt.CheckState.Unchecked, [did])

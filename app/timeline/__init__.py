@@ -1,0 +1,1 @@
+"""Timeline: ruler, playhead, thumbnails, defect density, flicker, clips; transport and playback."""
