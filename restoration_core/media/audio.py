@@ -1,0 +1,169 @@
+"""Audio for exports: packets copied unchanged (PCM trimmed to the sample), re-encoded only
+where the output container cannot hold the codec (the writer records a note saying so)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from restoration_core.errors import InputError
+
+
+def _pcm_bytes_per_sample(codec: str) -> int | None:
+    m = re.match(r"pcm_[suf](\d+)(le|be)?$", codec)
+    return int(m.group(1)) // 8 if m else None
+
+
+class AudioCopier:
+    """Feeds the audio of ``source`` between ``t0`` and ``t1`` seconds into ``output``.
+
+    Call :meth:`pump` with a time (seconds from ``t0``) after each video frame so audio and
+    video interleave; :meth:`finish` muxes what is left and flushes any encoder.
+    """
+
+    def __init__(self, source: Path, output: av.container.OutputContainer, t0: Fraction, t1: Fraction,
+                 allowed: list[str] | None, reencode_codec: str = "aac", reencode_bit_rate: int = 256000):
+        self.notes: list[str] = []
+        self.t0, self.t1 = Fraction(t0), Fraction(t1)
+        try:
+            self._in = av.open(str(source))
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot read audio ({exc})", source) from None
+        self._streams = list(self._in.streams.audio)
+        self._map: dict[int, tuple[av.stream.Stream, bool]] = {}
+        self._next_sample: dict[int, int] = {}
+        for s in self._streams:
+            codec = s.codec_context.name
+            if allowed is None or codec in allowed:
+                out = output.add_stream_from_template(s)
+                self._map[s.index] = (out, False)
+            else:
+                out = output.add_stream(reencode_codec, rate=s.codec_context.sample_rate)
+                out.layout = s.codec_context.layout
+                out.bit_rate = reencode_bit_rate
+                self._map[s.index] = (out, True)
+                self.notes.append(
+                    f"audio stream {s.index} ({codec}) re-encoded to {reencode_codec.upper()}: "
+                    f"the {output.format.name.split(',')[0]} container cannot hold {codec}"
+                )
+            self._next_sample[s.index] = 0
+        self._packets: Iterator[av.Packet] | None = None
+        self._pending: av.Packet | None = None
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self._streams)
+
+    def _iter(self) -> Iterator[av.Packet]:
+        if self._packets is None:
+            if self.t0 > 1:
+                self._in.seek(int((self.t0 - 1) * av.time_base), backward=True)
+            self._packets = self._in.demux(*self._streams)
+        return self._packets
+
+    def pump(self, until: Fraction | None, output: av.container.OutputContainer) -> None:
+        """Mux source audio whose start (relative to t0) lies before ``until`` (None: to the end)."""
+        if not self._streams:
+            return
+        packets = self._iter()
+        while True:
+            packet = self._pending
+            self._pending = None
+            if packet is None:
+                try:
+                    packet = next(packets)
+                except StopIteration:
+                    return
+                except av.FFmpegError:
+                    return
+            if packet.pts is None or packet.size == 0:
+                continue
+            start = packet.pts * packet.time_base
+            if until is not None and start - self.t0 >= until:
+                self._pending = packet
+                return
+            self._one(packet, output)
+
+    def _one(self, packet: av.Packet, output: av.container.OutputContainer) -> None:
+        in_stream = packet.stream
+        out_stream, reencode = self._map[in_stream.index]
+        tb = packet.time_base
+        start = packet.pts * tb
+        duration = (packet.duration or 0) * tb
+        if start >= self.t1 or start + duration <= self.t0 and duration > 0:
+            return
+        if reencode:
+            for frame in in_stream.codec_context.decode(packet):
+                self._encode(frame, in_stream.index, out_stream, output)
+            return
+        bps = _pcm_bytes_per_sample(in_stream.codec_context.name)
+        if bps is not None:
+            self._copy_pcm(packet, bps, out_stream, output)
+            return
+        if start < self.t0 - Fraction(1, 1000):
+            return  # compressed packets start inside the range (at most one packet short)
+        packet.pts = round((start - self.t0) / tb)
+        packet.dts = packet.pts
+        packet.stream = out_stream
+        output.mux(packet)
+
+    def _copy_pcm(self, packet: av.Packet, bps: int, out_stream, output) -> None:
+        ctx = packet.stream.codec_context
+        rate, channels = ctx.sample_rate, ctx.channels
+        block = bps * channels
+        data = bytes(packet)
+        n = len(data) // block
+        first = round(packet.pts * packet.time_base * rate)
+        lo = max(first, round(self.t0 * rate))
+        hi = min(first + n, round(self.t1 * rate))
+        if hi <= lo:
+            return
+        piece = data[(lo - first) * block:(hi - first) * block]
+        new = av.Packet(piece)
+        new.time_base = Fraction(1, rate)
+        new.pts = new.dts = lo - round(self.t0 * rate)
+        new.duration = hi - lo
+        new.stream = out_stream
+        output.mux(new)
+
+    def _encode(self, frame: av.AudioFrame, key: int, out_stream, output) -> None:
+        rate = frame.sample_rate
+        first = round(frame.pts * frame.time_base * rate) if frame.pts is not None else self._next_sample[key]
+        lo = max(first, round(self.t0 * rate))
+        hi = min(first + frame.samples, round(self.t1 * rate))
+        if hi <= lo:
+            return
+        if (lo, hi) != (first, first + frame.samples):
+            arr = frame.to_ndarray()
+            sl = arr[:, lo - first:hi - first] if frame.format.is_planar else \
+                arr[:, (lo - first) * len(frame.layout.channels):(hi - first) * len(frame.layout.channels)]
+            cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(sl), format=frame.format.name,
+                                             layout=frame.layout.name)
+            cut.sample_rate = rate
+            frame = cut
+        frame.pts = lo - round(self.t0 * rate)
+        frame.time_base = Fraction(1, rate)
+        self._next_sample[key] = hi
+        for packet in out_stream.encode(frame):
+            output.mux(packet)
+
+    def finish(self, output: av.container.OutputContainer) -> None:
+        self.pump(None, output)
+        for in_stream in self._streams:
+            out_stream, reencode = self._map[in_stream.index]
+            if reencode:
+                for frame in in_stream.codec_context.decode(None):
+                    self._encode(frame, in_stream.index, out_stream, output)
+                for packet in out_stream.encode(None):
+                    output.mux(packet)
+        self.close()
+
+    def close(self) -> None:
+        if self._in is not None:
+            self._in.close()
+            self._in = None

@@ -1,0 +1,273 @@
+"""Containers PyAV reads (MOV, MP4, MKV, AVI, MXF...): probe and frame-accurate decode.
+
+The probe demuxes the video stream once (no decoding) and keeps every packet's pts, sorted:
+frame index i is the i-th presentation time. Random access seeks to the keyframe at or before
+the target and decodes forward until ``frame.pts`` is the target's pts, so it is exact for
+Matroska (1/1000 time base), MOV/MP4 edit lists and B-frame streams alike.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from restoration_core.errors import InputError
+from restoration_core.media.info import AudioInfo, ReelInfo
+from restoration_core.media.timecode import normalize_timecode
+
+STANDARD_RATES = [Fraction(n, d) for n, d in (
+    (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48000, 1001), (48, 1),
+    (50, 1), (60000, 1001), (60, 1), (16, 1), (18, 1), (12, 1), (15, 1), (20, 1),
+    (120000, 1001), (120, 1),
+)]
+
+
+def exact_rate(rate: Fraction | float | None) -> Fraction | None:
+    """Snap a container's rate to the standard rate it approximates (Matroska stores ns)."""
+    if not rate:
+        return None
+    rate = Fraction(rate)
+    for std in STANDARD_RATES:
+        if abs(rate - std) / std < Fraction(1, 10000):
+            return std
+    return rate.limit_denominator(100000)
+
+
+def pix_fmt_props(pix_fmt: str) -> tuple[int, bool, bool]:
+    """(bit depth, is_rgb, has_alpha) of a pixel format name."""
+    fmt = av.VideoFormat(pix_fmt)
+    comps = fmt.components
+    bits = max((c.bits for c in comps if not c.is_alpha), default=8)
+    return int(bits), bool(fmt.is_rgb), any(c.is_alpha for c in comps)
+
+
+def array_format(bit_depth: int) -> str:
+    """The packed RGB format frames are converted to: rgb24 (8-bit) or rgb48le (deeper)."""
+    return "rgb24" if bit_depth <= 8 else "rgb48le"
+
+
+def open_input(path: Path) -> av.container.InputContainer:
+    """Open a media file, turning every failure into an InputError that names it."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file or folder", path)
+    if path.is_dir():
+        raise InputError("is a folder without an image sequence", path)
+    if path.stat().st_size == 0:
+        raise InputError("empty file (0 bytes)", path)
+    try:
+        return av.open(str(path), mode="r")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"cannot read as media ({_reason(exc)})", path) from None
+
+
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(":")[-1].strip() if ":" in text and "'" in text else text.strip()
+
+
+@dataclass
+class PtsIndex:
+    """Presentation times of all frames (sorted) and which of them start at a keyframe."""
+
+    pts: list[int]
+    keyframes: list[int]  # frame indices that are keyframes, ascending
+
+    def index_of(self, pts: int | None) -> int | None:
+        if pts is None:
+            return None
+        i = bisect.bisect_left(self.pts, pts)
+        return i if i < len(self.pts) and self.pts[i] == pts else None
+
+    def keyframe_at_or_before(self, index: int) -> int:
+        i = bisect.bisect_right(self.keyframes, index) - 1
+        return self.keyframes[i] if i >= 0 else 0
+
+
+def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex]:
+    """Probe a container file: its ReelInfo and the pts index of its first video stream."""
+    path = Path(path)
+    container = open_input(path)
+    try:
+        if not container.streams.video:
+            raise InputError("has no video stream", path)
+        vs = container.streams.video[0]
+        ctx = vs.codec_context
+        pix_fmt = ctx.pix_fmt or (ctx.format.name if ctx.format else None)
+        if not pix_fmt or not ctx.width or not ctx.height:
+            raise InputError("video stream has no readable picture size or pixel format", path)
+        pts_list: list[int] = []
+        key_pts: set[int] = set()
+        try:
+            for packet in container.demux(vs):
+                if packet.size == 0:
+                    continue
+                t = packet.pts if packet.pts is not None else packet.dts
+                if t is None or getattr(packet, "is_discard", False):
+                    continue
+                pts_list.append(int(t))
+                if packet.is_keyframe:
+                    key_pts.add(int(t))
+        except av.FFmpegError as exc:
+            if not pts_list:
+                raise InputError(f"damaged media, no readable frames ({_reason(exc)})", path) from None
+        if not pts_list:
+            raise InputError("video stream has no frames", path)
+        pts_list.sort()
+        keyframes = [i for i, t in enumerate(pts_list) if t in key_pts] or [0]
+        fps = exact_rate(vs.average_rate) or exact_rate(vs.guessed_rate) or exact_rate(vs.base_rate)
+        if fps is None:
+            raise InputError("video stream has no frame rate", path)
+        bit_depth, is_rgb, has_alpha = pix_fmt_props(pix_fmt)
+        tc = _timecode_tag(container, vs)
+        audio = [
+            AudioInfo(
+                codec=s.codec_context.name,
+                sample_rate=int(s.codec_context.sample_rate or 0),
+                channels=int(s.codec_context.channels or 0),
+                duration_s=_duration(s, container),
+                index=int(s.index),
+            )
+            for s in container.streams.audio
+        ]
+        info = ReelInfo(
+            path=path,
+            format=container.format.name.split(",")[0],
+            frames=len(pts_list),
+            fps=fps,
+            time_base=Fraction(vs.time_base),
+            width=int(ctx.width),
+            height=int(ctx.height),
+            bit_depth=bit_depth,
+            pix_fmt=pix_fmt,
+            timecode=normalize_timecode(tc, fps),
+            audio=audio,
+            codec=ctx.name,
+            is_rgb=is_rgb,
+            has_alpha=has_alpha,
+        )
+        return info, PtsIndex(pts_list, keyframes)
+    finally:
+        container.close()
+
+
+def _timecode_tag(container: av.container.InputContainer, vs: av.stream.Stream) -> str | None:
+    for meta in (vs.metadata, container.metadata, *(s.metadata for s in container.streams.data)):
+        for key, value in meta.items():
+            if key.lower() == "timecode" and value:
+                return str(value)
+    return None
+
+
+def _duration(stream: av.stream.Stream, container: av.container.InputContainer) -> float | None:
+    if stream.duration is not None and stream.time_base:
+        return round(float(stream.duration * stream.time_base), 6)
+    if container.duration is not None:
+        return round(container.duration / 1_000_000, 6)
+    return None
+
+
+class ContainerSource:
+    """Decodes frames of one container by index; holds one open demuxer/decoder."""
+
+    def __init__(self, info: ReelInfo, index: PtsIndex):
+        self.info = info
+        self.index = index
+        self._container: av.container.InputContainer | None = None
+        self._decoded: Iterator[av.VideoFrame] | None = None
+        self._last: int | None = None  # index of the frame the decoder returned last
+
+    def _open(self) -> av.container.InputContainer:
+        if self._container is None:
+            self._container = open_input(self.info.path)
+            self._container.streams.video[0].thread_type = "AUTO"
+        return self._container
+
+    def _restart_at(self, keyframe: int) -> None:
+        container = self._open()
+        vs = container.streams.video[0]
+        try:
+            container.seek(self.index.pts[keyframe], backward=True, any_frame=False, stream=vs)
+        except av.FFmpegError:
+            self.close()
+            container = self._open()
+        self._decoded = self._frames_of(container)
+        self._last = None
+
+    def _frames_of(self, container: av.container.InputContainer) -> Iterator[av.VideoFrame]:
+        vs = container.streams.video[0]
+        try:
+            yield from container.decode(vs)
+        except av.FFmpegError as exc:
+            raise InputError(f"damaged media, decoding stopped ({_reason(exc)})", self.info.path) from None
+
+    def read_av(self, target: int) -> av.VideoFrame:
+        """The decoded frame at ``target`` (an index into the sorted pts list)."""
+        keyframe = self.index.keyframe_at_or_before(target)
+        near = self._last is not None and self._last < target and keyframe <= self._last + 1
+        attempts = [keyframe] if not near else [None, keyframe]
+        attempts += [k for k in (self.index.keyframe_at_or_before(keyframe - 1), 0) if k not in attempts]
+        for start in attempts:
+            if start is not None:
+                self._restart_at(start)
+            frame = self._decode_until(target)
+            if frame is not None:
+                return frame
+        raise InputError(f"cannot decode frame {target}", self.info.path)
+
+    def _decode_until(self, target: int) -> av.VideoFrame | None:
+        assert self._decoded is not None
+        for frame in self._decoded:
+            idx = self.index.index_of(frame.pts)
+            if idx is None:
+                continue
+            self._last = idx
+            if idx == target:
+                return frame
+            if idx > target:
+                return None
+        self._last = None
+        return None
+
+    def iter_av(self, start: int, stop: int) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Frames start..stop-1 in order, from a separate demuxer (never disturbs read_av)."""
+        if start >= stop:
+            return
+        container = open_input(self.info.path)
+        try:
+            vs = container.streams.video[0]
+            vs.thread_type = "AUTO"
+            keyframe = self.index.keyframe_at_or_before(start)
+            if keyframe > 0:
+                container.seek(self.index.pts[keyframe], backward=True, any_frame=False, stream=vs)
+            expected = start
+            for frame in self._frames_of(container):
+                idx = self.index.index_of(frame.pts)
+                if idx is None or idx < expected:
+                    continue
+                if idx > expected:
+                    raise InputError(f"cannot decode frame {expected}", self.info.path)
+                yield idx, frame
+                expected += 1
+                if expected >= stop:
+                    return
+            if expected < stop:
+                raise InputError(f"media ends after frame {expected - 1} (expected {stop})", self.info.path)
+        finally:
+            container.close()
+
+    def to_array(self, frame: av.VideoFrame) -> np.ndarray:
+        return frame.to_ndarray(format=array_format(self.info.bit_depth))
+
+    def close(self) -> None:
+        self._decoded = None
+        self._last = None
+        if self._container is not None:
+            self._container.close()
+            self._container = None

@@ -1,0 +1,69 @@
+"""export(): an untouched copy of a reel (or a range of it) through a preset, as a generator."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from fractions import Fraction
+from pathlib import Path
+
+from restoration_core.errors import InputError
+from restoration_core.media.reader import open_reel
+from restoration_core.media.writer import ExportResult, open_writer
+from restoration_core.progress import CancelToken, Progress
+
+
+def parse_range(text: str | None, frames: int, path: Path | None = None) -> tuple[int, int]:
+    """"A:B" (frame indices, end exclusive; either side may be empty) -> (a, b) within the reel."""
+    if text is None or text == "":
+        return 0, frames
+    try:
+        left, right = text.split(":")
+        a = int(left) if left.strip() else 0
+        b = int(right) if right.strip() else frames
+    except ValueError:
+        raise InputError(f"range {text!r} is not A:B (frame indices, end exclusive)", path) from None
+    if not 0 <= a < b <= frames:
+        raise InputError(f"range {text} is outside the reel (0:{frames})", path)
+    return a, b
+
+
+def export(input: str | Path, output: str | Path, preset: str, frame_range: tuple[int, int] | None = None,
+           cancel: CancelToken | None = None, fps: Fraction | None = None
+           ) -> Generator[Progress, None, ExportResult]:
+    """Copy ``input`` (frames a..b-1) to ``output`` through ``preset``; yields Progress per frame.
+
+    Decoded frames go to the encoder directly (no RGB round trip when the preset keeps the
+    source pixel format), so a master is bit-identical to the source.
+    """
+    reel = open_reel(input, cache_bytes=0, fps=fps)
+    try:
+        a, b = frame_range if frame_range is not None else (0, reel.info.frames)
+        if not 0 <= a < b <= reel.info.frames:
+            raise InputError(f"range {a}:{b} is outside the reel (0:{reel.info.frames})", input)
+        total = b - a
+        av_frames = reel.iter_av(a, b)
+        writer = open_writer(output, preset, reel.info, frame_range=(a, b),
+                             audio_source=None if reel.info.is_sequence else input,
+                             source_frames=av_frames is not None)
+        try:
+            if av_frames is not None:
+                for done, (index, frame) in enumerate(av_frames, 1):
+                    if cancel is not None:
+                        cancel.check()
+                    writer.write_av(frame)
+                    yield Progress(done, total, "export", index)
+            else:
+                for done, frame in enumerate(reel.frames(a, b), 1):
+                    if cancel is not None:
+                        cancel.check()
+                    writer.write(frame.data)
+                    yield Progress(done, total, "export", frame.index)
+            result = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+    finally:
+        reel.close()
+    for note in result.notes:
+        yield Progress(total, total, "export", None, note)
+    return result

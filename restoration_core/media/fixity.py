@@ -1,0 +1,93 @@
+"""Fixity: per-frame MD5 of decoded pictures (as ffmpeg's framemd5 computes them) and SHA-256.
+
+A frame's MD5 covers its planes in the frame's own pixel format, row by row without
+padding, which is what ``ffmpeg -i FILE -f framemd5 -`` prints for the same decode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def sha256_file(path: str | Path, chunk: int = 4 * 1024 * 1024) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _plane_row_bytes(fmt: av.VideoFormat, plane_index: int, width: int) -> int:
+    if not fmt.is_planar:
+        return width * (fmt.padded_bits_per_pixel // 8)
+    per_pixel = sum((c.bits + 7) // 8 for c in fmt.components if c.plane == plane_index)
+    return width * per_pixel
+
+
+def frame_bytes(frame: av.VideoFrame) -> list[np.ndarray]:
+    """The picture's planes as contiguous byte rows (no line padding)."""
+    planes = []
+    for i, plane in enumerate(frame.planes):
+        row = _plane_row_bytes(frame.format, i, plane.width)
+        buf = np.frombuffer(plane, np.uint8)[: plane.line_size * plane.height].reshape(plane.height, plane.line_size)
+        planes.append(np.ascontiguousarray(buf[:, :row]))
+    return planes
+
+
+def frame_md5(picture: av.VideoFrame | np.ndarray) -> str:
+    """MD5 of a decoded picture: an av frame (ffmpeg framemd5) or a numpy array's bytes."""
+    h = hashlib.md5()
+    if isinstance(picture, np.ndarray):
+        h.update(np.ascontiguousarray(picture))
+    else:
+        for plane in frame_bytes(picture):
+            h.update(plane)
+    return h.hexdigest()
+
+
+def frame_md5_and_size(frame: av.VideoFrame) -> tuple[str, int]:
+    h = hashlib.md5()
+    size = 0
+    for plane in frame_bytes(frame):
+        h.update(plane)
+        size += plane.nbytes
+    return h.hexdigest(), size
+
+
+def framemd5_text(entries: list[tuple[str, int]], width: int, height: int, fps: Fraction) -> str:
+    """A framemd5 manifest in ffmpeg's format (stream 0 = the picture, time base 1/fps)."""
+    tb = 1 / Fraction(fps)
+    lines = [
+        "#format: frame checksums",
+        "#version: 2",
+        "#hash: MD5",
+        f"#tb 0: {tb.numerator}/{tb.denominator}",
+        "#media_type 0: video",
+        "#codec_id 0: rawvideo",
+        f"#dimensions 0: {width}x{height}",
+        "#sar 0: 1/1",
+        "#stream#, dts,        pts, duration,     size, hash",
+    ]
+    for k, (md5, size) in enumerate(entries):
+        lines.append(f"0, {k:10d}, {k:10d},        1, {size:8d}, {md5}")
+    return "\n".join(lines) + "\n"
+
+
+def decoded_md5s(path: str | Path) -> list[tuple[str, int]]:
+    """framemd5 entries of every decoded picture of a container file's first video stream."""
+    out = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            out.append(frame_md5_and_size(frame))
+    return out
+
+
+def read_framemd5(path: str | Path) -> list[str]:
+    """The MD5 column of a framemd5 manifest."""
+    return [line.rsplit(",", 1)[1].strip() for line in Path(path).read_text().splitlines()
+            if line and not line.startswith("#")]

@@ -1,0 +1,29 @@
+"""probe(path): what a reel is, without decoding its pictures (one frame for sequences)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+from restoration_core.errors import InputError
+from restoration_core.media.container import PtsIndex, scan_container
+from restoration_core.media.info import ReelInfo
+from restoration_core.media.sequence import SequenceFiles, is_sequence_path, scan_sequence
+
+
+def scan(path: str | Path, fps: Fraction | None = None) -> tuple[ReelInfo, PtsIndex | SequenceFiles]:
+    """ReelInfo plus what a reader needs (a container's pts index or a sequence's file list)."""
+    path = Path(path)
+    if not path.exists() and "%" not in path.name:
+        raise InputError("no such file or folder", path)
+    if is_sequence_path(path):
+        return scan_sequence(path, fps)
+    return scan_container(path)
+
+
+def probe(path: str | Path, fps: Fraction | None = None) -> ReelInfo:
+    """Exact properties of a container file or image sequence (InputError if unusable).
+
+    ``fps`` sets the rate of a sequence whose files do not carry one (default 24).
+    """
+    return scan(path, fps)[0]

@@ -1,0 +1,231 @@
+"""Image sequences (DPX, TIFF, PNG, EXR): find the files, their numbering, step and gaps; read one.
+
+A sequence is given as a folder, a printf pattern (``scan/frame_%06d.dpx``) or any one file
+of it. Frame index i is the i-th existing file in number order; a constant numbering step
+larger than one (100, 102, 104...) is the sequence's step, and numbers missing from that
+progression are reported as ``gaps`` rather than failing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from restoration_core.errors import InputError
+from restoration_core.media.container import exact_rate
+from restoration_core.media.info import ReelInfo
+from restoration_core.media.timecode import normalize_timecode
+
+EXTENSIONS = {".dpx": "dpx", ".tif": "tiff", ".tiff": "tiff", ".png": "png", ".exr": "exr"}
+_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+_PRINTF = re.compile(r"%(0?)(\d*)d")
+DEFAULT_FPS = Fraction(24)
+
+
+def is_sequence_path(path: Path) -> bool:
+    """Whether ``path`` names a sequence: a folder, a printf pattern or an image file."""
+    path = Path(path)
+    return path.is_dir() or bool(_PRINTF.search(path.name)) or path.suffix.lower() in EXTENSIONS
+
+
+@dataclass
+class SequenceFiles:
+    files: list[Path]
+    numbers: list[int]
+    step: int
+    gaps: list[int]
+    kind: str
+
+
+def find_sequence(path: Path) -> SequenceFiles:
+    """The files of the sequence ``path`` names (InputError when there are none)."""
+    path = Path(path)
+    if path.is_dir():
+        groups: dict[tuple[str, str], list[tuple[int, Path]]] = {}
+        for f in path.iterdir():
+            m = _NUMBERED.match(f.name)
+            if m and m["ext"].lower() in EXTENSIONS and f.is_file() and not f.name.startswith("."):
+                groups.setdefault((m["prefix"], m["ext"].lower()), []).append((int(m["num"]), f))
+        if not groups:
+            raise InputError("no image sequence (DPX, TIFF, PNG, EXR files with frame numbers) in folder", path)
+        entries = max(groups.values(), key=len)
+    elif _PRINTF.search(path.name):
+        m = _PRINTF.search(path.name)
+        prefix, suffix = path.name[: m.start()], path.name[m.end():]
+        width = int(m.group(2) or 1)
+        rx = re.compile(re.escape(prefix) + r"(\d{" + str(width) + ",})" + re.escape(suffix) + "$")
+        folder = path.parent
+        if not folder.is_dir():
+            raise InputError("no such folder for the sequence pattern", path)
+        entries = [(int(mm.group(1)), f) for f in folder.iterdir() if (mm := rx.match(f.name))]
+        if not entries:
+            raise InputError("no files match the sequence pattern", path)
+    else:
+        if not path.exists():
+            raise InputError("no such file or folder", path)
+        if path.suffix.lower() not in EXTENSIONS:
+            raise InputError("not an image sequence file", path)
+        m = _NUMBERED.match(path.name)
+        if not m:
+            entries = [(0, path)]
+        else:
+            digits = m["num"]
+            padded = digits.startswith("0") and len(digits) > 1
+            rx = re.compile(re.escape(m["prefix"]) + (r"(\d{" + str(len(digits)) + "})" if padded else r"(\d+)")
+                            + re.escape(m["ext"]) + "$")
+            entries = [(int(mm.group(1)), f) for f in path.parent.iterdir() if (mm := rx.match(f.name))]
+    entries.sort()
+    numbers = [n for n, _ in entries]
+    if len(set(numbers)) != len(numbers):
+        dup = next(n for n in numbers if numbers.count(n) > 1)
+        raise InputError(f"two files have frame number {dup}", path)
+    diffs = [b - a for a, b in zip(numbers, numbers[1:], strict=False)]
+    step = math.gcd(*diffs) if diffs else 1
+    present = set(numbers)
+    gaps = [n for n in range(numbers[0], numbers[-1] + 1, step) if n not in present] if numbers else []
+    kind = EXTENSIONS[entries[0][1].suffix.lower()]
+    return SequenceFiles([f for _, f in entries], numbers, step, gaps, kind)
+
+
+def _header_size(file: Path, kind: str) -> tuple[int, int] | None:
+    """(width, height) from the file header where that is cheap (PNG, DPX), else None."""
+    try:
+        with open(file, "rb") as fh:
+            head = fh.read(808 if kind == "dpx" else 24)
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", file) from None
+    if kind == "png" and len(head) >= 24 and head[:8] == b"\x89PNG\r\n\x1a\n":
+        return struct.unpack(">II", head[16:24])
+    if kind == "dpx" and len(head) >= 780 and head[:4] in (b"SDPX", b"XPDS"):
+        order = ">" if head[:4] == b"SDPX" else "<"
+        return struct.unpack(order + "II", head[772:780])
+    return None
+
+
+def _dpx_header_extras(file: Path) -> tuple[str | None, Fraction | None]:
+    """Timecode (TV header, BCD) and frame rate (film or TV header) of a DPX file, if set."""
+    with open(file, "rb") as fh:
+        head = fh.read(2048)
+    if len(head) < 1944 or head[:4] not in (b"SDPX", b"XPDS"):
+        return None, None
+    order = ">" if head[:4] == b"SDPX" else "<"
+    tc = None
+    (bcd,) = struct.unpack(order + "I", head[1920:1924])
+    if bcd not in (0, 0xFFFFFFFF):
+        digits = f"{bcd:08x}"
+        if digits.isdigit():
+            tc = f"{digits[0:2]}:{digits[2:4]}:{digits[4:6]}:{digits[6:8]}"
+    fps = None
+    for offset in (1724, 1940):
+        (rate,) = struct.unpack(order + "f", head[offset:offset + 4])
+        if math.isfinite(rate) and 1 <= rate <= 300:
+            fps = exact_rate(Fraction(rate).limit_denominator(1001))
+            break
+    return tc, fps
+
+
+def read_image(file: Path, kind: str) -> tuple[np.ndarray, str]:
+    """One image as HxWx3 RGB (uint8, or uint16 full range for deeper files) and its pix_fmt."""
+    try:
+        if kind in ("dpx", "exr"):
+            data = file.read_bytes()
+            ctx = av.CodecContext.create(kind, "r")
+            frames = ctx.decode(av.Packet(data))
+            if not frames:
+                raise InputError(f"cannot decode {kind.upper()} image", file)
+            frame = frames[0]
+            bits = max(c.bits for c in frame.format.components)
+            fmt = "rgb24" if bits <= 8 else "rgb48le"
+            return frame.to_ndarray(format=fmt), frame.format.name
+        img = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise InputError(f"cannot read image ({exc})", file) from None
+    if img is None:
+        raise InputError(f"cannot read image (damaged or unsupported {kind.upper()})", file)
+    if img.dtype not in (np.uint8, np.uint16):
+        if img.dtype.kind == "f":
+            img = np.clip(img, 0.0, 1.0) * 65535.0 + 0.5
+        img = img.astype(np.uint16)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+        pix = "gray16le" if img.dtype == np.uint16 else "gray"
+    elif img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
+        pix = "rgba64le" if img.dtype == np.uint16 else "rgba"
+    else:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        pix = "rgb48le" if img.dtype == np.uint16 else "rgb24"
+    return np.ascontiguousarray(img), pix
+
+
+def scan_sequence(path: Path, fps: Fraction | None = None) -> tuple[ReelInfo, SequenceFiles]:
+    """Probe a sequence: sizes checked for every file whose header is cheap to read."""
+    seq = find_sequence(path)
+    first, pix_fmt = read_image(seq.files[0], seq.kind)
+    height, width = first.shape[:2]
+    for f in seq.files[1:]:
+        size = _header_size(f, seq.kind)
+        if size is not None and size != (width, height):
+            raise InputError(f"frame is {size[0]}x{size[1]}, the sequence is {width}x{height}", f)
+    bit_depth = 8 if first.dtype == np.uint8 else 16
+    if seq.kind == "dpx":
+        with open(seq.files[0], "rb") as fh:
+            head = fh.read(804)
+        bit_depth = head[803] if len(head) > 803 and head[803] in (8, 10, 12, 16) else bit_depth
+        tc, header_fps = _dpx_header_extras(seq.files[0])
+    else:
+        tc, header_fps = None, None
+    rate = Fraction(fps) if fps else header_fps or DEFAULT_FPS
+    info = ReelInfo(
+        path=Path(path),
+        format=f"{seq.kind}_sequence",
+        frames=len(seq.files),
+        fps=rate,
+        time_base=1 / rate,
+        width=int(width),
+        height=int(height),
+        bit_depth=int(bit_depth),
+        pix_fmt=pix_fmt,
+        timecode=normalize_timecode(tc, rate),
+        gaps=seq.gaps,
+        start_number=seq.numbers[0],
+        is_sequence=True,
+        step=seq.step,
+        codec=seq.kind,
+        is_rgb=not pix_fmt.startswith("gray"),
+        has_alpha=pix_fmt.startswith("rgba") or pix_fmt.startswith("gbrap"),
+        frame_numbers=seq.numbers,
+    )
+    return info, seq
+
+
+class SequenceSource:
+    """Reads frames of a sequence by index; every frame must match the first one's size."""
+
+    def __init__(self, info: ReelInfo, seq: SequenceFiles):
+        self.info = info
+        self.seq = seq
+
+    def read_array(self, index: int) -> np.ndarray:
+        file = self.seq.files[index]
+        data, _ = read_image(file, self.seq.kind)
+        if data.shape[:2] != (self.info.height, self.info.width):
+            raise InputError(
+                f"frame is {data.shape[1]}x{data.shape[0]}, the sequence is {self.info.width}x{self.info.height}",
+                file,
+            )
+        want = np.uint8 if self.info.dtype_bits == 8 else np.uint16
+        if data.dtype != want:
+            data = (data.astype(np.uint16) * 257) if want == np.uint16 else (data >> 8).astype(np.uint8)
+        return data
+
+    def close(self) -> None:
+        pass

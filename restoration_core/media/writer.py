@@ -1,0 +1,262 @@
+"""open_writer(): encode numpy frames (or untouched decoder frames) through a preset.
+
+The output is written under a temporary name beside the destination and renamed on
+:meth:`commit`; :meth:`abort` (or any failure) removes it. Frame timestamps come from a
+fixed ``1/fps`` Fraction (a Matroska stream's time base turns into 1/1000 once the header
+is written), the start timecode is carried (shifted by the range start), audio is copied
+and trimmed to the range, and a fixity manifest (``OUTPUT.framemd5`` in ffmpeg's framemd5
+format plus ``OUTPUT.sha256`` in sha256sum format) is written beside the output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from restoration_core.atomic import atomic_path, atomic_write_text
+from restoration_core.errors import Cancelled, InputError, OutputError
+from restoration_core.media.audio import AudioCopier
+from restoration_core.media.fixity import decoded_md5s, frame_md5_and_size, framemd5_text, sha256_file
+from restoration_core.media.info import ReelInfo
+from restoration_core.media.presets import Preset, load_preset
+from restoration_core.media.timecode import frames_to_timecode
+
+
+@dataclass
+class ExportResult:
+    """A finished export: output path, its fixity manifests and checksums.
+
+    For sequences ``path`` is the folder and ``sha256`` the SHA-256 of the ``.sha256``
+    manifest (which lists every file's SHA-256).
+    """
+
+    path: Path
+    manifest_path: Path
+    sha256: str
+    frame_md5: list[str]
+    sha256_path: Path | None = None
+    frames: int = 0
+    timecode: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def manifest_paths(output: Path) -> tuple[Path, Path]:
+    """Where the fixity manifests of ``output`` go: ``OUTPUT.framemd5`` and ``OUTPUT.sha256``."""
+    output = Path(output)
+    return output.with_name(output.name + ".framemd5"), output.with_name(output.name + ".sha256")
+
+
+def _subsampled(pix_fmt: str) -> tuple[bool, bool]:
+    fmt = av.VideoFormat(pix_fmt)
+    chroma = [c for c in fmt.components if c.is_chroma]
+    if not chroma:
+        return False, False
+    return fmt.chroma_width(2) < 2, fmt.chroma_height(2) < 2
+
+
+def check_frame(data: np.ndarray, info: ReelInfo) -> np.ndarray:
+    if not isinstance(data, np.ndarray) or data.ndim != 3 or data.shape[2] != 3:
+        raise ValueError(f"frames must be HxWx3 arrays, got {getattr(data, 'shape', type(data))}")
+    if data.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"frames must be uint8 or uint16, got {data.dtype}")
+    if data.shape[:2] != (info.height, info.width):
+        raise ValueError(f"frame is {data.shape[1]}x{data.shape[0]}, the reel is {info.width}x{info.height}")
+    return np.ascontiguousarray(data)
+
+
+def array_to_av(data: np.ndarray) -> av.VideoFrame:
+    return av.VideoFrame.from_ndarray(data, format="rgb24" if data.dtype == np.uint8 else "rgb48le")
+
+
+class _Base:
+    """Shared bookkeeping of container and sequence writers."""
+
+    def __init__(self, output: Path, preset: Preset, info: ReelInfo, frame_range: tuple[int, int] | None):
+        self.output = Path(output)
+        self.preset = preset
+        self.info = info
+        a, b = frame_range if frame_range is not None else (0, info.frames)
+        self.range = (int(a), int(b))
+        self.fps = Fraction(info.fps)
+        self.timecode = frames_to_timecode(a, self.fps, info.timecode) if info.timecode else None
+        self.count = 0
+        self.notes: list[str] = []
+        self._done = False
+
+    def _to_target(self, frame: av.VideoFrame, pix_fmt: str, size: tuple[int, int]) -> av.VideoFrame:
+        if frame.format.name == pix_fmt and (frame.width, frame.height) == size:
+            return frame
+        if (frame.width, frame.height) != size:
+            # pad odd sizes for chroma-subsampled targets by repeating the last row/column
+            arr = frame.to_ndarray(format="rgb48le" if self.info.bit_depth > 8 else "rgb24")
+            pad = ((0, size[1] - frame.height), (0, size[0] - frame.width), (0, 0))
+            frame = av.VideoFrame.from_ndarray(np.pad(arr, pad, mode="edge"),
+                                               format="rgb48le" if arr.dtype == np.uint16 else "rgb24")
+        if frame.format.name not in ("rgb24", "rgb48le") and av.VideoFormat(pix_fmt).is_rgb:
+            # via rgb48: a lossless superset of any source's RGB decode
+            frame = frame.reformat(format="rgb48le")
+        colorspace = "itu709" if self.info.height >= 720 else "itu601"
+        if av.VideoFormat(pix_fmt).is_rgb:
+            return frame.reformat(format=pix_fmt)
+        return frame.reformat(format=pix_fmt, dst_colorspace=colorspace)
+
+    def write(self, data: np.ndarray) -> None:
+        """Append one frame (HxWx3 RGB, uint8 or uint16 as the reel reads)."""
+        self.write_av(array_to_av(check_frame(data, self.info)))
+
+    def write_av(self, frame: av.VideoFrame) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None or not self._done:
+            self.abort()
+
+
+class ContainerWriter(_Base):
+    """Writes a single media file (master, mezzanine, access)."""
+
+    def __init__(self, output, preset, info, frame_range=None, audio_source=None, source_frames=False):
+        super().__init__(output, preset, info, frame_range)
+        self._atomic = atomic_path(self.output)
+        self._tmp: Path = self._atomic.__enter__()
+        self._pool = ThreadPoolExecutor(1)
+        self._md5: list[Future] = []
+        self._audio: AudioCopier | None = None
+        try:
+            self._open(audio_source, source_frames)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _open(self, audio_source, source_frames: bool) -> None:
+        preset, info = self.preset, self.info
+        self.pix_fmt = preset.pix_fmt_for(info, source_frames=source_frames)
+        sub_w, sub_h = _subsampled(self.pix_fmt)
+        self.size = (info.width + (info.width % 2 if sub_w else 0), info.height + (info.height % 2 if sub_h else 0))
+        if self.size != (info.width, info.height):
+            self.notes.append(f"picture padded from {info.width}x{info.height} to {self.size[0]}x{self.size[1]} "
+                              f"({self.pix_fmt} needs even sizes)")
+        try:
+            self.container = av.open(str(self._tmp), mode="w", format=preset.format,
+                                     options=preset.container_options)
+        except (av.FFmpegError, OSError) as exc:
+            raise OutputError(f"cannot create output ({exc})", self.output) from None
+        stream = self.container.add_stream(preset.codec, rate=self.fps)
+        stream.width, stream.height = self.size
+        stream.pix_fmt = self.pix_fmt
+        stream.time_base = 1 / self.fps
+        stream.codec_context.time_base = 1 / self.fps
+        rgb_target = self.pix_fmt != preset.data.get("pix_fmt", self.pix_fmt)
+        stream.options = preset.options_for(rgb_target)
+        stream.thread_type = "AUTO"
+        if not av.VideoFormat(self.pix_fmt).is_rgb:
+            hd = info.height >= 720
+            stream.codec_context.colorspace = 1 if hd else 6
+            stream.codec_context.color_primaries = 1 if hd else 6
+            stream.codec_context.color_trc = 1 if hd else 6
+        if self.timecode:
+            stream.metadata["timecode"] = self.timecode
+            self.container.metadata["timecode"] = self.timecode
+        self.stream = stream
+        if audio_source is not None and info.audio:
+            a, b = self.range
+            audio = preset.audio
+            allowed = audio.get("allowed")
+            self._audio = AudioCopier(Path(audio_source), self.container, a / self.fps, b / self.fps, allowed,
+                                      audio.get("reencode_codec", "aac"), int(audio.get("reencode_bit_rate", 256000)))
+            self.notes.extend(self._audio.notes)
+
+    def write_av(self, frame: av.VideoFrame) -> None:
+        """Append one decoded frame (converted to the preset's pixel format if needed)."""
+        if self._done:
+            raise OutputError("writer is already closed", self.output)
+        frame = self._to_target(frame, self.pix_fmt, self.size)
+        frame.pts = self.count
+        frame.time_base = 1 / self.fps
+        if self.preset.lossless:
+            self._md5.append(self._pool.submit(frame_md5_and_size, frame))
+        try:
+            for packet in self.stream.encode(frame):
+                self.container.mux(packet)
+        except (av.FFmpegError, OSError) as exc:
+            raise OutputError(f"writing failed ({exc})", self.output) from None
+        self.count += 1
+        if self._audio is not None:
+            self._audio.pump(Fraction(self.count) / self.fps, self.container)
+
+    def commit(self) -> ExportResult:
+        """Finish the file, check it, rename it into place and write its fixity manifests."""
+        if self._done:
+            raise OutputError("writer is already closed", self.output)
+        try:
+            if self.count == 0:
+                raise InputError("no frames were written", self.output)
+            for packet in self.stream.encode(None):
+                self.container.mux(packet)
+            if self._audio is not None:
+                self._audio.finish(self.container)
+            self.container.close()
+            if self.preset.lossless:
+                entries = [f.result() for f in self._md5]
+            else:
+                entries = decoded_md5s(self._tmp)
+            if len(entries) != self.count:
+                raise OutputError(f"wrote {self.count} frames but {len(entries)} decode back", self.output)
+            digest = sha256_file(self._tmp)
+            self._done = True
+            atomic, self._atomic = self._atomic, None
+            atomic.__exit__(None, None, None)
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            self._pool.shutdown(wait=False)
+        md5_path, sha_path = manifest_paths(self.output)
+        atomic_write_text(md5_path, framemd5_text(entries, self.size[0], self.size[1], self.fps))
+        atomic_write_text(sha_path, f"{digest}  {self.output.name}\n")
+        return ExportResult(self.output, md5_path, digest, [m for m, _ in entries], sha_path, self.count,
+                            self.timecode, list(self.notes))
+
+    def abort(self) -> None:
+        """Stop and remove everything written so far (the final path is untouched)."""
+        if self._atomic is None:
+            return
+        self._done = True
+        if self._audio is not None:
+            self._audio.close()
+        with contextlib.suppress(Exception):
+            self.container.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        atomic, self._atomic = self._atomic, None
+        if atomic is not None:
+            with contextlib.suppress(Cancelled):
+                atomic.__exit__(Cancelled, Cancelled("export aborted"), None)
+
+
+def open_writer(output: str | Path, preset: str | Preset, info: ReelInfo, frame_range: tuple[int, int] | None = None,
+                audio_source: str | Path | None = None, source_frames: bool = False):
+    """A writer for ``preset`` (a name or Preset) producing ``output`` for a reel like ``info``.
+
+    ``frame_range`` (a, b) says which source frames will be written (for the audio trim and the
+    start timecode); ``audio_source`` is the file whose audio is copied. ``source_frames``:
+    frames will come as the source decoder's own av frames via ``write_av`` (an untouched export).
+    """
+    from restoration_core.media.seqwriter import SequenceWriter
+
+    preset = load_preset(preset)
+    if frame_range is not None:
+        a, b = frame_range
+        if not 0 <= a < b <= info.frames:
+            raise InputError(f"range {a}:{b} is outside the reel (0:{info.frames})", info.path)
+    if preset.is_sequence:
+        return SequenceWriter(output, preset, info, frame_range, source_frames=source_frames)
+    return ContainerWriter(output, preset, info, frame_range, audio_source, source_frames)

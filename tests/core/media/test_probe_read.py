@@ -1,0 +1,101 @@
+"""probe() and open_reel(): exact rates, timecode, gaps and step, frame-accurate random access."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from restoration_core.media import open_reel, probe
+from tests.core.fixtures_media import make_png_sequence, picture
+
+
+def test_probe_prores_10bit_with_pcm_and_timecode(prores):
+    info = probe(prores)
+    assert info.fps == Fraction(24000, 1001) and isinstance(info.fps, Fraction)
+    assert (info.frames, info.width, info.height) == (12, 96, 64)
+    assert info.bit_depth == 10 and info.pix_fmt == "yuv422p10le"
+    assert info.timecode == "01:00:00:00"
+    assert [(a.codec, a.sample_rate, a.channels) for a in info.audio] == [("pcm_s16le", 48000, 2)]
+    assert info.audio[0].duration_s == pytest.approx(12 * 1001 / 24000, abs=0.01)
+    d = info.to_dict()
+    assert d["fps"] == "24000/1001" and d["timecode"] == "01:00:00:00" and d["gaps"] == []
+
+
+def test_probe_h264_aac(h264):
+    info = probe(h264)
+    assert info.fps == 25 and info.frames == 12 and info.bit_depth == 8
+    assert info.audio[0].codec == "aac"
+
+
+def test_probe_sequences_report_gaps_and_start(tiff_seq, dpx_seq):
+    tif = probe(tiff_seq)
+    assert tif.is_sequence and tif.frames == 6 and tif.bit_depth == 16
+    assert tif.start_number == 1 and tif.gaps == [4]
+    dpx = probe(dpx_seq)
+    assert dpx.start_number == 1001 and dpx.gaps == [1004] and dpx.bit_depth == 16
+
+
+def test_sequence_given_as_pattern_or_one_file(dpx_seq):
+    by_pattern = probe(dpx_seq / "frame_%06d.dpx")
+    by_file = probe(sorted(dpx_seq.iterdir())[2])
+    assert by_pattern.frames == by_file.frames == 6
+    assert by_pattern.gaps == by_file.gaps == [1004]
+
+
+def test_constant_step_is_not_a_gap(tmp_path):
+    make_png_sequence(tmp_path / "s", frames=5, start=100, step=2, bits=8)
+    info = probe(tmp_path / "s")
+    assert (info.start_number, info.step, info.gaps, info.frames) == (100, 2, [], 5)
+    (tmp_path / "s" / "frame_000104.png").unlink()
+    info = probe(tmp_path / "s")
+    assert info.step == 2 and info.gaps == [104]
+
+
+@pytest.mark.parametrize("name", ["prores", "h264", "ffv1", "tiff_seq", "dpx_seq"])
+def test_random_access_matches_sequential_decode(name, request):
+    path = request.getfixturevalue(name)
+    with open_reel(path, cache_bytes=0) as reel:
+        sequential = [f.data for f in reel.frames()]
+        assert len(sequential) == len(reel)
+        order = list(range(len(reel)))
+        random.Random(1).shuffle(order)
+        for i in order + order[::-1]:
+            frame = reel.read(i)
+            assert frame.index == i
+            assert np.array_equal(frame.data, sequential[i]), f"frame {i}"
+        assert sequential[0].dtype == (np.uint8 if reel.info.bit_depth <= 8 else np.uint16)
+
+
+def test_sequence_pixels_exact_16bit(tiff_seq):
+    with open_reel(tiff_seq) as reel:
+        for k in range(len(reel)):
+            assert np.array_equal(reel.read(k).data, picture(k, 80, 48, bits=16))
+
+
+def test_frames_range_and_timecode(prores):
+    with open_reel(prores) as reel:
+        frames = list(reel.frames(3, 7))
+        assert [f.index for f in frames] == [3, 4, 5, 6]
+        assert frames[0].timecode == "01:00:00:03"
+        assert reel.timecode_of(11) == "01:00:00:11"
+        assert np.array_equal(frames[1].data, reel.read(4).data)
+
+
+def test_cache_is_bounded_in_bytes(prores):
+    one = 96 * 64 * 3 * 2
+    with open_reel(prores, cache_bytes=3 * one) as reel:
+        for i in range(len(reel)):
+            reel.read(i)
+        assert len(reel.cache) == 3 and reel.cache.bytes <= 3 * one
+        data = reel.read(11).data
+        data[:] = 0  # callers own their copy
+        assert reel.read(11).data.any()
+
+
+def test_thumbnail(prores):
+    with open_reel(prores) as reel:
+        thumb = reel.thumbnail(2, max_side=48)
+    assert thumb.dtype == np.uint8 and thumb.shape == (32, 48, 3)
