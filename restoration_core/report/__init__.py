@@ -1,0 +1,147 @@
+"""Intervention reports: what was done to which frame, as JSON plus a self-contained HTML page.
+
+write_report("out.report.json", data)  # writes out.report.json and out.report.html
+
+``data`` is a :class:`ReportData`, a report's own JSON dict, or the job runner's result dict
+(``restoration_core.jobs.render``). Missing facts are completed from the files where they
+can be read: the source's SHA-256 and per-frame MD5, frame rate and start timecode, and the
+timecode of each intervention.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from restoration_core.atomic import atomic_write_text
+from restoration_core.errors import ReelwrightError
+from restoration_core.report.data import FORMAT, Fixity, ReportData, coerce
+from restoration_core.report.html import Crop, largest, make_crop, render_html
+
+__all__ = ["FORMAT", "Fixity", "ReportData", "html_path_for", "read_report", "render_report_html", "write_report"]
+
+FramePair = tuple[np.ndarray, np.ndarray]
+
+
+def html_path_for(json_path: str | Path) -> Path:
+    """The HTML page beside a JSON report: same name, ``.html``."""
+    return Path(json_path).with_suffix(".html")
+
+
+def _complete(data: ReportData) -> None:
+    """Fill in what the caller did not know and the files can tell (never fails the report)."""
+    src = data.source.path
+    if src and (data.fps is None or data.start_timecode is None or not data.source.frame_md5):
+        try:
+            from restoration_core.media.fixity import frame_md5
+            from restoration_core.media.reader import open_reel
+
+            with open_reel(src) as reel:
+                data.fps = data.fps or Fraction(reel.info.fps)
+                data.start_timecode = data.start_timecode or reel.info.timecode
+                if not data.source.frame_md5:
+                    a, b = data.frame_range or (0, len(reel))
+                    data.source.frame_md5 = [frame_md5(f.data) for f in reel.frames(a, b)]
+        except (ImportError, ReelwrightError, OSError) as exc:
+            data.extra.setdefault("notes", []).append(f"source not read: {exc}")
+    if src and not data.source.sha256 and Path(src).exists():
+        from restoration_core.project.records import source_fixity
+
+        try:
+            data.source.sha256 = source_fixity(Path(src))
+        except ReelwrightError as exc:
+            data.extra.setdefault("notes", []).append(f"source fixity: {exc}")
+    if data.fps is not None:
+        from restoration_core.media.timecode import frames_to_timecode
+
+        start = data.start_timecode or "00:00:00:00"
+        data.interventions = [i if i.timecode else replace(i, timecode=frames_to_timecode(i.frame, data.fps, start))
+                              for i in data.interventions]
+
+
+def _read_pairs(data: ReportData, wanted: list[int]) -> dict[int, FramePair]:
+    """Before (source frame) and after (output frame) pictures of the wanted source frames."""
+    from restoration_core.media.reader import open_reel
+
+    first = data.frame_range[0] if data.frame_range else 0
+    pairs: dict[int, FramePair] = {}
+    with open_reel(data.source.path) as before, open_reel(data.output.path) as after:
+        for index in sorted(set(wanted)):
+            pairs[index] = (before.read(index).data, after.read(index - first).data)
+    return pairs
+
+
+def _crops(
+    data: ReportData, frames: Mapping[int, FramePair] | Callable[[int], FramePair] | None, count: int
+) -> tuple[list[Crop], str]:
+    picked = largest(data.interventions, count)
+    if not picked:
+        return [], "No repairs."
+    try:
+        if frames is None:
+            lookup: Mapping[int, FramePair] = _read_pairs(data, [i.frame for i in picked])
+        elif callable(frames):
+            lookup = {i.frame: frames(i.frame) for i in picked}
+        else:
+            lookup = frames
+    except (ImportError, ReelwrightError, OSError) as exc:
+        return [], f"Before/after pictures unavailable ({exc})."
+    crops = [make_crop(i, *lookup[i.frame]) for i in picked if i.frame in lookup]
+    return crops, "" if crops else "Before/after pictures unavailable (frames not given)."
+
+
+def render_report_html(
+    data: ReportData | dict,
+    frames: Mapping[int, FramePair] | Callable[[int], FramePair] | None = None,
+    crops: int = 6,
+) -> str:
+    """The HTML page of a report; ``frames`` gives (before, after) arrays per source frame index,
+    else they are read from the source and output files."""
+    data = coerce(data)
+    pictures, note = _crops(data, frames, crops)
+    return render_html(data, pictures, note)
+
+
+def write_report(
+    json_path: str | Path,
+    data: ReportData | dict,
+    *,
+    frames: Mapping[int, FramePair] | Callable[[int], FramePair] | None = None,
+    complete: bool = True,
+    crops: int = 6,
+) -> Path:
+    """Write the JSON report at ``json_path`` and its HTML page beside it (both atomically).
+
+    ``complete`` reads the source for the facts ``data`` lacks (fixity, rate, timecode).
+    Returns the JSON path; the HTML is at :func:`html_path_for`.
+    """
+    json_path = Path(json_path)
+    report = coerce(data)
+    if complete:
+        _complete(report)
+    atomic_write_text(json_path, json.dumps(report.to_dict(), indent=1, default=str) + "\n")
+    atomic_write_text(html_path_for(json_path), render_report_html(report, frames, crops))
+    return json_path
+
+
+def read_report(json_path: str | Path) -> ReportData:
+    """Load a JSON report written by :func:`write_report` (InputError if it is not one)."""
+    from restoration_core.errors import InputError
+
+    path = Path(json_path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("report does not exist", path) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a JSON report ({exc})", path) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        if isinstance(doc, dict) and "interventions" in doc:
+            return coerce(doc)  # a report written by the job runner's JSON-only fallback
+        raise InputError(f"not a reelwright intervention report (format {FORMAT!r} expected)", path)
+    return ReportData.from_dict(doc)
