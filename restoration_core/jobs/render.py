@@ -156,16 +156,20 @@ def render(
         def tick(stage: str, frame: int | None, message: str = "") -> Progress:
             return Progress(done, total, stage, frame, message, clock.payload(done, computed, cached))
 
-        # 1. detect (results cached, so the restore pass and a resumed run see the same masks)
+        chunks = [(c, min(b, c + spec.chunk)) for c in range(a, b, spec.chunk)]
+
+        # 1. detect (cached, so the restore pass and a resumed run see the same masks)
         if spec.detect:
-            first = cache.first_missing_detection(a, b)
-            done += (first - a) if first is not None else frames
-            if first is not None:
-                dsettings = eng.detect_settings(spec.detect_settings)
-                for p in eng.detect_reel(reel, dsettings, frame_range=(first, b), cancel=cancel):
+            dsettings = eng.detect_settings(spec.detect_settings)
+            for c0, c1 in chunks:
+                if cache.first_missing_detection(c0, c1) is None:
+                    done += c1 - c0
+                    continue
+                for p in eng.detect_reel(reel, dsettings, frame_range=(c0, c1), cancel=cancel):
                     fd = p.payload
-                    if fd is not None and not cache.has_detection(fd.index):
-                        cache.put_detection(fd.index, fd.mask, list(fd.defects), fd.flicker)
+                    if fd is not None:
+                        if not cache.has_detection(fd.index):
+                            cache.put_detection(fd.index, fd.mask, list(fd.defects), fd.flicker)
                         done += 1
                         clock.worked += 1
                         yield tick("detect", fd.index)
@@ -200,17 +204,20 @@ def render(
             curve.update({i: v for i in range(a, b) if (v := detected(i)[2]) is not None})
         flicker = curve or None
 
-        # 2. restore the frames the cache lacks (a resumed run restarts at the first gap)
-        first = cache.first_missing_frame(a, b)
-        done += (first - a) if first is not None else frames
-        cached = (first - a) if first is not None else frames
-        if first is not None:
-            fill_engine = None  # loaded only when frames are missing (a cached job needs no model)
-            if uses_model and eng.load_fill_engine is not None:
+        # 2. restore, chunk by chunk: each chunk is one restore_frames call from its first
+        # frame, so a chunk redone after an interruption carries exactly the state (region
+        # tracks, seeds, fill init, flicker) it had in an uninterrupted run
+        fill_engine = None
+        for c0, c1 in chunks:
+            if cache.first_missing_frame(c0, c1) is None:
+                done += c1 - c0
+                cached += c1 - c0
+                continue
+            if fill_engine is None and uses_model and eng.load_fill_engine is not None:
                 kwargs = {"steps": settings["steps"]} if settings.get("steps") else {}
-                fill_engine = eng.load_fill_engine(settings["model"], **kwargs)
+                fill_engine = eng.load_fill_engine(settings["model"], **kwargs)  # only when needed
             work = eng.restore_frames(
-                reel, (first, b), mask_for, rsettings, cancel=cancel, fill_engine=fill_engine,
+                reel, (c0, c1), mask_for, rsettings, cancel=cancel, fill_engine=fill_engine,
                 kinds_for=kinds_for, flicker=flicker,
             )
             for p in work:
@@ -218,9 +225,7 @@ def render(
                 if rf is not None:
                     if not cache.has_frame(rf.index):
                         cache.put_frame(rf.index, rf.data, list(rf.interventions))
-                        computed += 1
-                    else:
-                        cached += 1
+                    computed += 1
                     done += 1
                     clock.worked += 1
                     yield tick("restore", rf.index)

@@ -69,6 +69,7 @@ class JobSpec:
     project: str | None = None
     clip: str | None = None
     name: str = ""
+    chunk: int = 100  # frames per restore call; a resumed job redoes at most one chunk
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:
@@ -85,6 +86,8 @@ class JobSpec:
             raise InputError(f"job {self.name}: needs an input, or a project and a clip id")
         if self.preset not in PRESETS:
             raise InputError(f"job {self.name}: unknown preset {self.preset!r} (one of {', '.join(PRESETS)})")
+        if not isinstance(self.chunk, int) or self.chunk < 1:
+            raise InputError(f"job {self.name}: chunk must be a whole number of frames >= 1")
         engine = self.settings.get("engine", "auto")
         if engine not in ENGINES:
             raise InputError(f"job {self.name}: unknown engine {engine!r} (one of {', '.join(ENGINES)})")
@@ -106,6 +109,7 @@ class JobSpec:
             "range": list(self.frame_range) if self.frame_range else None,
             "masks": file_identity(self.masks),
             "detect": self.detect,
+            "chunk": self.chunk,
             "detect_settings": self.detect_settings,
             "settings": self.settings,
             "model": file_identity(self.settings.get("model")),

@@ -65,12 +65,13 @@ def test_event_loop_keeps_turning_while_jobs_run(qtbot, tmp_path):
 
 def test_cancel_and_retry_buttons(qtbot, tmp_path):
     queue = JobQueue()
-    job = queue.add(_spec(tmp_path, "clip", frames=20, settings={"delay": 0.05}))
+    job = queue.add(_spec(tmp_path, "clip", frames=20, settings={"delay": 0.05}, chunk=5))
     pool = WorkerPool(queue, workers=1, gpus=0, engines="tests.core.jobs.fakes")
     panel = JobsPanel(queue, pool)
     qtbot.addWidget(panel)
     try:
-        qtbot.waitUntil(lambda: queue.get(job.id).stage == "restore", timeout=60_000)
+        qtbot.waitUntil(lambda: queue.get(job.id).stage == "restore" and queue.get(job.id).done >= 27,
+                        timeout=60_000)
         panel.select(job.id)
         assert panel.cancel_button.isEnabled()
         assert format_time_left(queue.get(job.id)) != ""

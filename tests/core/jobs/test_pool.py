@@ -87,13 +87,13 @@ def test_kill9_worker_then_retry_resumes_bit_identical(tmp_path, monkeypatch):
     counter = tmp_path / "count.txt"
     monkeypatch.setenv(fakes.COUNTER_ENV, str(counter))
     frames = 16
-    ref = _spec(tmp_path, "clip", frames=frames, settings={"delay": 0.05})
+    ref = _spec(tmp_path, "clip", frames=frames, settings={"delay": 0.05}, chunk=4)
     ref.output = str(tmp_path / "reference.npy")
     run_to_end(render(ref, engines=fakes.engines()))
     counter.unlink()
 
     queue = JobQueue(tmp_path / "q.json")
-    job = queue.add(_spec(tmp_path, "clip", frames=frames, settings={"delay": 0.05}))
+    job = queue.add(_spec(tmp_path, "clip", frames=frames, settings={"delay": 0.05}, chunk=4))
     other = queue.add(_spec(tmp_path, "other", frames=4))
     with WorkerPool(queue, workers=2, gpus=0, engines=ENGINES) as pool:
         _wait(pool, lambda: queue.get(job.id).stage == "restore" and queue.get(job.id).done >= frames + 6)

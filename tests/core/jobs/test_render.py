@@ -50,10 +50,10 @@ def _drive(gen):
 
 def test_interrupted_render_resumes_bit_identical(tmp_path, eng):
     clip = fakes.make_clip(tmp_path / "in.npy", frames=10)
-    ref = JobSpec(input=str(clip), output=str(tmp_path / "ref.npy"), cache=str(tmp_path / "c1"))
+    ref = JobSpec(input=str(clip), output=str(tmp_path / "ref.npy"), cache=str(tmp_path / "c1"), chunk=4)
     run_to_end(render(ref, engines=eng))
 
-    spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"), cache=str(tmp_path / "c2"))
+    spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"), cache=str(tmp_path / "c2"), chunk=4)
     gen = render(spec, engines=eng)
     for p in gen:
         if p.stage == "restore" and p.frame == 4:
@@ -61,7 +61,8 @@ def test_interrupted_render_resumes_bit_identical(tmp_path, eng):
     gen.close()  # interrupted mid-way: no output, frames 0..4 cached
     assert not (tmp_path / "out.npy").exists()
     result = run_to_end(render(spec, engines=eng))
-    assert result.computed == 5 and result.from_cache == 5
+    # chunk [4, 8) is redone from its start (frame 4 was cached), then [8, 10)
+    assert result.computed == 6 and result.from_cache == 4
     assert (tmp_path / "out.npy").read_bytes() == (tmp_path / "ref.npy").read_bytes()
 
 
