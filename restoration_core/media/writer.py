@@ -167,6 +167,11 @@ class ContainerWriter(_Base):
             stream.metadata["timecode"] = self.timecode
             self.container.metadata["timecode"] = self.timecode
         self.stream = stream
+        # Hash the frames as they go in where that equals the decode (lossless, no padding byte
+        # such as bgr0's, which the decoder fills in its own way); else hash a decode afterwards.
+        fmt = av.VideoFormat(self.pix_fmt)
+        padded = not fmt.is_planar and fmt.padded_bits_per_pixel > fmt.bits_per_pixel
+        self._hash_inputs = preset.lossless and not padded
         if audio_source is not None and info.audio:
             a, b = self.range
             audio = preset.audio
@@ -182,7 +187,7 @@ class ContainerWriter(_Base):
         frame = self._to_target(frame, self.pix_fmt, self.size)
         frame.pts = self.count
         frame.time_base = 1 / self.fps
-        if self.preset.lossless:
+        if self._hash_inputs:
             self._md5.append(self._pool.submit(frame_md5_and_size, frame))
         try:
             for packet in self.stream.encode(frame):
@@ -205,7 +210,7 @@ class ContainerWriter(_Base):
             if self._audio is not None:
                 self._audio.finish(self.container)
             self.container.close()
-            if self.preset.lossless:
+            if self._hash_inputs:
                 entries = [f.result() for f in self._md5]
             else:
                 entries = decoded_md5s(self._tmp)

@@ -192,3 +192,16 @@ def audio_samples(path: Path, stream: int = 0) -> np.ndarray:
     if not layout_planar:
         data = data.reshape(-1, channels).T
     return data
+
+
+def make_exr_sequence(folder: Path, frames: int = 3, size: tuple[int, int] = (64, 48), start: int = 1) -> list[Path]:
+    """Half/float RGB OpenEXR files (values in 0..1) written with PyAV's EXR encoder."""
+    def write(path, img):
+        ctx = av.CodecContext.create("exr", "w")
+        ctx.height, ctx.width = img.shape[:2]
+        ctx.pix_fmt = "gbrpf32le"
+        ctx.time_base = Fraction(1, 24)
+        frame = av.VideoFrame.from_ndarray(img, format="rgb48le").reformat(format="gbrpf32le")
+        Path(path).write_bytes(b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)]))
+
+    return _sequence(folder, ".exr", frames, size, start, 1, False, 16, write)

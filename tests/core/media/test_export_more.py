@@ -1,0 +1,88 @@
+"""More round trips: 8-bit numpy masters, drop-frame timecode, 10-bit DPX, cancel, EXR input."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from restoration_core.errors import Cancelled
+from restoration_core.media import export, open_reel, open_writer, probe
+from restoration_core.media.fixity import decoded_md5s, read_framemd5
+from restoration_core.progress import CancelToken, run_to_end
+from tests.core.fixtures_media import make_dpx_sequence, make_exr_sequence, make_prores_10bit
+
+
+def test_8bit_numpy_master_is_exact_and_manifest_matches(h264, tmp_path):
+    out = tmp_path / "m.mkv"
+    with open_reel(h264) as reel:
+        frames = [f.data for f in reel.frames()]
+        writer = open_writer(out, "master", reel.info, audio_source=h264)
+        for data in frames:
+            writer.write(data)
+        result = writer.commit()
+    with av.open(str(out)) as c:
+        back = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert all(np.array_equal(a, b) for a, b in zip(frames, back, strict=True))
+    assert read_framemd5(result.manifest_path) == [m for m, _ in decoded_md5s(out)]
+
+
+@pytest.mark.parametrize("ext, preset", [(".mkv", "master"), (".mov", "mezzanine")])
+def test_drop_frame_timecode_is_carried_and_shifted(tmp_path, ext, preset):
+    src = make_prores_10bit(tmp_path / "df.mov", 6, fps=Fraction(30000, 1001), timecode="00:59:59;28", audio=False)
+    assert probe(src).timecode == "00:59:59;28"
+    out = tmp_path / f"out{ext}"
+    result = run_to_end(export(src, out, preset, frame_range=(2, 5)))
+    assert result.timecode == probe(out).timecode == "01:00:00;00"
+    assert probe(out).fps == Fraction(30000, 1001)
+
+
+def test_10bit_dpx_stays_10bit_and_exact(tmp_path):
+    make_dpx_sequence(tmp_path / "d10", frames=3, with_gap=False, bits=10)
+    info = probe(tmp_path / "d10")
+    assert info.bit_depth == 10 and info.pix_fmt == "gbrp10le"
+    run_to_end(export(tmp_path / "d10", tmp_path / "out", "dpx"))
+    pairs = zip(sorted((tmp_path / "d10").iterdir()), sorted((tmp_path / "out").iterdir()), strict=True)
+    for a, b in pairs:
+        fa = av.CodecContext.create("dpx", "r").decode(av.Packet(a.read_bytes()))[0]
+        fb = av.CodecContext.create("dpx", "r").decode(av.Packet(b.read_bytes()))[0]
+        assert fb.format.name == "gbrp10le"
+        assert all(bytes(x) == bytes(y) for x, y in zip(fa.planes, fb.planes, strict=True))
+
+
+def test_cancelled_export_leaves_nothing(prores, tmp_path):
+    token = CancelToken()
+    task = export(prores, tmp_path / "x.mkv", "master", cancel=token)
+    next(task)
+    token.cancel()
+    with pytest.raises(Cancelled):
+        run_to_end(task)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_closing_the_generator_leaves_nothing(prores, tmp_path):
+    task = export(prores, tmp_path / "seq", "png")
+    next(task)
+    task.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_exr_sequence_reads_as_uint16(tmp_path):
+    make_exr_sequence(tmp_path / "exr", frames=3)
+    with open_reel(tmp_path / "exr") as reel:
+        assert reel.info.frames == 3 and reel.info.format == "exr_sequence"
+        data = reel.read(1).data
+    assert data.dtype == np.uint16 and data.shape == (48, 64, 3)
+    assert 0 < int(data.max()) <= 65535
+
+
+def test_sequence_output_refuses_non_empty_folder(prores, tmp_path):
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "keep.txt").write_text("mine")
+    from restoration_core.errors import OutputError
+
+    with pytest.raises(OutputError, match="not empty"):
+        run_to_end(export(prores, tmp_path / "busy", "tiff"))
+    assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
