@@ -1,0 +1,367 @@
+"""The per-clip pipeline: temporal fill -> generative fill -> grain -> composite -> deflicker.
+
+:func:`restore_frames` streams over a frame range with a sliding window of ``2*radius+1``
+frames (plus their masks and the flows between them), so memory does not grow with the
+clip's length. Generative requests are batched over ``settings.batch_frames`` frames.
+Cancel with a :class:`CancelToken` (checked between steps) or by closing the generator.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from restoration_core.defects import Intervention
+from restoration_core.errors import InputError
+from restoration_core.progress import CancelToken, Progress
+from restoration_core.restore import deflicker as dfl
+from restoration_core.restore.classical import ClassicalFill
+from restoration_core.restore.composite import composite, distance_to, feather_alpha, regions, tone_match
+from restoration_core.restore.fill import FillRequest, GenerativeFill
+from restoration_core.restore.grain import estimate_grain, synth_grain
+from restoration_core.restore.interventions import interventions_for
+from restoration_core.restore.settings import RestoreSettings
+from restoration_core.restore.temporal import FlowCache, neighbour_order, prefilled_luma, temporal_fill
+
+
+@dataclass
+class RestoredFrame:
+    """One restored frame: same dtype and shape as the source, and what was done to it."""
+
+    index: int
+    data: np.ndarray
+    interventions: list[Intervention] = field(default_factory=list)
+
+
+class _Window:
+    """Frames ``[i - r, i + r]`` of the reel, their masks and prefilled luma, read sequentially."""
+
+    def __init__(self, reel: Any, lo: int, hi: int, radius: int, mask_for: Callable[[int], np.ndarray | None]):
+        self.radius = radius
+        self.lo, self.hi = lo, hi
+        self._source: Iterator[Any] = iter(reel.frames(lo, hi))
+        self._next = lo
+        self.data: dict[int, np.ndarray] = {}
+        self.timecode: dict[int, str | None] = {}
+        self.masks: dict[int, np.ndarray | None] = {}
+        self._float: dict[int, np.ndarray] = {}
+        self._luma: dict[int, np.ndarray] = {}
+        self._mask_for = mask_for
+        self.flows = FlowCache(self.luma, lambda j: self.masks.get(j))
+
+    def advance(self, i: int) -> None:
+        while self._next < min(self.hi, i + self.radius + 1):
+            frame = next(self._source)
+            j = self._next
+            self.data[j] = frame.data
+            self.timecode[j] = getattr(frame, "timecode", None)
+            mask = self._mask_for(j)
+            if mask is not None:
+                mask = np.asarray(mask, bool)
+                if mask.shape != frame.data.shape[:2]:
+                    raise InputError(f"mask of frame {j} is {mask.shape[1]}x{mask.shape[0]}, "
+                                     f"the frame is {frame.data.shape[1]}x{frame.data.shape[0]}")
+                if not mask.any():
+                    mask = None
+            self.masks[j] = mask
+            self._next += 1
+        first = i - self.radius
+        for store in (self.data, self.timecode, self.masks, self._float, self._luma):
+            for j in [k for k in store if k < first]:
+                del store[j]
+        self.flows.drop_before(first)
+
+    def image(self, j: int) -> np.ndarray:
+        if j not in self._float:
+            d = self.data[j]
+            self._float[j] = d.astype(np.float32) / (65535.0 if d.dtype == np.uint16 else 255.0)
+        return self._float[j]
+
+    def luma(self, j: int) -> np.ndarray:
+        if j not in self._luma:
+            self._luma[j] = prefilled_luma(self.data[j], self.masks[j])
+        return self._luma[j]
+
+    def close(self) -> None:
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
+
+
+@dataclass
+class _Work:
+    """A frame between temporal fill and its final paste (waits for the generative batch)."""
+
+    index: int
+    data: np.ndarray
+    timecode: str | None
+    mask: np.ndarray | None
+    value: np.ndarray | None = None  # float32 repaired picture (fills applied)
+    alpha: np.ndarray | None = None
+    source: np.ndarray | None = None  # int HxW, temporal source frame or -1
+    generated: np.ndarray | None = None  # bool HxW, pixels filled by the generative engine
+    labels: np.ndarray | None = None
+    seeds: dict[int, int] = field(default_factory=dict)  # region label -> seed
+    requests: list[FillRequest] = field(default_factory=list)
+    tracks: dict[int, int] = field(default_factory=dict)  # region label -> track id
+    windows: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)  # label -> y0, y1, x0, x1
+    fills: list[np.ndarray] = field(default_factory=list)
+
+
+def _seed(base: int, track: int) -> int:
+    return zlib.crc32(f"{base}:{track}".encode()) & 0x7FFFFFFF
+
+
+class _Tracker:
+    """Gives a region the track id of an overlapping region in the previous frame."""
+
+    def __init__(self) -> None:
+        self.prev: dict[int, tuple[int, int, int, int]] = {}  # track -> bbox
+        self.next_id = 1
+
+    def assign(self, boxes: list[tuple[int, int, int, int]]) -> list[int]:
+        out, now = [], {}
+        for x, y, w, h in boxes:
+            best, best_overlap = None, 0
+            for t, (px, py, pw, ph) in self.prev.items():
+                ox = min(x + w, px + pw) + 4 - max(x, px)
+                oy = min(y + h, py + ph) + 4 - max(y, py)
+                if ox > 0 and oy > 0 and ox * oy > best_overlap and t not in now:
+                    best, best_overlap = t, ox * oy
+            if best is None:
+                best = self.next_id
+                self.next_id += 1
+            now[best] = (x, y, w, h)
+            out.append(best)
+        self.prev = now
+        return out
+
+
+def _generative_engine(settings: RestoreSettings, fill_engine: GenerativeFill | None) -> tuple[GenerativeFill, str]:
+    if settings.engine == "diffusion" and fill_engine is None:
+        raise InputError("engine 'diffusion' needs a model (give --model PATH)")
+    if settings.engine in ("auto", "diffusion") and fill_engine is not None:
+        return fill_engine, "diffusion"
+    return ClassicalFill(settings.classical_method), "classical"
+
+
+def restore_frames(
+    reel: Any,
+    frame_range: tuple[int, int] | None,
+    mask_for: Callable[[int], np.ndarray | None],
+    settings: RestoreSettings | None = None,
+    cancel: CancelToken | None = None,
+    fill_engine: GenerativeFill | None = None,
+    kinds_for: Callable[[int], Any] | None = None,
+    flicker: dict[int, tuple[float, float]] | None = None,
+) -> Generator[Progress, None, None]:
+    """Restore frames ``[a, b)`` of ``reel``; yields Progress, and once per frame a Progress
+    with ``stage="frame"`` whose payload is a :class:`RestoredFrame` (in frame order)."""
+    s = settings or RestoreSettings()
+    n = len(reel)
+    a, b = frame_range if frame_range is not None else (0, n)
+    if not (0 <= a < b <= n):
+        raise InputError(f"frame range {a}:{b} is outside the reel (0:{n})")
+    engine, method = _generative_engine(s, fill_engine)
+    use_temporal = s.engine in ("auto", "temporal") and s.radius > 0
+    radius = s.radius if use_temporal else (1 if method == "diffusion" else 0)
+    total = b - a
+    curve = None
+    if s.deflicker:
+        given = None if flicker is None else [flicker.get(i) for i in range(a, b)]
+        frames = (f.data for f in reel.frames(a, b))
+        curve = yield from dfl.measure(frames, total, s.deflicker_radius, s.cut_threshold, given, cancel)
+
+    window = _Window(reel, max(0, a - radius), min(n, b + radius), radius, mask_for)
+    tracker = _Tracker()
+    prev_out: dict[str, Any] = {}  # the last finished frame (float) and its region tracks, for init
+    pending: list[_Work] = []
+    done = 0
+    try:
+        for i in range(a, b):
+            if cancel is not None:
+                cancel.check()
+            window.advance(i)
+            work = _Work(i, window.data[i], window.timecode.get(i), window.masks[i])
+            if work.mask is not None:
+                _temporal_step(work, window, s, use_temporal, a - radius, b + radius)
+                if use_temporal:
+                    yield Progress(done, total, "temporal", i)
+                _plan_generative(work, window, s, tracker, prev_out, method)
+            else:
+                tracker.assign([])
+            pending.append(work)
+            if len(pending) >= s.batch_frames or i == b - 1:
+                for p in _run_generative(pending, engine, cancel, done, total):
+                    yield p
+                for w in pending:
+                    for p in _finish(w, s, method, kinds_for, curve, a, prev_out, done, total, cancel):
+                        yield p
+                    done += 1
+                    yield Progress(done, total, "frame", w.index, payload=prev_out["frame"])
+                pending = []
+    finally:
+        window.close()
+
+
+def _temporal_step(work: _Work, window: _Window, s: RestoreSettings, use_temporal: bool, lo: int, hi: int) -> None:
+    mask = work.mask
+    assert mask is not None
+    i = work.index
+    work.alpha = feather_alpha(mask, s.feather)
+    work.value = window.image(i).copy()
+    work.source = np.full(mask.shape, -1, np.int32)
+    if not use_temporal:
+        return
+    ys, xs = np.nonzero(work.alpha > 0)
+    neighbours = neighbour_order(i, s.radius, max(lo, window.lo), min(hi, window.hi))
+    values, ok, src = temporal_fill(
+        i, ys, xs, ~mask[ys, xs], neighbours, window.image, lambda j: window.masks.get(j),
+        window.flows, s.agree, current=window.image(i),
+    )
+    work.value[ys[ok], xs[ok]] = values[ok]
+    work.source[ys[ok], xs[ok]] = src[ok]
+
+
+def _plan_generative(
+    work: _Work, window: _Window, s: RestoreSettings, tracker: _Tracker, prev_out: dict, method: str
+) -> None:
+    mask = work.mask
+    assert mask is not None and work.value is not None and work.source is not None
+    remaining = mask & (work.source < 0)
+    if not remaining.any():
+        tracker.assign([])
+        work.generated = np.zeros(mask.shape, bool)
+        return
+    # The engine fills the remaining damage grown by 1 px (detection masks tend to miss faint
+    # edges); the rest of the feather ring keeps its own (or its temporally filled) pixels.
+    gen = distance_to(remaining) <= min(1, s.feather)
+    work.generated = gen
+    labels, regs = regions(gen, s.context)
+    work.labels = labels
+    tracks = tracker.assign([r.bbox for r in regs])
+    prev_tracks = prev_out.get("tracks", {}) if prev_out.get("index") == work.index - 1 else {}
+    init_flow = None
+    if method == "diffusion" and prev_tracks and (work.index - 1) in window.data:
+        init_flow = window.flows.get(work.index, work.index - 1)
+    for reg, track in zip(regs, tracks, strict=True):
+        y0, y1, x0, x1 = reg.window
+        seed = _seed(s.seed, track)
+        work.seeds[reg.label] = seed
+        work.tracks[reg.label] = track
+        work.windows[reg.label] = reg.window
+        init = None
+        if init_flow is not None and track in set(prev_tracks.values()):
+            init = _warp_window(prev_out["value"], init_flow, reg.window)
+        work.requests.append(FillRequest(
+            frame=work.index, region=reg.label, image=work.value[y0:y1, x0:x1].copy(),
+            mask=gen[y0:y1, x0:x1].copy(), seed=seed, init=init,
+        ))
+
+
+def _warp_window(image: np.ndarray, flow: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    import cv2
+
+    y0, y1, x0, x1 = window
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    f = flow[y0:y1, x0:x1]
+    return cv2.remap(image, xs + f[..., 0], ys + f[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _run_generative(
+    pending: list[_Work], engine: GenerativeFill, cancel: CancelToken | None, done: int, total: int
+) -> Generator[Progress, None, None]:
+    requests = [r for w in pending for r in w.requests]
+    if not requests:
+        return
+    task = engine.fill(requests, cancel)
+    try:
+        while True:
+            p = next(task)
+            yield Progress(done, total, "generative", p.frame, p.message or f"{p.done}/{p.total}")
+            if cancel is not None:
+                cancel.check()
+    except StopIteration as stop:
+        results = stop.value
+    if results is None or len(results) != len(requests):
+        raise InputError(f"fill engine {getattr(engine, 'name', engine)!r} returned "
+                         f"{0 if results is None else len(results)} fills for {len(requests)} windows")
+    k = 0
+    for w in pending:
+        w.fills = [np.asarray(results[k + m], np.float32) for m in range(len(w.requests))]
+        k += len(w.requests)
+
+
+def _finish(
+    w: _Work, s: RestoreSettings, method: str, kinds_for: Any, curve: list | None, a: int,
+    prev_out: dict, done: int, total: int, cancel: CancelToken | None,
+) -> Generator[Progress, None, None]:
+    """Paste the generative fills (tone match + grain), composite, deflicker; sets prev_out."""
+    out = w.data
+    interventions: list[Intervention] = []
+    if w.mask is not None and w.value is not None and w.alpha is not None:
+        known = ~w.mask
+        for req, fill in zip(w.requests, w.fills, strict=True):
+            if cancel is not None:
+                cancel.check()
+            _paste(w, req, fill, known, s, method)
+        if w.requests:
+            yield Progress(done, total, "grain" if s.grain else "generative", w.index)
+        out = composite(w.data, w.value, w.alpha)
+        yield Progress(done, total, "composite", w.index)
+        interventions = interventions_for(w, method, kinds_for)
+    if curve is not None:
+        gain, offset = curve[w.index - a]
+        out = dfl.apply(out, gain, offset)
+        yield Progress(done, total, "deflicker", w.index)
+    prev_out.clear()
+    prev_out.update(index=w.index, tracks=dict(w.tracks), frame=RestoredFrame(w.index, out, interventions))
+    if w.tracks:
+        prev_out["value"] = w.value
+
+
+def _paste(w: _Work, req: FillRequest, fill: np.ndarray, known: np.ndarray, s: RestoreSettings, method: str) -> None:
+    assert w.value is not None and w.labels is not None and w.mask is not None
+    h, wdt = req.mask.shape
+    wy0, wy1, wx0, wx1 = w.windows[req.region]
+    own = (w.labels[wy0:wy1, wx0:wx1] == req.region)
+    if fill.shape != req.image.shape:
+        raise InputError(f"fill engine returned a {fill.shape} window for a {req.image.shape} request")
+    avoid = w.mask[wy0:wy1, wx0:wx1]
+    fill = tone_match(fill, req.image, req.mask, avoid, contrast=method == "diffusion")
+    if s.grain:
+        ctx = known[wy0:wy1, wx0:wx1] & ~req.mask
+        stats = estimate_grain(req.image, ctx)
+        if stats is not None:
+            grain = synth_grain((h, wdt), stats, (req.seed, w.index))
+            fill = fill + grain * own[..., None]
+    region = w.value[wy0:wy1, wx0:wx1]
+    region[own] = fill[own]
+
+
+def restore_single(
+    reel: Any,
+    index: int,
+    mask_for: Callable[[int], np.ndarray | None],
+    settings: RestoreSettings | None = None,
+    fill_engine: GenerativeFill | None = None,
+    kinds_for: Callable[[int], Any] | None = None,
+    cancel: CancelToken | None = None,
+) -> RestoredFrame:
+    """Restore one frame (reads its temporal neighbours), for the GUI preview."""
+    s = settings or RestoreSettings()
+    if s.deflicker:
+        # One frame has no flicker curve of its own; the preview shows the repair alone.
+        from dataclasses import replace
+
+        s = replace(s, deflicker=False)
+    result = None
+    for p in restore_frames(reel, (index, index + 1), mask_for, s, cancel, fill_engine, kinds_for):
+        if p.payload is not None:
+            result = p.payload
+    assert result is not None
+    return result

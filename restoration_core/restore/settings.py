@@ -1,0 +1,57 @@
+"""Restoration settings: which engines run, how far in time to look, feathering, grain, deflicker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from restoration_core.errors import InputError
+
+ENGINES = ("auto", "temporal", "diffusion", "classical")
+MAX_FEATHER = 8
+
+
+@dataclass
+class RestoreSettings:
+    """How :func:`restore_frames` repairs a clip.
+
+    ``engine``: ``auto`` = temporal fill, then the generative engine (diffusion when one is
+    given, else classical) for what time cannot supply, then grain; ``temporal`` = temporal
+    fill only (what it cannot fill falls back to classical so every masked pixel is
+    repaired); ``diffusion`` = generative fill only (needs a fill engine); ``classical`` =
+    OpenCV inpainting only. ``feather`` (0..8 px): the repair is blended over a ring this
+    wide around the mask; pixels farther than ``feather`` from any mask pixel are returned
+    bit-exact. ``radius``: how many frames each side temporal fill looks. ``batch_frames``:
+    generative requests are accumulated over this many frames per engine call.
+    """
+
+    engine: str = "auto"
+    model: str | None = None
+    steps: int = 20
+    seed: int = 0
+    grain: bool = True
+    deflicker: bool = False
+    feather: int = 3
+    radius: int = 3
+    context: int = 16
+    batch_frames: int = 1
+    classical_method: str = "telea"
+    agree: float = 0.08  # a temporal candidate must be this close (0..1) to the candidates' median
+    deflicker_radius: int = 6
+    cut_threshold: float = 0.4
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise InputError(f"unknown restore engine {self.engine!r} (one of {', '.join(ENGINES)})")
+        if not 0 <= int(self.feather) <= MAX_FEATHER:
+            raise InputError(f"feather must be 0..{MAX_FEATHER} px, got {self.feather}")
+        if not 0 <= int(self.radius) <= 8:
+            raise InputError(f"temporal radius must be 0..8 frames, got {self.radius}")
+        if int(self.batch_frames) < 1:
+            raise InputError(f"batch_frames must be >= 1, got {self.batch_frames}")
+        if self.classical_method not in ("telea", "ns"):
+            raise InputError(f"classical_method must be telea or ns, got {self.classical_method!r}")
+        if int(self.steps) < 1:
+            raise InputError(f"steps must be >= 1, got {self.steps}")
+        self.feather = int(self.feather)
+        self.radius = int(self.radius)
+        self.seed = int(self.seed)
