@@ -175,3 +175,19 @@ def test_read_report_rejects_other_json(tmp_path):
         read_report(bad)
     with pytest.raises(InputError, match="does not exist"):
         read_report(tmp_path / "none.json")
+
+
+def test_cli_report_summary_and_html(tmp_path, capsys):
+    from restoration_core.cli import main
+
+    _, _, masks = damaged_frames(3)
+    data = ReportData(source=Fixity("/gone.mkv", "ab" * 32), output=Fixity("/gone-out.mkv"),
+                      interventions=interventions_from(masks), frame_range=(0, 3), clip="A", fps=Fraction(24))
+    path = write_report(tmp_path / "a.report.json", data, complete=False)
+    html_path_for(path).unlink()
+    assert main(["report", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "3 frames" in out and "dust" in out
+    assert main(["report", str(path), "--html"]) == 0
+    check_offline(html_path_for(path).read_text())
+    assert main(["report", str(tmp_path / "missing.json")]) == 2
