@@ -81,6 +81,8 @@ class _Source:
     mask: Callable[[int, tuple[int, int]], np.ndarray | None] | None = None
     flicker: dict[int, tuple[float, float]] = field(default_factory=dict)
     digest: Callable[[tuple[int, int], tuple[int, int]], str] | None = None
+    clip: str | None = None
+    reel: str | None = None
 
 
 def _resolve_source(spec: JobSpec, eng: Engines) -> _Source:
@@ -106,7 +108,7 @@ def _resolve_source(spec: JobSpec, eng: Engines) -> _Source:
         return hashlib.sha256(json.dumps(pinned, default=str).encode()).hexdigest()
 
     return _Source(str(reel.path), spec.frame_range or (clip.in_frame, clip.out_frame),
-                   dict(clip.settings or {}), mask, project.flicker(reel.id), digest)
+                   dict(clip.settings or {}), mask, project.flicker(reel.id), digest, clip.id, reel.id)
 
 
 def render(
@@ -251,6 +253,7 @@ def render(
         except BaseException:
             writer.abort()
             raise
+        fps, start_timecode = getattr(reel.info, "fps", None), getattr(reel.info, "timecode", None)
     finally:
         reel.close()
 
@@ -267,6 +270,10 @@ def render(
         "manifest": str(getattr(export, "manifest_path", "") or "") or None,
         "preset": spec.preset,
         "frame_range": [a, b],
+        "fps": str(fps) if fps else None,
+        "start_timecode": start_timecode,
+        "clip": source.clip,
+        "reel": source.reel,
         "settings": settings,
         "detect": spec.detect,
         "detect_settings": spec.detect_settings,
