@@ -9,7 +9,8 @@ only. The distance is compared with a per-pixel noise unit that grows with
 - local texture of the references (a fraction of a pixel of misregistration on an edge),
 - local disagreement between the two warped references (occlusions, unreliable flow),
 
-so grain, moving edges and uncovered background stay quiet. The flow inside candidate
+so grain, moving edges and uncovered background stay quiet. A smooth local brightness
+difference (local flicker, a faint stain of developer) is removed first. The flow inside candidate
 regions is then replaced by the flow around them (a large blotch corrupts the flow that
 was computed over it) and the test is repeated there, which recovers blotch interiors.
 """
@@ -49,9 +50,16 @@ def fill_flow(flow: np.ndarray, hole: np.ndarray, sigma: float) -> np.ndarray:
     if not hole.any():
         return flow
     keep = (~hole).astype(np.float32)
-    num = cv2.GaussianBlur(flow * keep[..., None], (0, 0), sigma)
-    den = cv2.GaussianBlur(keep, (0, 0), sigma)[..., None]
-    filled = num / np.maximum(den, 1e-4)
+    h, w = hole.shape
+    # The average is smooth: compute it at a quarter of the size, then scale it back up.
+    f = 4 if min(h, w) >= 64 else 1
+    small = (max(1, w // f), max(1, h // f))
+    num = cv2.resize(flow * keep[..., None], small, interpolation=cv2.INTER_AREA)
+    den = cv2.resize(keep, small, interpolation=cv2.INTER_AREA)
+    num = cv2.GaussianBlur(num, (0, 0), sigma / f)
+    den = cv2.GaussianBlur(den, (0, 0), sigma / f)
+    filled = cv2.resize(num / np.maximum(den, 1e-4)[..., None], (w, h), interpolation=cv2.INTER_LINEAR)
+    den = cv2.resize(den, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
     # Very large holes: fall back to the frame's median motion where the average is thin.
     weak = den[..., 0] < 1e-3
     if weak.any():
@@ -86,6 +94,20 @@ def _noise_unit(wa: np.ndarray, wb: np.ndarray, sigma: float) -> np.ndarray:
     return sigma + TEXTURE_SHIFT * texture + MISMATCH_WEIGHT * mismatch
 
 
+def local_offset(cur: np.ndarray, wa: np.ndarray, wb: np.ndarray, sigma: float) -> np.ndarray:
+    """Smooth brightness difference between ``cur`` and its references (local flicker, faint stains).
+
+    The difference is clipped to a few noise units first, so specks and blotches barely
+    move it; what is left is the slow, large-scale part that must not count as damage.
+    """
+    h, w = cur.shape
+    diff = np.clip(cur - 0.5 * (wa + wb), -3.0 * sigma, 3.0 * sigma)
+    f = 4 if min(h, w) >= 64 else 1
+    small = cv2.resize(diff, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), max(1.0, max(h, w) / 64.0 / f))
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def rank_order(cur: np.ndarray, wa: np.ndarray, wb: np.ndarray, sigma: float) -> Outliers:
     """Outlier distance of ``cur`` against two aligned references and its z-score."""
     hi = np.maximum(wa, wb)
@@ -116,6 +138,7 @@ def temporal_outliers(
     fb = smooth_flow(flow_b)
     wa, wb = warp(ref_a, fa), warp(ref_b, fb)
     sigma = grain_sigma(wa, wb)
+    cur = cur - local_offset(cur, wa, wb, sigma)
     first = rank_order(cur, wa, wb, sigma)
     # Where a reference has no picture (motion or weave across the frame's edge) there is no evidence.
     blind = out_of_frame(fa) | out_of_frame(fb)

@@ -29,6 +29,7 @@ Z_HIGH = 6.0  # seed threshold, in local noise units
 Z_LOW = 3.5  # growth threshold
 ONE_SIDED = 1.3  # threshold factor when both references lie on one side (clip ends)
 FLOW_MAX_SIDE = 640
+FLOW_QUALITY = "fast"
 
 
 class ReelLike(Protocol):
@@ -97,7 +98,7 @@ class _Window:
     def flow(self, i: int, j: int) -> np.ndarray:
         if (i, j) not in self.flows:
             self.flows[(i, j)] = estimate_flow(
-                self.luma[i], self.luma[j], max_side=FLOW_MAX_SIDE, quality="fast"
+                self.luma[i], self.luma[j], max_side=FLOW_MAX_SIDE, quality=FLOW_QUALITY
             )
         return self.flows[(i, j)]
 

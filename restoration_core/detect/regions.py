@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from restoration_core.defects import Defect
 
@@ -14,14 +15,18 @@ DUST_MAX_AREA = 30.0
 BLOTCH_MIN_AREA = 400.0
 
 
+def _peaks(z: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Largest ``z`` of every label 0..n-1."""
+    return np.asarray(ndimage.maximum(z, labels, index=np.arange(n)), np.float32).reshape(n)
+
+
 def hysteresis(z: np.ndarray, low: float, high: float, min_area: int = 2) -> np.ndarray:
     """Regions of ``z > low`` that contain a pixel ``> high``; lone pixels need ``> 1.5 * high``."""
     weak = (z > low).astype(np.uint8)
     if not weak.any():
         return np.zeros(z.shape, bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
-    peak = np.zeros(n, np.float32)
-    np.maximum.at(peak, labels.ravel(), z.ravel())
+    peak = _peaks(z, labels, n)
     area = stats[:, cv2.CC_STAT_AREA]
     keep = (peak > high) & ((area >= min_area) | (peak > 1.5 * high))
     keep[0] = False
@@ -51,8 +56,7 @@ def drop_mixed(mask: np.ndarray, signed: np.ndarray, z: np.ndarray, high: float)
     flat = labels.ravel()
     pos = np.bincount(flat, weights=((signed > 0) & mask).ravel(), minlength=n)
     neg = np.bincount(flat, weights=((signed < 0) & mask).ravel(), minlength=n)
-    peak = np.zeros(n, np.float32)
-    np.maximum.at(peak, flat, z.ravel())
+    peak = _peaks(z, labels, n)
     mixed = np.minimum(pos, neg) > 0.2 * (pos + neg)
     keep = ~(mixed & (peak < 2.0 * high))
     keep[0] = False
@@ -102,8 +106,7 @@ def defects_from_mask(
     # magnitude-weighted, so the faint rim a dilation adds does not decide the polarity
     pos = np.bincount(flat, weights=np.maximum(signed, 0).ravel(), minlength=n)
     neg = np.bincount(flat, weights=np.maximum(-signed, 0).ravel(), minlength=n)
-    peak = np.zeros(n, np.float32)
-    np.maximum.at(peak, flat, z.ravel())
+    peak = _peaks(z, labels, n)
     r = min(1.0, REF_WIDTH / mask.shape[1])  # small pictures are judged as they are
     out: list[Defect] = []
     for k in range(1, n):
