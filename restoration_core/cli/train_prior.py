@@ -1,0 +1,84 @@
+"""``reelwright train-prior INPUT -o MODEL_DIR``: train a reel-adapted pixel-space inpainting prior."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train-prior",
+        help="train a small inpainting model on the reel's own undamaged patches",
+        description="Train a concat-conditioned UNet2DModel on undamaged patches of INPUT with "
+        "synthetic holes (strokes, blobs, vertical lines) and save it as a diffusers folder, "
+        "usable with `reelwright restore --model MODEL_DIR`. Slow on a CPU, fast on a GPU.",
+    )
+    p.add_argument("input", help="video file or image sequence")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="folder to create")
+    p.add_argument("--steps", type=int, default=2000, help="optimizer steps (default 2000)")
+    p.add_argument("--size", type=int, default=64, help="patch size in pixels (default 64)")
+    p.add_argument("--batch", type=int, help="patches per step (default 64 on a GPU, 8 on the CPU)")
+    p.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--channels", default="32,64,128", help="UNet widths per level (default 32,64,128)")
+    p.add_argument("--frames", type=int, default=16, help="frames sampled from the reel (default 16)")
+    p.add_argument("--device", choices=("cuda", "mps", "cpu"), help="default: the best present")
+    p.add_argument("--no-detect", action="store_true",
+                   help="do not run damage detection on the sampled frames (patches are then random)")
+    p.add_argument("--register", metavar="NAME", help="add the trained model to the registry as NAME")
+    p.set_defaults(func=run)
+
+
+def _mask_for(reel, enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from restoration_core.detect import detect_frame
+    except ImportError:
+        return None
+
+    def mask_for(index: int):
+        return detect_frame(reel, index).mask
+
+    return mask_for
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from restoration_core.errors import InputError
+    from restoration_core.models.train_prior import PriorSettings, train_prior
+
+    try:
+        channels = tuple(int(c) for c in args.channels.split(","))
+    except ValueError:
+        raise InputError(f"--channels must be comma-separated integers, got {args.channels!r}") from None
+    if args.steps < 1 or (args.batch is not None and args.batch < 1):
+        raise InputError("--steps and --batch must be at least 1")
+    if not Path(args.input).exists():
+        raise InputError("input does not exist", args.input)
+    from restoration_core.media import open_reel
+
+    settings = PriorSettings(steps=args.steps, size=args.size, batch=args.batch, lr=args.lr, seed=args.seed,
+                             channels=channels, frames=args.frames, device=args.device)
+    with open_reel(args.input) as reel:
+        last = 0.0
+        task = train_prior(reel, args.output, settings, mask_for=_mask_for(reel, not args.no_detect))
+        try:
+            while True:
+                p = next(task)
+                now = time.monotonic()
+                if now - last > 1.0 or p.done == p.total:
+                    print(f"train-prior {100 * p.fraction:5.1f}%  {p.message}", file=sys.stderr)
+                    last = now
+        except StopIteration as stop:
+            out = stop.value
+    print(f"saved {out}")
+    if args.register:
+        from restoration_core.models import add_model
+
+        name, info = add_model(out, name=args.register)
+        print(f"registered {name}: {info.kind} sha256 {info.sha256}")
+    return 0
