@@ -64,3 +64,53 @@ def test_never_overwrites_unless_asked(tmp_path):
         plan_exports([ITEM], ["master"], tmp_path / "missing")
     with pytest.raises(InputError):
         plan_exports([], ["master"], tmp_path)
+
+
+def _png_sequence(folder, frames=5, size=(48, 64)):
+    import cv2
+    import numpy as np
+
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    pics = []
+    for k in range(frames):
+        pic = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+        cv2.imwrite(str(folder / f"scan_{k:04d}.png"), cv2.cvtColor(pic, cv2.COLOR_RGB2BGR))
+        pics.append(pic)
+    return pics
+
+
+def _decode(path):
+    from restoration_core.media import open_reel
+
+    with open_reel(path) as reel:
+        return [f.data for f in reel.frames()]
+
+
+def test_two_preset_export_gives_identical_lossless_outputs(tmp_path):
+    import json
+
+    import numpy as np
+
+    from restoration_core.export_batch import run_plan
+    from restoration_core.progress import run_to_end
+
+    pics = _png_sequence(tmp_path / "scan")
+    item = ExportItem(str(tmp_path / "scan"), "scan", "Test clip", (1, 4), Fraction(24))
+    out = tmp_path / "out"
+    out.mkdir()
+    plan = plan_exports([item], ["master", "png"], out)
+    result = run_to_end(run_plan(plan, review={"layout": "split", "preset": "png"}))
+    master, seq = (_decode(p.output) for p in plan)
+    assert len(master) == len(seq) == 3
+    for k in range(3):  # master and PNG copy decode to the same pixels, and to the source's
+        assert np.array_equal(master[k], seq[k]) and np.array_equal(master[k], pics[1 + k])
+    doc = json.loads(plan[0].report.read_text())
+    assert doc["output"]["sha256"] == result.exports[0].sha256 and doc["interventions"] == []
+    assert doc["source"]["frame_md5"] and doc["frame_range"] == [1, 4]
+    [review] = result.reviews
+    frames = _decode(review)
+    assert len(frames) == 3 and frames[0].shape == pics[0].shape
+    # exporting the same plan again is refused before anything is written
+    with pytest.raises(OutputError, match="already exists"):
+        plan_exports([item], ["master", "png"], out)

@@ -1,0 +1,105 @@
+"""Run an export plan in this process (when no job pool is used): one media export per clip and preset.
+
+Each planned output is written by :func:`restoration_core.media.export` (atomic, with its
+fixity manifest) and gets a fixity report beside it; an optional review render compares the
+source with one of the outputs. Progress covers the whole plan, so one bar shows it all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from restoration_core.export_naming import PlannedExport
+from restoration_core.progress import CancelToken, Progress
+
+
+@dataclass
+class PlanResult:
+    """What a finished plan wrote: one export result per planned export, reports, reviews."""
+
+    exports: list = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
+    reviews: list[Path] = field(default_factory=list)
+
+
+def _report(p: PlannedExport, result) -> Path:
+    from restoration_core.report import Fixity, ReportData, write_report
+
+    it = p.item
+    data = ReportData(
+        source=Fixity(it.source), output=Fixity(str(result.path), result.sha256, list(result.frame_md5)),
+        settings={"restore": False, **p.settings}, clip=it.clip, reel=it.reel, frame_range=it.frame_range,
+        fps=it.fps, start_timecode=it.start_timecode, preset=p.preset,
+        extra={"manifest": str(result.manifest_path), "notes": list(getattr(result, "notes", []))},
+    )
+    return write_report(p.report, data)
+
+
+def _review_path(review: dict, first: PlannedExport, items: int) -> Path:
+    from restoration_core.review import review_path_for
+
+    target = review.get("output")
+    return Path(target) if target and items == 1 else review_path_for(first.output)
+
+
+def run_plan(
+    plan: list[PlannedExport],
+    cancel: CancelToken | None = None,
+    *,
+    reports: bool = True,
+    review: dict | None = None,
+) -> Generator[Progress, None, PlanResult]:
+    """Export every planned output in order; ``result = yield from run_plan(plan)``.
+
+    ``review``: keyword arguments of :func:`restoration_core.review.render_review` (``layout``,
+    ``split``, ``preset``...) plus ``output`` (default: beside the first output of each item,
+    ``NAME_review.mp4``); the review compares each item's source with its first output.
+    """
+    from restoration_core.export_naming import resolve_destination
+    from restoration_core.media import export
+    from restoration_core.review import render_review
+
+    items = list(dict.fromkeys(p.item for p in plan))
+    if review is not None:  # refuse an existing review file before any export starts
+        for it in items:
+            first = next(p for p in plan if p.item == it)
+            resolve_destination(_review_path(review, first, len(items)), overwrite=bool(review.get("overwrite")))
+    per_item = {it: it.frame_range[1] - it.frame_range[0] for it in items}
+    total = sum(per_item[p.item] for p in plan) + (sum(per_item.values()) if review is not None else 0)
+    out = PlanResult()
+    done = 0
+    for p in plan:
+        base = done
+        result = None
+        task = export(p.item.source, p.output, p.preset, frame_range=p.item.frame_range, cancel=cancel)
+        try:
+            while True:
+                step = next(task)
+                yield Progress(base + step.done, total, p.preset, step.frame, step.message or str(p.output.name))
+        except StopIteration as stop:
+            result = stop.value
+        done = base + per_item[p.item]
+        out.exports.append(result)
+        if reports:
+            out.reports.append(_report(p, result))
+            yield Progress(done, total, "report", None, str(p.report.name))
+    if review is not None:
+        opts = dict(review)
+        opts.pop("output", None)
+        for it in items:
+            first = next(p for p in plan if p.item == it)
+            path = _review_path(review, first, len(items))
+            base = done
+            task = render_review(it.source, first.output, path, frame_range=it.frame_range, restored_start=0,
+                                 cancel=cancel, **opts)
+            try:
+                while True:
+                    step = next(task)
+                    yield Progress(base + step.done, total, "review", step.frame, path.name)
+            except StopIteration:
+                pass
+            done = base + per_item[it]
+            out.reviews.append(path)
+    return out
