@@ -86,3 +86,16 @@ def test_sequence_output_refuses_non_empty_folder(prores, tmp_path):
     with pytest.raises(OutputError, match="not empty"):
         run_to_end(export(prores, tmp_path / "busy", "tiff"))
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+
+
+def test_sequence_output_as_printf_pattern_keeps_source_numbers(tmp_path):
+    from tests.core.fixtures_media import make_png_sequence
+
+    make_png_sequence(tmp_path / "src", frames=4, start=100, step=2, bits=8)
+    result = run_to_end(export(tmp_path / "src", tmp_path / "out" / "shot_%04d.png", "png", frame_range=(1, 3)))
+    assert result.path == tmp_path / "out"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shot_0102.png", "shot_0104.png"]
+    info = probe(tmp_path / "out")
+    assert (info.start_number, info.step, info.bit_depth) == (102, 2, 8)
+    sums = (tmp_path / "out.sha256").read_text().splitlines()
+    assert [line.split()[1] for line in sums] == ["out/shot_0102.png", "out/shot_0104.png"]
