@@ -126,8 +126,8 @@ class JobsPanel(QWidget):
             self.runner.poll()
 
     def shutdown(self) -> None:
-        """Stop polling, the runner's workers (running jobs are cancelled, caches kept) and
-        listening to the queue (the panel is done)."""
+        """Stop polling, the runner's workers (running jobs go back to the queue, caches kept)
+        and listening to the queue (the panel is done)."""
         self.timer.stop()
         if self.runner is not None:
             self.runner.shutdown()

@@ -214,7 +214,7 @@ class WorkerPool:
             on_tick()
 
     def shutdown(self, kill_running: bool = True) -> None:
-        """Stop every worker (running jobs are cancelled; their render caches stay for a retry)."""
+        """Stop every worker; running jobs go back to the queue (their render caches stay)."""
         if self._closed:
             return
         for slot in self.slots:
@@ -234,7 +234,7 @@ class WorkerPool:
             if slot.process.is_alive():
                 slot.process.kill()
             if slot.job_id is not None and self.queue.get(slot.job_id).state == RUNNING:
-                self.queue.mark_cancelled(slot.job_id, "cancelled (the pool shut down)")
+                self.queue.requeue(slot.job_id, "interrupted (the worker pool shut down)")
             self._reap(slot)
         self._closed = True
 

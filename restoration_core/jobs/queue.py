@@ -200,6 +200,17 @@ class JobQueue:
         self._finish(job, DONE, f"done: {result.get('output')} ({result.get('computed')} frames restored, "
                                 f"{result.get('from_cache')} from cache)")
 
+    def requeue(self, job_id: str, why: str) -> None:
+        """Put an interrupted running job back in the queue (it resumes from its render cache)."""
+        job = self._jobs[job_id]
+        if job.cancel_requested:
+            self.mark_cancelled(job_id)
+            return
+        job.state, job.eta_s = QUEUED, None
+        self.log(job_id, f"{why}; queued again, resumes from the render cache")
+        self.save()
+        self.job_changed.emit(job_id)
+
     def mark_failed(self, job_id: str, reason: str) -> None:
         job = self._jobs[job_id]
         job.error = reason

@@ -145,11 +145,11 @@ class RayRunner:
             on_tick()
 
     def shutdown(self) -> None:
-        """Cancel tasks still running (their render caches stay for a retry)."""
+        """Stop tasks still running; their jobs go back to the queue (render caches stay)."""
         for job_id, ref in list(self._refs.items()):
             self.ray.cancel(ref, force=True)
             if self.queue.get(job_id).state == RUNNING:
-                self.queue.mark_cancelled(job_id, "cancelled (the runner shut down)")
+                self.queue.requeue(job_id, "interrupted (the Ray runner shut down)")
         self._refs.clear()
         try:
             self.ray.kill(self.progress.actor)

@@ -189,3 +189,18 @@ def test_workers_stop_when_the_pool_process_dies(tmp_path):
     finally:
         proc.kill()
     assert not os.path.exists(spec.output)
+
+
+def test_shutdown_requeues_running_jobs_and_a_new_pool_resumes_them(tmp_path):
+    path = tmp_path / "queue.json"
+    queue = JobQueue(path)
+    job = queue.add(_spec(tmp_path, "long", frames=16, settings={"delay": 0.05}, chunk=4))
+    pool = WorkerPool(queue, workers=1, gpus=0, engines=ENGINES)
+    _wait(pool, lambda: queue.get(job.id).stage == "restore" and queue.get(job.id).done >= 16 + 6)
+    pool.shutdown()
+    assert queue.get(job.id).state == QUEUED and "pool shut down" in queue.get(job.id).log[-1]
+    again = JobQueue(path)  # as the next session finds it
+    with WorkerPool(again, workers=1, gpus=0, engines=ENGINES) as pool:
+        pool.run(timeout=60)
+    result = again.get(job.id).result
+    assert again.get(job.id).state == DONE and result["from_cache"] >= 4 and result["computed"] < 16
