@@ -37,6 +37,35 @@ def _report(p: PlannedExport, result) -> Path:
     return write_report(p.report, data)
 
 
+def export_video_only(source: str, output: Path, preset: str, frame_range: tuple[int, int],
+                      cancel: CancelToken | None = None) -> Generator[Progress, None, object]:
+    """Like :func:`restoration_core.media.export`, without copying the source's audio."""
+    from restoration_core.media import open_reel, open_writer
+
+    reel = open_reel(source, cache_bytes=0)
+    try:
+        a, b = frame_range
+        av_frames = reel.iter_av(a, b)
+        writer = open_writer(output, preset, reel.info, frame_range=(a, b), audio_source=None,
+                             source_frames=av_frames is not None)
+        try:
+            frames = av_frames if av_frames is not None else ((f.index, f.data) for f in reel.frames(a, b))
+            for done, (index, frame) in enumerate(frames, 1):
+                if cancel is not None:
+                    cancel.check()
+                if av_frames is not None:
+                    writer.write_av(frame)
+                else:
+                    writer.write(frame)
+                yield Progress(done, b - a, "export", index)
+            return writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+    finally:
+        reel.close()
+
+
 def _review_path(review: dict, first: PlannedExport, items: int) -> Path:
     from restoration_core.review import review_path_for
 
@@ -49,10 +78,12 @@ def run_plan(
     cancel: CancelToken | None = None,
     *,
     reports: bool = True,
+    audio: bool = True,
     review: dict | None = None,
 ) -> Generator[Progress, None, PlanResult]:
     """Export every planned output in order; ``result = yield from run_plan(plan)``.
 
+    ``audio``: copy the source's audio into container outputs (False: picture only).
     ``review``: keyword arguments of :func:`restoration_core.review.render_review` (``layout``,
     ``split``, ``preset``...) plus ``output`` (default: beside the first output of each item,
     ``NAME_review.mp4``); the review compares each item's source with its first output.
@@ -73,7 +104,8 @@ def run_plan(
     for p in plan:
         base = done
         result = None
-        task = export(p.item.source, p.output, p.preset, frame_range=p.item.frame_range, cancel=cancel)
+        run = export if audio else export_video_only
+        task = run(p.item.source, p.output, p.preset, frame_range=p.item.frame_range, cancel=cancel)
         try:
             while True:
                 step = next(task)

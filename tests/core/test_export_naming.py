@@ -114,3 +114,42 @@ def test_two_preset_export_gives_identical_lossless_outputs(tmp_path):
     # exporting the same plan again is refused before anything is written
     with pytest.raises(OutputError, match="already exists"):
         plan_exports([item], ["master", "png"], out)
+
+
+def _av_source(path, frames=6):
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("ffv1", rate=24)
+        v.width, v.height, v.pix_fmt = 64, 48, "bgr0"
+        a = c.add_stream("pcm_s16le", rate=48000)
+        a.layout = "stereo"
+        for k in range(frames):
+            pic = np.full((48, 64, 3), 20 * k, np.uint8)
+            for pkt in v.encode(av.VideoFrame.from_ndarray(pic, format="rgb24")):
+                c.mux(pkt)
+            samples = np.zeros((1, 2000 * 2), np.int16)
+            af = av.AudioFrame.from_ndarray(samples, format="s16", layout="stereo")
+            af.sample_rate, af.pts = 48000, k * 2000
+            for pkt in a.encode(af):
+                c.mux(pkt)
+        for s in (v, a):
+            for pkt in s.encode():
+                c.mux(pkt)
+
+
+@pytest.mark.parametrize("audio", [True, False])
+def test_audio_passthrough_can_be_turned_off(tmp_path, audio):
+    import av
+
+    from restoration_core.export_batch import run_plan
+    from restoration_core.progress import run_to_end
+
+    src = tmp_path / "src.mkv"
+    _av_source(src)
+    item = ExportItem(str(src), "src", "c", (0, 6), Fraction(24))
+    [p] = plan_exports([item], ["master"], tmp_path)
+    run_to_end(run_plan([p], reports=False, audio=audio))
+    with av.open(str(p.output)) as c:
+        assert len(c.streams.video) == 1 and len(c.streams.audio) == (1 if audio else 0)
