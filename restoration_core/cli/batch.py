@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("jobfiles", nargs="+", metavar="JOBFILE", help="TOML or JSON job file")
     p.add_argument("--workers", type=int, metavar="N", help="CPU worker processes (default: half the cores)")
     p.add_argument("--ray", metavar="ADDRESS", help="submit the jobs to a Ray cluster (an address or 'auto')")
-    p.add_argument("--queue", metavar="FILE.json", help="keep the job queue (states, logs) in this file")
+    p.add_argument("--queue", metavar="FILE.json",
+                   help="keep the job queue (states, logs) in this file; rerunning with it resumes or retries unfinished jobs")
     p.set_defaults(func=run)
 
 
@@ -70,8 +71,13 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1")
     queue = JobQueue(args.queue)
+    known = {(j.spec.output, j.spec.cache_key()): j for j in queue.jobs}
     for spec in specs:
-        queue.add(spec)
+        job = known.get((spec.output, spec.cache_key()))
+        if job is None:
+            queue.add(spec)
+        elif job.state in (FAILED, CANCELLED):  # rerun with the same --queue: retry, never repeat
+            queue.retry(job.id)
     printer = _Printer(queue)
     if args.ray:
         from restoration_core.jobs.ray_backend import RayRunner

@@ -33,6 +33,11 @@ def test_batch_runs_job_files_and_reports_failures(tmp_path, monkeypatch, capsys
     assert not (tmp_path / "o3.npy").exists()
     states = [j["state"] for j in json.loads((tmp_path / "q.json").read_text())["jobs"]]
     assert sorted(states) == ["done", "done", "done", "failed"]
+    fakes.make_clip(tmp_path / "vanished.npy", frames=3)
+    rc = main(["batch", str(tmp_path / "a.toml"), str(tmp_path / "b.json"), "--queue", str(tmp_path / "q.json")])
+    assert rc == 0, "the same command with the same queue resumes: the failed job runs again"
+    assert "4 done, 0 failed" in capsys.readouterr().out
+    assert len(json.loads((tmp_path / "q.json").read_text())["jobs"]) == 4, "no job added twice"
 
 
 def test_batch_bad_job_file_exits_2(tmp_path, capsys):
