@@ -78,6 +78,7 @@ class PtsIndex:
 
     pts: list[int]
     keyframes: list[int]  # frame indices that are keyframes, ascending
+    by_order: bool = False  # no timestamps (raw elementary streams): frames counted in decode order
 
     def index_of(self, pts: int | None) -> int | None:
         if pts is None:
@@ -104,12 +105,16 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex]:
             raise InputError("video stream has no readable picture size or pixel format", path)
         pts_list: list[int] = []
         key_pts: set[int] = set()
+        untimed = 0
         try:
             for packet in container.demux(vs):
                 if packet.size == 0:
                     continue
                 t = packet.pts if packet.pts is not None else packet.dts
-                if t is None or getattr(packet, "is_discard", False):
+                if t is None:
+                    untimed += 1
+                    continue
+                if getattr(packet, "is_discard", False):
                     continue
                 pts_list.append(int(t))
                 if packet.is_keyframe:
@@ -117,10 +122,13 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex]:
         except av.FFmpegError as exc:
             if not pts_list:
                 raise InputError(f"damaged media, no readable frames ({_reason(exc)})", path) from None
+        by_order = not pts_list and untimed > 0
+        if by_order:
+            pts_list = list(range(untimed))
         if not pts_list:
             raise InputError("video stream has no frames", path)
         pts_list.sort()
-        keyframes = [i for i, t in enumerate(pts_list) if t in key_pts] or [0]
+        keyframes = [0] if by_order else [i for i, t in enumerate(pts_list) if t in key_pts] or [0]
         fps = exact_rate(vs.average_rate) or exact_rate(vs.guessed_rate) or exact_rate(vs.base_rate)
         if fps is None:
             raise InputError("video stream has no frame rate", path)
@@ -151,8 +159,9 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex]:
             codec=ctx.name,
             is_rgb=is_rgb,
             has_alpha=has_alpha,
+            start_time=Fraction(0) if by_order else pts_list[0] * Fraction(vs.time_base),
         )
-        return info, PtsIndex(pts_list, keyframes)
+        return info, PtsIndex(pts_list, keyframes, by_order)
     finally:
         container.close()
 
@@ -180,7 +189,7 @@ class ContainerSource:
         self.info = info
         self.index = index
         self._container: av.container.InputContainer | None = None
-        self._decoded: Iterator[av.VideoFrame] | None = None
+        self._decoded: Iterator[tuple[int | None, av.VideoFrame]] | None = None
         self._last: int | None = None  # index of the frame the decoder returned last
 
     def _open(self) -> av.container.InputContainer:
@@ -190,15 +199,27 @@ class ContainerSource:
         return self._container
 
     def _restart_at(self, keyframe: int) -> None:
-        container = self._open()
-        vs = container.streams.video[0]
-        try:
-            container.seek(self.index.pts[keyframe], backward=True, any_frame=False, stream=vs)
-        except av.FFmpegError:
-            self.close()
+        if keyframe == 0 or self.index.by_order:
+            self.close()  # a fresh demuxer starts exactly at the first frame
             container = self._open()
-        self._decoded = self._frames_of(container)
+        else:
+            container = self._open()
+            vs = container.streams.video[0]
+            try:
+                container.seek(self.index.pts[keyframe], backward=True, any_frame=False, stream=vs)
+            except av.FFmpegError:
+                self.close()
+                container = self._open()
+        self._decoded = self._indexed(self._frames_of(container))
         self._last = None
+
+    def _indexed(self, frames: Iterator[av.VideoFrame]) -> Iterator[tuple[int | None, av.VideoFrame]]:
+        """(index, frame) pairs: by pts, or by decode order from a fresh start (``by_order``)."""
+        if self.index.by_order:
+            yield from enumerate(frames)
+        else:
+            for frame in frames:
+                yield self.index.index_of(frame.pts), frame
 
     def _frames_of(self, container: av.container.InputContainer) -> Iterator[av.VideoFrame]:
         vs = container.streams.video[0]
@@ -223,8 +244,7 @@ class ContainerSource:
 
     def _decode_until(self, target: int) -> av.VideoFrame | None:
         assert self._decoded is not None
-        for frame in self._decoded:
-            idx = self.index.index_of(frame.pts)
+        for idx, frame in self._decoded:
             if idx is None:
                 continue
             self._last = idx
@@ -244,11 +264,10 @@ class ContainerSource:
             vs = container.streams.video[0]
             vs.thread_type = "AUTO"
             keyframe = self.index.keyframe_at_or_before(start)
-            if keyframe > 0:
+            if keyframe > 0 and not self.index.by_order:
                 container.seek(self.index.pts[keyframe], backward=True, any_frame=False, stream=vs)
             expected = start
-            for frame in self._frames_of(container):
-                idx = self.index.index_of(frame.pts)
+            for idx, frame in self._indexed(self._frames_of(container)):
                 if idx is None or idx < expected:
                     continue
                 if idx > expected:

@@ -46,6 +46,7 @@ class ReelInfo:
     is_rgb: bool = False
     has_alpha: bool = False
     frame_numbers: list[int] = field(default_factory=list, repr=False)
+    start_time: Fraction = Fraction(0)  # seconds: the first frame's presentation time in the file
 
     @property
     def duration_s(self) -> float:

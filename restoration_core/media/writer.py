@@ -176,7 +176,8 @@ class ContainerWriter(_Base):
             a, b = self.range
             audio = preset.audio
             allowed = audio.get("allowed")
-            self._audio = AudioCopier(Path(audio_source), self.container, a / self.fps, b / self.fps, allowed,
+            t0 = Fraction(info.start_time)
+            self._audio = AudioCopier(Path(audio_source), self.container, t0 + a / self.fps, t0 + b / self.fps, allowed,
                                       audio.get("reencode_codec", "aac"), int(audio.get("reencode_bit_rate", 256000)))
             self.notes.extend(self._audio.notes)
 

@@ -99,3 +99,15 @@ def test_sequence_output_as_printf_pattern_keeps_source_numbers(tmp_path):
     assert (info.start_number, info.step, info.bit_depth) == (102, 2, 8)
     sums = (tmp_path / "out.sha256").read_text().splitlines()
     assert [line.split()[1] for line in sums] == ["out/shot_0102.png", "out/shot_0104.png"]
+
+
+def test_range_audio_follows_video_start_time_in_mpegts(tmp_path):
+    from tests.core.fixtures_media import _video_file, audio_samples
+
+    src = _video_file(tmp_path / "clip.ts", "mpegts", "libx264", "yuv420p", 25, Fraction(25), (96, 64), None,
+                      ("aac", "fltp"), {"g": "5", "bf": "0"}, bits=8)
+    assert probe(src).audio and float(probe(src).audio[0].duration_s or 1) > 0.9
+    out = tmp_path / "part.mkv"
+    run_to_end(export(src, out, "master", frame_range=(5, 20)))
+    samples = audio_samples(out)
+    assert abs(samples.shape[1] - 15 / 25 * 48000) <= 2 * 1024

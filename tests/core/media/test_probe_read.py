@@ -99,3 +99,30 @@ def test_thumbnail(prores):
     with open_reel(prores) as reel:
         thumb = reel.thumbnail(2, max_side=48)
     assert thumb.dtype == np.uint8 and thumb.shape == (32, 48, 3)
+
+
+@pytest.mark.parametrize(
+    "fmt, ext, codec, pix_fmt, size, options",
+    [
+        ("avi", ".avi", "mpeg4", "yuv420p", (96, 64), {"bf": "2", "g": "6"}),
+        ("mxf", ".mxf", "mpeg2video", "yuv422p", (128, 96), {"g": "6", "bf": "2", "b": "5M"}),
+        ("mpegts", ".ts", "libx264", "yuv420p", (96, 64), {"g": "5", "bf": "2"}),
+        ("h264", ".h264", "libx264", "yuv420p", (96, 64), {"g": "5", "bf": "2"}),  # no timestamps at all
+    ],
+)
+def test_other_containers_random_access(tmp_path, fmt, ext, codec, pix_fmt, size, options):
+    from tests.core.fixtures_media import _video_file
+
+    path = _video_file(tmp_path / f"clip{ext}", fmt, codec, pix_fmt, 10, Fraction(25), size, None, None,
+                       options, bits=8)
+    with open_reel(path, cache_bytes=0) as reel:
+        assert reel.info.frames == 10 and reel.info.fps == 25
+        sequential = [f.data for f in reel.frames()]
+        assert len(sequential) == 10
+        for i in [7, 2, 9, 0, 5, 6, 1]:
+            assert np.array_equal(reel.read(i).data, sequential[i]), f"frame {i}"
+    # every decoded frame is the picture it was made from (not a neighbour)
+    expected = [picture(k, *size, bits=8).astype(int) for k in range(10)]
+    for i, data in enumerate(sequential):
+        errors = [np.abs(data.astype(int) - e).mean() for e in expected]
+        assert int(np.argmin(errors)) == i
