@@ -119,7 +119,8 @@ def render(
     spec.validate()
     source = _resolve_source(spec, eng)
     input_path, project_mask = source.path, source.mask
-    if not Path(input_path).exists():
+    pattern = "%" in Path(input_path).name and Path(input_path).parent.is_dir()  # a printf sequence
+    if not (Path(input_path).exists() or pattern):
         raise InputError("input does not exist", input_path)
     output = Path(spec.output)
     check_writable_folder(output.parent if str(output.parent) else Path("."))
