@@ -67,7 +67,7 @@ class AudioCopier:
         return self._packets
 
     def pump(self, until: Fraction | None, output: av.container.OutputContainer) -> None:
-        """Mux source audio whose start (relative to t0) lies before ``until`` (None: to the end)."""
+        """Mux source audio packets that end (relative to t0) by ``until`` seconds (None: all)."""
         if not self._streams:
             return
         packets = self._iter()
@@ -83,8 +83,9 @@ class AudioCopier:
                     return
             if packet.pts is None or packet.size == 0:
                 continue
-            start = packet.pts * packet.time_base
-            if until is not None and start - self.t0 >= until:
+            # hold back a packet that runs past ``until``: the range may still end earlier
+            end = (packet.pts + (packet.duration or 0)) * packet.time_base
+            if until is not None and end - self.t0 > until:
                 self._pending = packet
                 return
             self._one(packet, output)

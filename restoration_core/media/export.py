@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from restoration_core.errors import InputError
+from restoration_core.media.presets import load_preset
 from restoration_core.media.reader import open_reel
 from restoration_core.media.writer import ExportResult, open_writer
 from restoration_core.progress import CancelToken, Progress
@@ -64,6 +65,9 @@ def export(input: str | Path, output: str | Path, preset: str, frame_range: tupl
             raise
     finally:
         reel.close()
+    if reel.info.gaps and not load_preset(preset).is_sequence:
+        result.notes.append(f"{len(reel.info.gaps)} missing frame number(s) in the source sequence "
+                            f"(first {reel.info.gaps[0]}): the frames around them are written back to back")
     for note in result.notes:
         yield Progress(total, total, "export", None, note)
     return result

@@ -53,6 +53,8 @@ class Preset:
         """
         d = self.data
         if "pix_fmt" in d:  # fixed-format (lossy) presets
+            if source_frames and info.has_alpha and "pix_fmt_alpha" in d:
+                return d["pix_fmt_alpha"]  # decoder frames still carry the alpha plane
             rgb = info.is_rgb or info.has_alpha or info.is_sequence
             return d.get("pix_fmt_rgb", d["pix_fmt"]) if rgb else d["pix_fmt"]
         if source_frames and d.get("keep_source_pix_fmt") and not info.is_sequence:

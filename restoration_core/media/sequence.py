@@ -21,6 +21,7 @@ import numpy as np
 
 from restoration_core.errors import InputError
 from restoration_core.media.container import exact_rate
+from restoration_core.media.dpx import read_industry_headers
 from restoration_core.media.info import ReelInfo
 from restoration_core.media.timecode import normalize_timecode
 
@@ -110,28 +111,6 @@ def _header_size(file: Path, kind: str) -> tuple[int, int] | None:
     return None
 
 
-def _dpx_header_extras(file: Path) -> tuple[str | None, Fraction | None]:
-    """Timecode (TV header, BCD) and frame rate (film or TV header) of a DPX file, if set."""
-    with open(file, "rb") as fh:
-        head = fh.read(2048)
-    if len(head) < 1944 or head[:4] not in (b"SDPX", b"XPDS"):
-        return None, None
-    order = ">" if head[:4] == b"SDPX" else "<"
-    tc = None
-    (bcd,) = struct.unpack(order + "I", head[1920:1924])
-    if bcd not in (0, 0xFFFFFFFF):
-        digits = f"{bcd:08x}"
-        if digits.isdigit():
-            tc = f"{digits[0:2]}:{digits[2:4]}:{digits[4:6]}:{digits[6:8]}"
-    fps = None
-    for offset in (1724, 1940):
-        (rate,) = struct.unpack(order + "f", head[offset:offset + 4])
-        if math.isfinite(rate) and 1 <= rate <= 300:
-            fps = exact_rate(Fraction(rate).limit_denominator(1001))
-            break
-    return tc, fps
-
-
 def read_image(file: Path, kind: str) -> tuple[np.ndarray, str]:
     """One image as HxWx3 RGB (uint8, or uint16 full range for deeper files) and its pix_fmt."""
     try:
@@ -180,7 +159,8 @@ def scan_sequence(path: Path, fps: Fraction | None = None) -> tuple[ReelInfo, Se
         with open(seq.files[0], "rb") as fh:
             head = fh.read(804)
         bit_depth = head[803] if len(head) > 803 and head[803] in (8, 10, 12, 16) else bit_depth
-        tc, header_fps = _dpx_header_extras(seq.files[0])
+        tc, header_fps = read_industry_headers(seq.files[0])
+        header_fps = exact_rate(header_fps)
     else:
         tc, header_fps = None, None
     rate = Fraction(fps) if fps else header_fps or DEFAULT_FPS

@@ -12,7 +12,9 @@ import av
 
 from restoration_core.atomic import atomic_path, atomic_write_text
 from restoration_core.errors import Cancelled, InputError, OutputError
+from restoration_core.media.dpx import add_industry_headers
 from restoration_core.media.fixity import frame_md5_and_size, framemd5_text
+from restoration_core.media.timecode import frames_to_timecode
 from restoration_core.media.writer import ExportResult, _Base, manifest_paths
 
 _PRINTF = re.compile(r"%0?(\d*)d")
@@ -71,6 +73,9 @@ class SequenceWriter(_Base):
             data = b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)])
         except av.FFmpegError as exc:
             raise OutputError(f"encoding failed ({exc})", self.output) from None
+        if self.preset.codec == "dpx":
+            tc = frames_to_timecode(self.count, self.fps, self.timecode) if self.timecode else None
+            data = add_industry_headers(data, tc, self.fps)
         name = self.pattern % self._number(self.count)
         try:
             (self._tmp / name).write_bytes(data)

@@ -155,7 +155,7 @@ class ContainerWriter(_Base):
         stream.pix_fmt = self.pix_fmt
         stream.time_base = 1 / self.fps
         stream.codec_context.time_base = 1 / self.fps
-        rgb_target = self.pix_fmt != preset.data.get("pix_fmt", self.pix_fmt)
+        rgb_target = self.pix_fmt in (preset.data.get("pix_fmt_rgb"), preset.data.get("pix_fmt_alpha"))
         stream.options = preset.options_for(rgb_target)
         stream.thread_type = "AUTO"
         if not av.VideoFormat(self.pix_fmt).is_rgb:
@@ -209,6 +209,8 @@ class ContainerWriter(_Base):
             for packet in self.stream.encode(None):
                 self.container.mux(packet)
             if self._audio is not None:
+                # audio ends with the last frame written, never after it
+                self._audio.t1 = min(self._audio.t1, self._audio.t0 + Fraction(self.count) / self.fps)
                 self._audio.finish(self.container)
             self.container.close()
             if self._hash_inputs:

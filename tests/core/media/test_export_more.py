@@ -111,3 +111,40 @@ def test_range_audio_follows_video_start_time_in_mpegts(tmp_path):
     run_to_end(export(src, out, "master", frame_range=(5, 20)))
     samples = audio_samples(out)
     assert abs(samples.shape[1] - 15 / 25 * 48000) <= 2 * 1024
+
+
+def test_dpx_output_carries_timecode_and_rate(prores, tmp_path):
+    from restoration_core.media.dpx import read_industry_headers
+
+    result = run_to_end(export(prores, tmp_path / "dpx", "dpx", frame_range=(2, 5)))
+    files = sorted((tmp_path / "dpx").iterdir())
+    assert [read_industry_headers(f)[0] for f in files] == ["01:00:00:02", "01:00:00:03", "01:00:00:04"]
+    info = probe(tmp_path / "dpx")
+    assert info.timecode == result.timecode == "01:00:00:02" and info.fps == Fraction(24000, 1001)
+    assert info.bit_depth == 10
+    with open_reel(tmp_path / "dpx") as out, open_reel(prores) as src:
+        diff = np.abs(out.read(1).data.astype(int) - src.read(3).data.astype(int))
+        assert diff.max() <= 64  # 16-bit RGB decode stored at 10 bits
+
+
+def test_writer_stops_audio_with_the_last_frame(prores, tmp_path):
+    from tests.core.fixtures_media import audio_samples
+
+    with open_reel(prores) as reel:
+        writer = open_writer(tmp_path / "short.mkv", "master", reel.info, audio_source=prores)
+        for f in reel.frames(0, 6):
+            writer.write(f.data)
+        writer.commit()
+    assert audio_samples(tmp_path / "short.mkv").shape[1] == round(6 * 1001 / 24000 * 48000)
+
+
+def test_export_of_sequence_with_gaps_says_so(tiff_seq, tmp_path):
+    task = export(tiff_seq, tmp_path / "m.mkv", "master")
+    notes = []
+    try:
+        while True:
+            p = next(task)
+            notes.append(p.message)
+    except StopIteration as stop:
+        result = stop.value
+    assert any("missing frame number" in n for n in notes) and result.frames == 6
