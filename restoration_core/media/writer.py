@@ -142,6 +142,9 @@ class ContainerWriter(_Base):
         self.pix_fmt = preset.pix_fmt_for(info, source_frames=source_frames)
         sub_w, sub_h = _subsampled(self.pix_fmt)
         self.size = (info.width + (info.width % 2 if sub_w else 0), info.height + (info.height % 2 if sub_h else 0))
+        if self.output.suffix.lower() != preset.extension:
+            self.notes.append(f"{self.output.name}: the {preset.name} preset writes {preset.format} "
+                              f"(usually named {preset.extension})")
         if self.size != (info.width, info.height):
             self.notes.append(f"picture padded from {info.width}x{info.height} to {self.size[0]}x{self.size[1]} "
                               f"({self.pix_fmt} needs even sizes)")
@@ -261,6 +264,9 @@ def open_writer(output: str | Path, preset: str | Preset, info: ReelInfo, frame_
     from restoration_core.media.seqwriter import SequenceWriter
 
     preset = load_preset(preset)
+    target = Path(output)
+    if not preset.is_sequence and target.resolve() == Path(info.path).resolve():
+        raise OutputError("is the source itself (the original media is never written)", target)
     if frame_range is not None:
         a, b = frame_range
         if not 0 <= a < b <= info.frames:

@@ -84,3 +84,13 @@ def test_bad_range(prores, tmp_path, capsys):
     err = _cli_fails(capsys, ["export", str(prores), "-o", str(tmp_path / "o.mkv"), "--preset", "master",
                               "--range", "5:99"], prores)
     assert "range" in err
+
+
+def test_export_onto_the_source_is_refused(ffv1, tmp_path, capsys):
+    import shutil
+
+    src = tmp_path / "reel.mkv"
+    shutil.copy(ffv1, src)
+    before = src.read_bytes()
+    _cli_fails(capsys, ["export", str(src), "-o", str(src), "--preset", "master"], src)
+    assert src.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["reel.mkv"]
