@@ -171,7 +171,8 @@ class JobsPanel(QWidget):
         row = self._rows[job_id]
         self.table.item(row, 0).setText(job.spec.name)
         self.table.item(row, 0).setToolTip(f"{job.spec.input or job.spec.clip} -> {job.spec.output}")
-        state = job.state + (f" ({job.stage})" if job.state == RUNNING and job.stage else "")
+        stage = ": ".join(t for t in (job.stage, job.step) if t)
+        state = job.state + (f" ({stage})" if job.state == RUNNING and stage else "")
         self.table.item(row, 1).setText(state)
         self.table.item(row, 1).setToolTip(job.error)
         bar = self.progress_bar(job_id)

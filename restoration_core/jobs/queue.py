@@ -35,6 +35,7 @@ class Job:
     done: int = 0
     total: int = 0
     stage: str = ""
+    step: str = ""  # within the stage, e.g. a diffusion step "12/20"
     fps: float = 0.0
     eta_s: float | None = None
     error: str = ""
@@ -184,12 +185,13 @@ class JobQueue:
         self.job_changed.emit(job_id)
 
     def update_progress(
-        self, job_id: str, done: int, total: int, stage: str, fps: float = 0.0, eta_s: float | None = None
+        self, job_id: str, done: int, total: int, stage: str, fps: float = 0.0, eta_s: float | None = None,
+        step: str = "",
     ) -> None:
         job = self._jobs[job_id]
         if job.stage != stage:
             self.log(job_id, f"stage {stage}")
-        job.done, job.total, job.stage, job.fps, job.eta_s = done, total, stage, fps, eta_s
+        job.done, job.total, job.stage, job.fps, job.eta_s, job.step = done, total, stage, fps, eta_s, step
         self.job_changed.emit(job_id)
 
     def mark_done(self, job_id: str, result: dict[str, Any]) -> None:

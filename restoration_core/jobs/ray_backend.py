@@ -74,8 +74,8 @@ class RayRunner:
         if job_id not in self.queue or self.queue.get(job_id).state != RUNNING:
             return
         if kind == "progress":
-            _, _, done, total, stage, fps, eta = msg
-            self.queue.update_progress(job_id, done, total, stage, fps or 0.0, eta)
+            _, _, done, total, stage, fps, eta, step = msg
+            self.queue.update_progress(job_id, done, total, stage, fps or 0.0, eta, step)
         elif kind == "log":
             self.queue.log(job_id, msg[2])
         elif kind == "done":

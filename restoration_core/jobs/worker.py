@@ -3,7 +3,7 @@
 Started with the ``spawn`` context (a clean interpreter: no inherited Qt, threads or CUDA
 state). A GPU worker sees exactly one device (``CUDA_VISIBLE_DEVICES``); a CPU worker sees
 none, so two models never fight over one GPU. Messages to the parent are tuples:
-``("progress", job_id, done, total, stage, fps, eta_s)``, ``("log", job_id, line)``,
+``("progress", job_id, done, total, stage, fps, eta_s, step)``, ``("log", job_id, line)``,
 ``("done", job_id, result)``, ``("failed", job_id, reason)``, ``("cancelled", job_id)``.
 """
 
@@ -57,7 +57,8 @@ def run_job(spec_dict: dict, cancel: CancelToken, send: Any, engines_module: str
             if now - last >= PROGRESS_INTERVAL_S or p.stage != stage:
                 last, stage = now, p.stage
                 info = p.payload if isinstance(p.payload, dict) else {}
-                send(("progress", job_id, p.done, p.total, p.stage, info.get("fps", 0.0), info.get("eta_s")))
+                send(("progress", job_id, p.done, p.total, p.stage, info.get("fps", 0.0), info.get("eta_s"),
+                      p.message))
     except Cancelled:
         send(("cancelled", job_id))
     except ReelwrightError as exc:

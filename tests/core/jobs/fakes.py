@@ -146,6 +146,7 @@ def restore_frames(reel, frame_range, mask_for, settings, cancel=None, fill_engi
             interventions.append(Intervention(i, bbox, int(mask.sum()), "dust", method,
                                               source_frames=(max(0, i - 1), min(n - 1, i + 1))))
         _count(i)
+        yield Progress(i - a, b - a, "generative", i, "fill 1/1")  # a step within the frame
         yield Progress(i - a + 1, b - a, "restore", i,
                        payload=SimpleNamespace(index=i, data=data, interventions=interventions))
 

@@ -24,8 +24,11 @@ def eng():
 def test_render_writes_output_and_report(tmp_path, eng):
     clip = fakes.make_clip(tmp_path / "in.npy", frames=8)
     spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"), cache=str(tmp_path / "c"))
-    stages = [p.stage for p in _drive(render(spec, engines=eng))]
+    progress = _drive(render(spec, engines=eng))
+    stages = [p.stage for p in progress]
     assert stages[0] == "detect" and "restore" in stages and "encode" in stages
+    assert ("restore", "fill 1/1") in {(p.stage, p.message) for p in progress}, "steps are reported"
+    assert progress[-1].payload["fps"] > 0 and progress[-2].payload["eta_s"] is not None
     out = np.load(tmp_path / "out.npy")
     src = np.load(clip)
     assert out.shape == src.shape

@@ -68,7 +68,8 @@ def test_queue_states_persist_and_running_jobs_requeue(tmp_path):
     c = queue.add(JobSpec(input="c", output="oc"))
     assert added == [a.id, b.id, c.id]
     queue.mark_running(a.id, "cpu0")
-    queue.update_progress(a.id, 5, 10, "restore", 2.0, 2.5)
+    queue.update_progress(a.id, 5, 10, "restore", 2.0, 2.5, "generative 3/20")
+    assert queue.get(a.id).step == "generative 3/20" and queue.get(a.id).fraction == 0.5
     queue.cancel(b.id)
     assert queue.get(b.id).state == CANCELLED
     queue.mark_running(c.id)
