@@ -104,6 +104,8 @@ class JobsPanel(QWidget):
         splitter.addWidget(top)
         splitter.addWidget(self.log_view)
         splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 100])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -174,7 +176,7 @@ class JobsPanel(QWidget):
         stage = ": ".join(t for t in (job.stage, job.step) if t)
         state = job.state + (f" ({stage})" if job.state == RUNNING and stage else "")
         self.table.item(row, 1).setText(state)
-        self.table.item(row, 1).setToolTip(job.error)
+        self.table.item(row, 1).setToolTip(job.error or state)
         bar = self.progress_bar(job_id)
         bar.setValue(int(1000 * job.fraction))
         bar.setFormat(f"{100 * job.fraction:.0f}%" + (f"  {job.fps:.1f}/s" if job.state == RUNNING else ""))
@@ -208,7 +210,7 @@ class JobsPanel(QWidget):
         self._update_buttons(job)
 
     def _show_log(self, job: Job) -> None:
-        text = "\n".join(job.log + ([f"error: {job.error}"] if job.error else []))
+        text = "\n".join(job.log)
         if self.log_view.toPlainText() != text:
             self.log_view.setPlainText(text)
 
