@@ -1,16 +1,15 @@
 """Containers PyAV reads (MOV, MP4, MKV, AVI, MXF...): probe and frame-accurate decode.
 
 The probe demuxes the video stream once (no decoding) and keeps every packet's pts, sorted:
-frame index i is the i-th presentation time. Random access seeks to the keyframe at or before
+frame index i is the i-th presentation time (very large files use a constant-rate index
+instead, see ``ptsindex``). Random access seeks to the keyframe at or before
 the target and decodes forward until ``frame.pts`` is the target's pts, so it is exact for
 Matroska (1/1000 time base), MOV/MP4 edit lists and B-frame streams alike.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,7 +17,9 @@ import av
 import numpy as np
 
 from restoration_core.errors import InputError
+from restoration_core.media import ptsindex
 from restoration_core.media.info import AudioInfo, ReelInfo
+from restoration_core.media.ptsindex import PtsIndex, RateIndex
 from restoration_core.media.timecode import normalize_timecode
 
 STANDARD_RATES = [Fraction(n, d) for n, d in (
@@ -72,26 +73,7 @@ def _reason(exc: Exception) -> str:
     return text.split(":")[-1].strip() if ":" in text and "'" in text else text.strip()
 
 
-@dataclass
-class PtsIndex:
-    """Presentation times of all frames (sorted) and which of them start at a keyframe."""
-
-    pts: list[int]
-    keyframes: list[int]  # frame indices that are keyframes, ascending
-    by_order: bool = False  # no timestamps (raw elementary streams): frames counted in decode order
-
-    def index_of(self, pts: int | None) -> int | None:
-        if pts is None:
-            return None
-        i = bisect.bisect_left(self.pts, pts)
-        return i if i < len(self.pts) and self.pts[i] == pts else None
-
-    def keyframe_at_or_before(self, index: int) -> int:
-        i = bisect.bisect_right(self.keyframes, index) - 1
-        return self.keyframes[i] if i >= 0 else 0
-
-
-def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex]:
+def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex | RateIndex]:
     """Probe a container file: its ReelInfo and the pts index of its first video stream."""
     path = Path(path)
     container = open_input(path)
@@ -103,33 +85,13 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex]:
         pix_fmt = ctx.pix_fmt or (ctx.format.name if ctx.format else None)
         if not pix_fmt or not ctx.width or not ctx.height:
             raise InputError("video stream has no readable picture size or pixel format", path)
-        pts_list: list[int] = []
-        key_pts: set[int] = set()
-        untimed = 0
-        try:
-            for packet in container.demux(vs):
-                if packet.size == 0:
-                    continue
-                t = packet.pts if packet.pts is not None else packet.dts
-                if t is None:
-                    untimed += 1
-                    continue
-                if getattr(packet, "is_discard", False):
-                    continue
-                pts_list.append(int(t))
-                if packet.is_keyframe:
-                    key_pts.add(int(t))
-        except av.FFmpegError as exc:
-            if not pts_list:
-                raise InputError(f"damaged media, no readable frames ({_reason(exc)})", path) from None
-        by_order = not pts_list and untimed > 0
-        if by_order:
-            pts_list = list(range(untimed))
-        if not pts_list:
-            raise InputError("video stream has no frames", path)
-        pts_list.sort()
-        keyframes = [0] if by_order else [i for i, t in enumerate(pts_list) if t in key_pts] or [0]
         fps = exact_rate(vs.average_rate) or exact_rate(vs.guessed_rate) or exact_rate(vs.base_rate)
+        index = None
+        if path.stat().st_size > ptsindex.FULL_SCAN_MAX_BYTES and fps and vs.start_time is not None:
+            index = _rate_index(container, vs, fps)
+        if index is None:
+            index = _full_index(container, vs, path)
+        by_order = index.by_order
         if fps is None:
             raise InputError("video stream has no frame rate", path)
         bit_depth, is_rgb, has_alpha = pix_fmt_props(pix_fmt)
@@ -147,7 +109,7 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex]:
         info = ReelInfo(
             path=path,
             format=container.format.name.split(",")[0],
-            frames=len(pts_list),
+            frames=index.count,
             fps=fps,
             time_base=Fraction(vs.time_base),
             width=int(ctx.width),
@@ -159,11 +121,61 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex]:
             codec=ctx.name,
             is_rgb=is_rgb,
             has_alpha=has_alpha,
-            start_time=Fraction(0) if by_order else pts_list[0] * Fraction(vs.time_base),
+            start_time=Fraction(0) if by_order else index.pts_of(0) * Fraction(vs.time_base),
         )
-        return info, PtsIndex(pts_list, keyframes, by_order)
+        return info, index
     finally:
         container.close()
+
+
+def _full_index(container: av.container.InputContainer, vs: av.stream.Stream, path: Path) -> PtsIndex:
+    """Demux the whole video stream (no decoding) and keep every packet's pts."""
+    pts_list: list[int] = []
+    key_pts: set[int] = set()
+    untimed = 0
+    try:
+        for packet in container.demux(vs):
+            if packet.size == 0:
+                continue
+            t = packet.pts if packet.pts is not None else packet.dts
+            if t is None:
+                untimed += 1
+                continue
+            if getattr(packet, "is_discard", False):
+                continue
+            pts_list.append(int(t))
+            if packet.is_keyframe:
+                key_pts.add(int(t))
+    except av.FFmpegError as exc:
+        if not pts_list:
+            raise InputError(f"damaged media, no readable frames ({_reason(exc)})", path) from None
+    by_order = not pts_list and untimed > 0
+    if by_order:
+        pts_list = list(range(untimed))
+    if not pts_list:
+        raise InputError("video stream has no frames", path)
+    pts_list.sort()
+    keyframes = [0] if by_order else [i for i, t in enumerate(pts_list) if t in key_pts] or [0]
+    return PtsIndex(pts_list, keyframes, by_order)
+
+
+def _rate_index(container: av.container.InputContainer, vs: av.stream.Stream, fps: Fraction) -> RateIndex | None:
+    """Constant-rate index of a large file: count frames from the last packets (reads the tail only)."""
+    tb = Fraction(vs.time_base)
+    end = vs.duration if vs.duration else (
+        round(Fraction(container.duration, 1_000_000) / tb) if container.duration else None)
+    if not end:
+        return None
+    try:
+        container.seek(max(0, vs.start_time + end - round(Fraction(5) / tb)), backward=True, stream=vs)
+        last = max((p.pts for p in container.demux(vs) if p.pts is not None and p.size), default=None)
+        container.seek(vs.start_time, backward=True, stream=vs)
+    except av.FFmpegError:
+        return None
+    if last is None:
+        return None
+    frames = round((last - vs.start_time) * tb * fps) + 1
+    return RateIndex(int(vs.start_time), tb, fps, frames) if frames > 0 else None
 
 
 def _timecode_tag(container: av.container.InputContainer, vs: av.stream.Stream) -> str | None:
@@ -185,7 +197,7 @@ def _duration(stream: av.stream.Stream, container: av.container.InputContainer) 
 class ContainerSource:
     """Decodes frames of one container by index; holds one open demuxer/decoder."""
 
-    def __init__(self, info: ReelInfo, index: PtsIndex):
+    def __init__(self, info: ReelInfo, index: PtsIndex | RateIndex):
         self.info = info
         self.index = index
         self._container: av.container.InputContainer | None = None
@@ -206,7 +218,7 @@ class ContainerSource:
             container = self._open()
             vs = container.streams.video[0]
             try:
-                container.seek(self.index.pts[keyframe], backward=True, any_frame=False, stream=vs)
+                container.seek(self.index.pts_of(keyframe), backward=True, any_frame=False, stream=vs)
             except av.FFmpegError:
                 self.close()
                 container = self._open()
@@ -231,7 +243,8 @@ class ContainerSource:
     def read_av(self, target: int) -> av.VideoFrame:
         """The decoded frame at ``target`` (an index into the sorted pts list)."""
         keyframe = self.index.keyframe_at_or_before(target)
-        near = self._last is not None and self._last < target and keyframe <= self._last + 1
+        near = self._last is not None and self._last < target and (
+            keyframe <= self._last + 1 or (self.index.estimated and target - self._last <= 16))
         attempts = [keyframe] if not near else [None, keyframe]
         attempts += [k for k in (self.index.keyframe_at_or_before(keyframe - 1), 0) if k not in attempts]
         for start in attempts:
@@ -265,7 +278,7 @@ class ContainerSource:
             vs.thread_type = "AUTO"
             keyframe = self.index.keyframe_at_or_before(start)
             if keyframe > 0 and not self.index.by_order:
-                container.seek(self.index.pts[keyframe], backward=True, any_frame=False, stream=vs)
+                container.seek(self.index.pts_of(keyframe), backward=True, any_frame=False, stream=vs)
             expected = start
             for idx, frame in self._indexed(self._frames_of(container)):
                 if idx is None or idx < expected:

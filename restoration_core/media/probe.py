@@ -6,12 +6,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from restoration_core.errors import InputError
-from restoration_core.media.container import PtsIndex, scan_container
+from restoration_core.media.container import scan_container
 from restoration_core.media.info import ReelInfo
+from restoration_core.media.ptsindex import PtsIndex, RateIndex
 from restoration_core.media.sequence import SequenceFiles, is_sequence_path, scan_sequence
 
 
-def scan(path: str | Path, fps: Fraction | None = None) -> tuple[ReelInfo, PtsIndex | SequenceFiles]:
+def scan(path: str | Path, fps: Fraction | None = None) -> tuple[ReelInfo, PtsIndex | RateIndex | SequenceFiles]:
     """ReelInfo plus what a reader needs (a container's pts index or a sequence's file list)."""
     path = Path(path)
     if not path.exists() and "%" not in path.name:

@@ -12,11 +12,11 @@ import cv2
 import numpy as np
 
 from restoration_core.errors import InputError
-from restoration_core.media.container import ContainerSource, PtsIndex
+from restoration_core.media.container import ContainerSource
 from restoration_core.media.frame import Frame
 from restoration_core.media.info import ReelInfo
 from restoration_core.media.probe import scan
-from restoration_core.media.sequence import SequenceSource
+from restoration_core.media.sequence import SequenceFiles, SequenceSource
 from restoration_core.media.timecode import frames_to_timecode
 
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
@@ -62,10 +62,10 @@ class Reel:
     def __init__(self, path: str | Path, cache_bytes: int = DEFAULT_CACHE_BYTES, fps: Fraction | None = None):
         info, extra = scan(path, fps)
         self.info: ReelInfo = info
-        if isinstance(extra, PtsIndex):
-            self._source: ContainerSource | SequenceSource = ContainerSource(info, extra)
+        if isinstance(extra, SequenceFiles):
+            self._source: ContainerSource | SequenceSource = SequenceSource(info, extra)
         else:
-            self._source = SequenceSource(info, extra)
+            self._source = ContainerSource(info, extra)
         self.cache = FrameCache(cache_bytes)
 
     def __len__(self) -> int:

@@ -126,3 +126,22 @@ def test_other_containers_random_access(tmp_path, fmt, ext, codec, pix_fmt, size
     for i, data in enumerate(sequential):
         errors = [np.abs(data.astype(int) - e).mean() for e in expected]
         assert int(np.argmin(errors)) == i
+
+
+@pytest.mark.parametrize("name", ["prores", "h264", "ffv1"])
+def test_large_file_rate_index_reads_the_same_frames(name, request, monkeypatch):
+    from restoration_core.media import ptsindex
+
+    path = request.getfixturevalue(name)
+    with open_reel(path, cache_bytes=0) as exact:
+        expected = [f.data for f in exact.frames()]
+        exact_info = exact.info
+    monkeypatch.setattr(ptsindex, "FULL_SCAN_MAX_BYTES", 0)  # treat the fixture as a huge file
+    with open_reel(path, cache_bytes=0) as reel:
+        assert reel._source.index.estimated
+        assert reel.info.frames == exact_info.frames and reel.info.fps == exact_info.fps
+        assert reel.info.start_time == exact_info.start_time
+        assert all(np.array_equal(a.data, b) for a, b in zip(reel.frames(), expected, strict=True))
+        for i in [5, 1, len(expected) - 1, 0, 3, 4, 8, 2]:
+            assert np.array_equal(reel.read(i).data, expected[i]), f"frame {i}"
+        assert [f.index for f in reel.frames(4, 7)] == [4, 5, 6]
