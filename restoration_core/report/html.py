@@ -95,32 +95,36 @@ def largest(items: list[Intervention], n: int) -> list[Intervention]:
 
 
 def timeline_svg(data: ReportData, width: int = 900, height: int = 120) -> str:
-    """Repairs per frame along the clip: one stacked bar per frame, coloured by kind."""
+    """Repairs per frame along the clip as stacked bars coloured by kind (frames binned past ``width``)."""
     first, stop = data.frame_range or (0, max([i.frame + 1 for i in data.interventions] or [1]))
     frames = max(1, stop - first)
-    per_frame: dict[int, Counter] = defaultdict(Counter)
+    step = -(-frames // width)  # frames per bar: 1 unless the clip is longer than the chart is wide
+    bins: dict[int, Counter] = defaultdict(Counter)
     for i in data.interventions:
-        per_frame[i.frame][i.kind] += 1
-    peak = max([sum(c.values()) for c in per_frame.values()] or [1])
+        bins[(i.frame - first) // step][i.kind] += 1
+    peak = max([sum(c.values()) for c in bins.values()] or [1])
     plot_h = height - 24
-    bar_w = width / frames
+    bar_w = width / -(-frames // step)
+    gap = 1 if bar_w >= 4 else 0
+    unit = "frame" if step == 1 else f"{step} frames"
     parts = [f'<svg width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="repairs per frame">',
              f'<rect x="0" y="0" width="{width}" height="{plot_h}" fill="#fff" stroke="#ccc"/>']
-    for frame in sorted(per_frame):
-        x = (frame - first) * bar_w
+    for b in sorted(bins):
+        x = b * bar_w
         y = plot_h
-        for kind, count in sorted(per_frame[frame].items()):
+        label = f"frame {first + b * step}" if step == 1 else f"frames {first + b * step}-{first + b * step + step - 1}"
+        for kind, count in sorted(bins[b].items()):
             h = plot_h * count / peak
             y -= h
             colour = KIND_COLOURS.get(kind, "#555")
-            parts.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{max(bar_w, 1):.2f}" height="{h:.2f}" '
-                         f'fill="{colour}"><title>frame {frame}: {count} {escape(kind)}</title></rect>')
+            parts.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{max(bar_w - gap, 1):.2f}" height="{h:.2f}" '
+                         f'fill="{colour}"><title>{label}: {count} {escape(kind)}</title></rect>')
     for k in range(6):  # frame-number ticks
         f = first + round(k * (frames - 1) / 5) if frames > 1 else first
-        x = min(width - 30, (f - first) * bar_w)
+        x = min(width - 30, (f - first) / step * bar_w)
         parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="11" fill="#444">{f}</text>')
-    parts.append(f'<text x="4" y="12" font-size="11" fill="#444">max {peak}/frame</text></svg>')
+    parts.append(f'<text x="4" y="12" font-size="11" fill="#444">max {peak} per {unit}</text></svg>')
     return "".join(parts)
 
 
@@ -177,11 +181,13 @@ def render_html(data: ReportData, crops: list[Crop] | None = None, note: str = "
     return "\n".join(out)
 
 
-def _interventions_table(items: list[Intervention]) -> str:
+def _interventions_table(items: list[Intervention], limit: int = 5000) -> str:
+    shown = items[:limit]
+    more = f" (the first {limit} here; the JSON lists all)" if len(items) > limit else ""
     rows = ["<h2>All repairs</h2><details><summary>"
-            f"{len(items)} repairs</summary><table><tr><th>Frame</th><th>Timecode</th><th>Box [x, y, w, h]</th>"
+            f"{len(items)} repairs{more}</summary><table><tr><th>Frame</th><th>Timecode</th><th>Box [x, y, w, h]</th>"
             "<th>Area</th><th>Kind</th><th>Method</th><th>Source frames</th><th>Seed</th></tr>"]
-    for i in items:
+    for i in shown:
         rows.append(f"<tr><td>{i.frame}</td><td>{escape(i.timecode or '')}</td><td>{list(i.bbox)}</td>"
                     f"<td>{i.area}</td><td>{escape(i.kind)}</td><td>{escape(i.method)}</td>"
                     f"<td>{', '.join(map(str, i.source_frames))}</td><td>{'' if i.seed is None else i.seed}</td></tr>")

@@ -191,3 +191,14 @@ def test_cli_report_summary_and_html(tmp_path, capsys):
     assert main(["report", str(path), "--html"]) == 0
     check_offline(html_path_for(path).read_text())
     assert main(["report", str(tmp_path / "missing.json")]) == 2
+
+
+def test_timeline_bins_long_clips():
+    from restoration_core.report.html import timeline_svg
+
+    items = [Intervention(f, (0, 0, 2, 2), 4, "dust", "temporal") for f in range(0, 20000, 3)]
+    data = ReportData(Fixity("s"), Fixity("o"), interventions=items, frame_range=(0, 20000))
+    svg = timeline_svg(data, width=900)
+    assert svg.count("<rect") <= 901 and "per 23 frames" in svg
+    short = timeline_svg(ReportData(Fixity("s"), Fixity("o"), interventions=items[:3], frame_range=(0, 9)))
+    assert short.count("<rect") == 4 and "frame 3: 1 dust" in short
