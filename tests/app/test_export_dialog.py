@@ -142,3 +142,19 @@ def test_review_follows_the_first_job_of_each_clip(qtbot, tmp_path):
     qtbot.waitUntil(lambda: not follower.workers and review.exists(), timeout=20000)
     with open_reel(review) as reel:
         assert len(reel) == 4 and (reel.info.width, reel.info.height) == (64, 48)  # split: one picture wide
+
+
+def test_window_context_offers_the_marked_range(qtbot, window, reel_file):
+    from tests.app.conftest import open_reel
+
+    open_reel(qtbot, window, reel_file)
+    window.transport.seek(2)
+    window.transport.set_in()
+    window.transport.seek(5)
+    window.transport.set_out()
+    dlg = open_export_dialog(window)
+    qtbot.addWidget(dlg)
+    [item] = dlg.context.items
+    assert item.frame_range == window.transport.marked_range() and item.source == str(reel_file)
+    assert item.fps == Fraction(24) and dlg.context.folder == str(reel_file.parent)
+    assert "reel_range_" in dlg.preview.text()
