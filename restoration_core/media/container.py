@@ -29,6 +29,9 @@ STANDARD_RATES = [Fraction(n, d) for n, d in (
 )]
 
 
+COLOR_TAGS = ("colorspace", "color_range", "color_primaries", "color_trc")
+
+
 def exact_rate(rate: Fraction | float | None) -> Fraction | None:
     """Snap a container's rate to the standard rate it approximates (Matroska stores ns)."""
     if not rate:
@@ -122,6 +125,7 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex | RateIndex]:
             is_rgb=is_rgb,
             has_alpha=has_alpha,
             start_time=Fraction(0) if by_order else index.pts_of(0) * Fraction(vs.time_base),
+            color={k: int(getattr(ctx, k) or 0) for k in COLOR_TAGS},
         )
         return info, index
     finally:

@@ -47,6 +47,9 @@ class ReelInfo:
     has_alpha: bool = False
     frame_numbers: list[int] = field(default_factory=list, repr=False)
     start_time: Fraction = Fraction(0)  # seconds: the first frame's presentation time in the file
+    # the video stream's colour tags (colorspace, color_range, color_primaries, color_trc as
+    # FFmpeg's enum values); a lossless copy repeats them so decoders convert to RGB the same way
+    color: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def duration_s(self) -> float:

@@ -161,11 +161,15 @@ class ContainerWriter(_Base):
         rgb_target = self.pix_fmt in (preset.data.get("pix_fmt_rgb"), preset.data.get("pix_fmt_alpha"))
         stream.options = preset.options_for(rgb_target)
         stream.thread_type = "AUTO"
-        if not av.VideoFormat(self.pix_fmt).is_rgb:
-            hd = info.height >= 720
-            stream.codec_context.colorspace = 1 if hd else 6
-            stream.codec_context.color_primaries = 1 if hd else 6
-            stream.codec_context.color_trc = 1 if hd else 6
+        self._passthrough = source_frames and self.pix_fmt == info.pix_fmt and self.size == (info.width, info.height)
+        if self._passthrough:
+            for key, value in info.color.items():  # same tags: decoders convert to RGB the same way
+                setattr(stream.codec_context, key, value)
+        elif not av.VideoFormat(self.pix_fmt).is_rgb:
+            # converted to YUV with this matrix (see _to_target) and tagged so decoders invert it
+            code = 1 if info.height >= 720 else 6  # BT.709 / SMPTE 170M
+            ctx = stream.codec_context
+            ctx.colorspace, ctx.color_primaries, ctx.color_trc, ctx.color_range = code, code, code, 1
         if self.timecode:
             stream.metadata["timecode"] = self.timecode
             self.container.metadata["timecode"] = self.timecode

@@ -75,6 +75,8 @@ def test_lossy_presets(prores, tmp_path, preset, codec):
     assert read_framemd5(result.manifest_path) == [m for m, _ in decoded_md5s(out)]
     if preset == "mezzanine":
         assert info.pix_fmt == "yuv422p10le"
+        with av.open(str(out)) as c:
+            assert c.streams.video[0].codec_tag == "apch"  # ProRes 422 HQ
         assert np.array_equal(audio_samples(prores), audio_samples(out))
     else:
         assert info.pix_fmt == "yuv420p" and info.audio[0].codec == "aac"
@@ -109,3 +111,12 @@ def test_sequence_presets(tiff_seq, tmp_path, preset, ext):
                 assert np.abs(a.astype(int) - b).max() == 0
             else:
                 assert np.array_equal(a, b)
+
+
+def test_mezzanine_of_rgb_sequence_is_prores_4444(tiff_seq, tmp_path):
+    run_to_end(export(tiff_seq, tmp_path / "m.mov", "mezzanine"))
+    with av.open(str(tmp_path / "m.mov")) as c:
+        assert c.streams.video[0].codec_tag == "ap4h"
+    with open_reel(tmp_path / "m.mov") as out, open_reel(tiff_seq) as src:
+        diff = np.abs(out.read(2).data.astype(int) - src.read(2).data.astype(int))
+    assert diff.mean() < 200  # 16-bit scale: visually identical

@@ -148,3 +148,27 @@ def test_export_of_sequence_with_gaps_says_so(tiff_seq, tmp_path):
     except StopIteration as stop:
         result = stop.value
     assert any("missing frame number" in n for n in notes) and result.frames == 6
+
+
+def test_colour_tags_survive_a_lossless_master(tmp_path):
+    """A BT.709-tagged source decodes to the same RGB from the master (tags copied, not guessed)."""
+    from tests.core.fixtures_media import picture, rgb48_frames
+
+    src = tmp_path / "tagged.mkv"
+    with av.open(str(src), "w") as c:
+        s = c.add_stream("ffv1", rate=24)
+        s.width, s.height, s.pix_fmt = 96, 64, "yuv422p10le"
+        s.codec_context.colorspace = s.codec_context.color_primaries = s.codec_context.color_trc = 1
+        for i in range(3):
+            f = av.VideoFrame.from_ndarray(picture(i), format="rgb48le").reformat(format="yuv422p10le",
+                                                                                  dst_colorspace="itu709")
+            f.pts, f.time_base = i, Fraction(1, 24)
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode(None):
+            c.mux(p)
+    assert probe(src).color["colorspace"] == 1
+    run_to_end(export(src, tmp_path / "m.mkv", "master"))
+    assert probe(tmp_path / "m.mkv").color == probe(src).color
+    assert all(np.array_equal(a, b) for a, b in zip(rgb48_frames(src), rgb48_frames(tmp_path / "m.mkv"),
+                                                     strict=True))
