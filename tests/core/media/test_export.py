@@ -118,5 +118,6 @@ def test_mezzanine_of_rgb_sequence_is_prores_4444(tiff_seq, tmp_path):
     with av.open(str(tmp_path / "m.mov")) as c:
         assert c.streams.video[0].codec_tag == "ap4h"
     with open_reel(tmp_path / "m.mov") as out, open_reel(tiff_seq) as src:
-        diff = np.abs(out.read(2).data.astype(int) - src.read(2).data.astype(int))
-    assert diff.mean() < 200  # 16-bit scale: visually identical
+        diff = out.read(2).data.astype(int) - src.read(2).data.astype(int)
+    assert np.abs(diff).mean() < 800  # 16-bit scale: ProRes quantizes the fixture's noise
+    assert np.abs(diff.mean(axis=(0, 1))).max() < 50  # no colour shift (matrix and range match)
