@@ -20,12 +20,14 @@ def distance_to(mask: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
 
 
-def feather_alpha(mask: np.ndarray, feather: int) -> np.ndarray:
-    """Blend weight: 1 on ``mask``, 1 - d/(feather+1) at distance d <= feather, else 0."""
-    d = distance_to(mask)
-    alpha = np.clip(1.0 - d / (feather + 1.0), 0.0, 1.0).astype(np.float32)
+def feather_alpha(mask: np.ndarray, feather: int, solid: int = 0, d: np.ndarray | None = None) -> np.ndarray:
+    """Blend weight from the distance d to ``mask``: 1 for d <= ``solid`` (the mask grown by
+    ``solid`` px), then falling linearly, 0 for d > ``feather``."""
+    d = distance_to(mask) if d is None else d
+    solid = min(solid, feather)
+    alpha = np.clip(1.0 - (d - solid) / (feather - solid + 1.0), 0.0, 1.0).astype(np.float32)
+    alpha[d <= solid] = 1.0
     alpha[d > feather] = 0.0
-    alpha[mask] = 1.0
     return alpha
 
 

@@ -102,6 +102,7 @@ class _Work:
     mask: np.ndarray | None
     value: np.ndarray | None = None  # float32 repaired picture (fills applied)
     alpha: np.ndarray | None = None
+    solid: np.ndarray | None = None  # bool HxW, the mask grown by settings.grow: fully replaced
     source: np.ndarray | None = None  # int HxW, temporal source frame or -1
     generated: np.ndarray | None = None  # bool HxW, pixels filled by the generative engine
     labels: np.ndarray | None = None
@@ -212,7 +213,9 @@ def _temporal_step(work: _Work, window: _Window, s: RestoreSettings, use_tempora
     mask = work.mask
     assert mask is not None
     i = work.index
-    work.alpha = feather_alpha(mask, s.feather)
+    d = distance_to(mask)
+    work.alpha = feather_alpha(mask, s.feather, s.grow, d)
+    work.solid = d <= min(s.grow, s.feather)
     work.value = window.image(i).copy()
     work.source = np.full(mask.shape, -1, np.int32)
     if not use_temporal:
@@ -220,7 +223,7 @@ def _temporal_step(work: _Work, window: _Window, s: RestoreSettings, use_tempora
     ys, xs = np.nonzero(work.alpha > 0)
     neighbours = neighbour_order(i, s.radius, max(lo, window.lo), min(hi, window.hi))
     values, ok, src = temporal_fill(
-        i, ys, xs, ~mask[ys, xs], neighbours, window.image, lambda j: window.masks.get(j),
+        i, ys, xs, ~work.solid[ys, xs], neighbours, window.image, lambda j: window.masks.get(j),
         window.flows, s.agree, current=window.image(i),
     )
     work.value[ys[ok], xs[ok]] = values[ok]
@@ -230,16 +233,16 @@ def _temporal_step(work: _Work, window: _Window, s: RestoreSettings, use_tempora
 def _plan_generative(
     work: _Work, window: _Window, s: RestoreSettings, tracker: _Tracker, prev_out: dict, method: str
 ) -> None:
-    mask = work.mask
+    mask = work.solid
     assert mask is not None and work.value is not None and work.source is not None
     remaining = mask & (work.source < 0)
     if not remaining.any():
         tracker.assign([])
         work.generated = np.zeros(mask.shape, bool)
         return
-    # The engine fills the remaining damage grown by 1 px (detection masks tend to miss faint
-    # edges); the rest of the feather ring keeps its own (or its temporally filled) pixels.
-    gen = distance_to(remaining) <= min(1, s.feather)
+    # The engine fills the remaining damage grown by 1 px more where the feather allows; the
+    # rest of the feather ring keeps its own (or its temporally filled) pixels.
+    gen = distance_to(remaining) <= (1 if s.grow + 1 <= s.feather else 0)
     work.generated = gen
     labels, regs = regions(gen, s.context)
     work.labels = labels
@@ -303,8 +306,8 @@ def _finish(
     """Paste the generative fills (tone match + grain), composite, deflicker; sets prev_out."""
     out = w.data
     interventions: list[Intervention] = []
-    if w.mask is not None and w.value is not None and w.alpha is not None:
-        known = ~w.mask
+    if w.mask is not None and w.value is not None and w.alpha is not None and w.solid is not None:
+        known = ~w.solid
         for req, fill in zip(w.requests, w.fills, strict=True):
             if cancel is not None:
                 cancel.check()
@@ -325,13 +328,13 @@ def _finish(
 
 
 def _paste(w: _Work, req: FillRequest, fill: np.ndarray, known: np.ndarray, s: RestoreSettings, method: str) -> None:
-    assert w.value is not None and w.labels is not None and w.mask is not None
+    assert w.value is not None and w.labels is not None and w.solid is not None
     h, wdt = req.mask.shape
     wy0, wy1, wx0, wx1 = w.windows[req.region]
     own = (w.labels[wy0:wy1, wx0:wx1] == req.region)
     if fill.shape != req.image.shape:
         raise InputError(f"fill engine returned a {fill.shape} window for a {req.image.shape} request")
-    avoid = w.mask[wy0:wy1, wx0:wx1]
+    avoid = w.solid[wy0:wy1, wx0:wx1]
     fill = tone_match(fill, req.image, req.mask, avoid, contrast=method == "diffusion")
     if s.grain:
         ctx = known[wy0:wy1, wx0:wx1] & ~req.mask

@@ -20,7 +20,8 @@ class RestoreSettings:
     repaired); ``diffusion`` = generative fill only (needs a fill engine); ``classical`` =
     OpenCV inpainting only. ``feather`` (0..8 px): the repair is blended over a ring this
     wide around the mask; pixels farther than ``feather`` from any mask pixel are returned
-    bit-exact. ``radius``: how many frames each side temporal fill looks. ``batch_frames``:
+    bit-exact. ``grow`` (<= feather): the repair fully replaces the mask grown by this many
+    px (detection and hand-painted masks tend to miss a defect's faint edge). ``radius``: how many frames each side temporal fill looks. ``batch_frames``:
     generative requests are accumulated over this many frames per engine call.
     """
 
@@ -31,6 +32,7 @@ class RestoreSettings:
     grain: bool = True
     deflicker: bool = False
     feather: int = 3
+    grow: int = 1  # the mask is grown by this many px (faint defect edges), within the feather
     radius: int = 3
     context: int = 16
     batch_frames: int = 1
@@ -52,6 +54,9 @@ class RestoreSettings:
             raise InputError(f"classical_method must be telea or ns, got {self.classical_method!r}")
         if int(self.steps) < 1:
             raise InputError(f"steps must be >= 1, got {self.steps}")
+        if not 0 <= int(self.grow) <= int(self.feather):
+            raise InputError(f"grow must be 0..feather ({self.feather}) px, got {self.grow}")
         self.feather = int(self.feather)
+        self.grow = int(self.grow)
         self.radius = int(self.radius)
         self.seed = int(self.seed)
