@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", metavar="DIR", help="keep finished frames here; rerunning resumes")
     p.add_argument("--report", metavar="FILE.json", help="intervention report (default: beside the output)")
     p.add_argument("--range", metavar="A:B", help="frames A (inclusive) to B (exclusive), 0-based")
+    p.add_argument("--chunk", type=int, default=100, metavar="N",
+                   help="frames restored per chunk; a resumed run redoes at most one chunk (default 100)")
     p.set_defaults(func=run)
 
 
@@ -41,6 +43,7 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
     spec = JobSpec(
         input=args.input, output=args.output, preset=args.preset, frame_range=parse_range(args.range),
         masks=args.masks, detect=not args.no_detect, settings=settings, cache=args.cache, report=args.report,
+        chunk=args.chunk,
     )
     spec.validate()
     return spec

@@ -71,3 +71,39 @@ def test_interrupted_render_resumes_to_identical_output(sample, tmp_path):
     for a, b in zip(ref_files, run_files, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
     assert resumed.frame_md5 == reference.frame_md5
+
+
+def test_restore_cli_killed_with_sigkill_resumes_byte_identical(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sample = make_sample_reel(tmp_path / "src", frames=24, size=(96, 64))
+    ref, run = tmp_path / "ref", tmp_path / "run"
+    ref.mkdir()
+    run.mkdir()
+
+    def cmd(folder):
+        return [sys.executable, "-m", "restoration_core", "restore", str(sample), "-o", str(folder / "out.mov"),
+                "--preset", "mezzanine", "--cache", str(folder / "cache"), "--chunk", "6"]
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run_to_end(render(JobSpec(input=str(sample), output=str(ref / "out.mov"), preset="mezzanine",
+                              settings={"engine": "auto"}, cache=str(ref / "cache"), chunk=6)))
+    proc = subprocess.Popen(cmd(run), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(list((run / "cache").glob("*/frames/*.json"))) < 8:
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert sorted(p.name for p in run.iterdir()) == ["cache"], "nothing but the cache is left behind"
+    again = subprocess.run(cmd(run), env=env, capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stderr
+    restored, cached = (int(x) for x in
+                        again.stdout.split("frames (")[1].split(" from cache")[0].replace(" restored,", "").split())
+    assert cached >= 6 and restored < 24 and restored + cached == 24
+    assert (run / "out.mov").read_bytes() == (ref / "out.mov").read_bytes()
