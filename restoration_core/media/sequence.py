@@ -108,7 +108,32 @@ def _header_size(file: Path, kind: str) -> tuple[int, int] | None:
     if kind == "dpx" and len(head) >= 780 and head[:4] in (b"SDPX", b"XPDS"):
         order = ">" if head[:4] == b"SDPX" else "<"
         return struct.unpack(order + "II", head[772:780])
+    if kind == "tiff" and head[:4] in (b"II*\x00", b"MM\x00*"):
+        try:
+            return _tiff_size(file, "<" if head[:2] == b"II" else ">")
+        except (struct.error, OSError):
+            return None  # unreadable header: the frame's own read reports it
     return None
+
+
+def _tiff_size(file: Path, order: str) -> tuple[int, int] | None:
+    """ImageWidth and ImageLength of a TIFF's first image (its first IFD)."""
+    with open(file, "rb") as fh:
+        fh.seek(4)
+        (ifd,) = struct.unpack(order + "I", fh.read(4))
+        fh.seek(ifd)
+        raw = fh.read(2)
+        if len(raw) < 2:
+            return None
+        (count,) = struct.unpack(order + "H", raw)
+        entries = fh.read(12 * count)
+    found = {}
+    for k in range(len(entries) // 12):
+        tag, typ, _n = struct.unpack(order + "HHI", entries[12 * k:12 * k + 8])
+        if tag in (256, 257):
+            value = entries[12 * k + 8:12 * k + 12]
+            found[tag] = struct.unpack(order + ("H" if typ == 3 else "I"), value[: 2 if typ == 3 else 4])[0]
+    return (found[256], found[257]) if 256 in found and 257 in found else None
 
 
 def read_image(file: Path, kind: str) -> tuple[np.ndarray, str]:

@@ -9,7 +9,7 @@ import pytest
 from restoration_core.cli import main
 from restoration_core.errors import InputError, OutputError
 from restoration_core.media import open_reel, probe
-from tests.core.fixtures_media import make_png_sequence
+from tests.core.fixtures_media import make_png_sequence, make_tiff16_sequence
 
 
 def _cli_fails(capsys, argv, path):
@@ -94,3 +94,11 @@ def test_export_onto_the_source_is_refused(ffv1, tmp_path, capsys):
     before = src.read_bytes()
     _cli_fails(capsys, ["export", str(src), "-o", str(src), "--preset", "master"], src)
     assert src.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["reel.mkv"]
+
+
+def test_tiff_sequence_frame_of_another_size_found_by_probe(tmp_path):
+    files = make_tiff16_sequence(tmp_path / "seq", frames=4, with_gap=False)
+    cv2.imwrite(str(files[2]), np.zeros((20, 30, 3), np.uint16))
+    with pytest.raises(InputError, match="30x20") as exc:
+        probe(tmp_path / "seq")
+    assert str(files[2]) in str(exc.value)
