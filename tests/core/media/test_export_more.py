@@ -172,3 +172,16 @@ def test_colour_tags_survive_a_lossless_master(tmp_path):
     assert probe(tmp_path / "m.mkv").color == probe(src).color
     assert all(np.array_equal(a, b) for a, b in zip(rgb48_frames(src), rgb48_frames(tmp_path / "m.mkv"),
                                                      strict=True))
+
+
+@pytest.mark.parametrize("bits", [16, 8])
+def test_sequence_to_master_is_lossless(tmp_path, bits):
+    from tests.core.fixtures_media import make_png_sequence, picture
+
+    make_png_sequence(tmp_path / "png", frames=3, bits=bits)
+    run_to_end(export(tmp_path / "png", tmp_path / "m.mkv", "master"))
+    fmt = "rgb48le" if bits == 16 else "rgb24"
+    with av.open(str(tmp_path / "m.mkv")) as c:
+        back = [f.to_ndarray(format=fmt) for f in c.decode(video=0)]
+    assert all(np.array_equal(b, picture(k, 80, 48, bits=bits)) for k, b in enumerate(back))
+    assert len(back) == 3
