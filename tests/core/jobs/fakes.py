@@ -4,7 +4,8 @@ A "reel" is a ``.npy`` file holding an N x H x W x 3 uint8 array; the writer wri
 same format atomically. Restoration is per-frame deterministic (masked pixels take the mean
 of the ORIGINAL neighbours), as the real pipeline's is meant to be. ``settings["delay"]``
 slows restore down per frame so tests can cancel or kill a job mid-way; ``settings["stall_at"]``
-makes that frame hang for 30 s without looking at the cancel token.
+makes that frame hang for 30 s without looking at the cancel token; ``settings["segfault_at"]``
+crashes the process there.
 """
 
 from __future__ import annotations
@@ -125,6 +126,10 @@ def restore_frames(reel, frame_range, mask_for, settings, cancel=None, fill_engi
     a, b = frame_range
     n = len(reel)
     for i in range(a, b):
+        if i == settings.get("segfault_at"):
+            import ctypes
+
+            ctypes.string_at(0)  # a crash in native code: the worker dies with SIGSEGV
         if i == settings.get("stall_at"):
             time.sleep(30)  # a step that never looks at the cancel token
         if cancel is not None:

@@ -52,13 +52,15 @@ def test_twenty_jobs_complete_and_queue_persists(tmp_path):
     assert [j.state for j in reloaded.jobs] == [DONE] * 20
 
 
-def test_cancel_mid_way_and_vanished_input(tmp_path):
+def test_cancel_mid_way_vanished_input_and_a_segfaulting_worker(tmp_path):
     queue = JobQueue()
     slow = queue.add(_spec(tmp_path, "slow", frames=30, settings={"delay": 0.1}))
     gone = _spec(tmp_path, "gone")
     os.remove(gone.input)
     gone_job = queue.add(gone)
     ok = queue.add(_spec(tmp_path, "ok"))
+    crash = queue.add(_spec(tmp_path, "crash", settings={"segfault_at": 2}))
+    after = queue.add(_spec(tmp_path, "after"))
     with WorkerPool(queue, workers=2, gpus=0, engines=ENGINES) as pool:
         _wait(pool, lambda: queue.get(slow.id).stage == "restore" and queue.get(slow.id).done > 32)
         queue.cancel(slow.id)
@@ -68,6 +70,8 @@ def test_cancel_mid_way_and_vanished_input(tmp_path):
     assert queue.get(gone_job.id).state == FAILED
     assert "input does not exist" in queue.get(gone_job.id).error
     assert queue.get(ok.id).state == DONE
+    assert queue.get(crash.id).state == FAILED and "SIGSEGV" in queue.get(crash.id).error
+    assert queue.get(after.id).state == DONE, "a fresh worker replaced the crashed one"
 
 
 def test_hard_kill_after_grace_period(tmp_path):
