@@ -51,7 +51,8 @@ def describe_exit(code: int | None) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = "unknown signal"
-        return f"worker process killed by signal {-code} ({name})"
+        why = {"SIGKILL": ": killed, or out of memory", "SIGSEGV": ": a crash in native code"}.get(name, "")
+        return f"worker process killed by signal {-code} ({name}{why})"
     return f"worker process exited with code {code}"
 
 
