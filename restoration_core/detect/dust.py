@@ -1,13 +1,14 @@
 """Dust and dirt: motion-compensated temporal outliers (rank-order / spike-detection style).
 
 Both reference frames are warped onto the current one with optical flow. A pixel is an
-outlier when it lies outside the range spanned by the two warped references, on the same
-side of both (``d = c - max(a, b)`` or ``min(a, b) - c``): a speck present in this frame
+outlier when it lies outside the range spanned by the two warped references (widened by the
+values found within one pixel of them), on the same side of both (``d = c - max(a, b)`` or ``min(a, b) - c``): a speck present in this frame
 only. The distance is compared with a per-pixel noise unit that grows with
 
 - film grain and residual warp error (robust spread of ``a - b`` over the frame),
-- local texture of the references (a fraction of a pixel of misregistration on an edge),
+- local contrast of the references (detail suffers most from sub-pixel flow error),
 - local disagreement between the two warped references (occlusions, unreliable flow),
+- nearness to a motion boundary, where the flow mixes two motions,
 
 so grain, moving edges and uncovered background stay quiet. A smooth local brightness
 difference (local flicker, a faint stain of developer) is removed first. The flow inside candidate
@@ -25,8 +26,10 @@ import numpy as np
 from restoration_core.detect.flow import out_of_frame, warp
 
 GRAIN_FLOOR = 1.5 / 255.0  # quantisation and compression noise never drop below this
-TEXTURE_SHIFT = 0.25  # px of misregistration tolerated on edges
-MISMATCH_WEIGHT = 0.3
+TEXTURE_WEIGHT = 0.15  # share of the references' local contrast tolerated
+MISMATCH_WEIGHT = 0.3  # share of the references' local disagreement tolerated
+BOUNDARY_FACTOR = 2.0  # stricter near motion boundaries
+BOUNDARY_JUMP = 1.0  # px of flow change per px that makes a motion boundary
 
 
 @dataclass
@@ -87,11 +90,12 @@ def grain_sigma(a: np.ndarray, b: np.ndarray) -> float:
 
 def _noise_unit(wa: np.ndarray, wb: np.ndarray, sigma: float) -> np.ndarray:
     mean = 0.5 * (wa + wb)
-    gx = cv2.Sobel(mean, cv2.CV_32F, 1, 0, ksize=3) * 0.125
-    gy = cv2.Sobel(mean, cv2.CV_32F, 0, 1, ksize=3) * 0.125
-    texture = cv2.dilate(np.sqrt(gx * gx + gy * gy), np.ones((3, 3), np.uint8))
+    k3 = np.ones((3, 3), np.uint8)
+    # local contrast of the references: detail loses some of it in any resampling and
+    # under sub-pixel flow error, so it earns tolerance in proportion
+    texture = cv2.dilate(cv2.dilate(mean, k3) - cv2.erode(mean, k3), k3)
     mismatch = cv2.dilate(np.abs(wa - wb), np.ones((3, 3), np.uint8))
-    return sigma + TEXTURE_SHIFT * texture + MISMATCH_WEIGHT * mismatch
+    return sigma + TEXTURE_WEIGHT * texture + MISMATCH_WEIGHT * mismatch
 
 
 def local_offset(cur: np.ndarray, wa: np.ndarray, wb: np.ndarray, sigma: float) -> np.ndarray:
@@ -108,14 +112,34 @@ def local_offset(cur: np.ndarray, wa: np.ndarray, wb: np.ndarray, sigma: float) 
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def rank_order(cur: np.ndarray, wa: np.ndarray, wb: np.ndarray, sigma: float) -> Outliers:
-    """Outlier distance of ``cur`` against two aligned references and its z-score."""
+def rank_order(
+    cur: np.ndarray,
+    wa: np.ndarray,
+    wb: np.ndarray,
+    sigma: float,
+    near: tuple[np.ndarray, np.ndarray] | None = None,
+    boundary: np.ndarray | None = None,
+) -> Outliers:
+    """Outlier distance of ``cur`` against two aligned references and its z-score.
+
+    ``near`` (the references warped with nearest-neighbour sampling) widens the allowed
+    range by the values found within one pixel: fine, sharp detail that sub-pixel flow
+    error smears in a bilinear warp (1-px window grids, text) then stays inside the range,
+    while a speck, which no reference has anywhere near, does not.
+    """
     hi = np.maximum(wa, wb)
     lo = np.minimum(wa, wb)
+    if near is not None:
+        k3 = np.ones((3, 3), np.uint8)
+        hi = np.maximum(hi, cv2.dilate(np.maximum(*near), k3))
+        lo = np.minimum(lo, cv2.erode(np.minimum(*near), k3))
     above = cur - hi
     below = lo - cur
     signed = np.where(above > 0, above, np.where(below > 0, -below, 0.0)).astype(np.float32)
-    z = np.abs(signed) / _noise_unit(wa, wb, sigma)
+    unit = _noise_unit(wa, wb, sigma)
+    if boundary is not None:
+        unit = np.where(boundary, unit * BOUNDARY_FACTOR, unit)
+    z = np.abs(signed) / unit
     return Outliers(signed, z.astype(np.float32))
 
 
@@ -139,7 +163,10 @@ def temporal_outliers(
     wa, wb = warp(ref_a, fa), warp(ref_b, fb)
     sigma = grain_sigma(wa, wb)
     cur = cur - local_offset(cur, wa, wb, sigma)
-    first = rank_order(cur, wa, wb, sigma)
+    near = (warp(ref_a, fa, nearest=True), warp(ref_b, fb, nearest=True))
+    # Near motion boundaries the flow mixes both motions: demand more there.
+    boundary = motion_boundaries(fa, BOUNDARY_JUMP) | motion_boundaries(fb, BOUNDARY_JUMP)
+    first = rank_order(cur, wa, wb, sigma, near, boundary)
     # Where a reference has no picture (motion or weave across the frame's edge) there is no evidence.
     blind = out_of_frame(fa) | out_of_frame(fb)
     if ignore is not None:
@@ -153,9 +180,10 @@ def temporal_outliers(
     grow = max(3, round(max(h, w) / 160)) | 1
     hole = cv2.dilate(cand, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
     sigma_fill = max(4.0, max(h, w) / 80.0)
-    wa2 = warp(ref_a, fill_flow(fa, hole, sigma_fill))
-    wb2 = warp(ref_b, fill_flow(fb, hole, sigma_fill))
-    second = rank_order(cur, wa2, wb2, sigma)
+    fa2, fb2 = fill_flow(fa, hole, sigma_fill), fill_flow(fb, hole, sigma_fill)
+    wa2, wb2 = warp(ref_a, fa2), warp(ref_b, fb2)
+    near2 = (warp(ref_a, fa2, nearest=True), warp(ref_b, fb2, nearest=True))
+    second = rank_order(cur, wa2, wb2, sigma, near2, boundary)
     second.z[blind] = 0.0
     take = hole & (second.z > first.z)
     signed = np.where(take, second.signed, first.signed)

@@ -173,7 +173,8 @@ def confirmed(
                     ok = False
                     break
                 decisive = True
-        if ok and (decisive or long_enough):
+        # with a single neighbour (the clip's ends) motion alone is too thin an argument
+        if ok and ((decisive and len(neighbours) > 1) or long_enough):
             out.append(c)
     return out
 
