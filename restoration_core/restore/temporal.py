@@ -32,18 +32,16 @@ def prefilled_luma(data: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     return cv2.inpaint(u8, grown, 3, cv2.INPAINT_TELEA).astype(np.float32) / 255.0
 
 
-def smooth_over(flow: np.ndarray, mask: np.ndarray | None, reach: int = 6, sigma: float = 6.0) -> np.ndarray:
-    """Replace the flow on and near the damage by a weighted average of the flow around it.
+def smooth_over(flow: np.ndarray, bad: np.ndarray, sigma: float = 6.0) -> np.ndarray:
+    """Replace the flow on ``bad`` pixels by a weighted average of the flow around them.
 
-    The prefilled damage is textureless, so the flow estimated there (and a few px around)
-    is biased; the motion of the surroundings is the better guess.
+    The prefilled damage is textureless, so the flow estimated on and near it is biased or
+    plain wrong; the motion of the surroundings is the better guess.
     """
-    if mask is None or not mask.any():
+    if not bad.any():
         return flow
-    bad = cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))).astype(bool)
     weight = (~bad).astype(np.float32)
-    h, w = mask.shape
+    h, w = bad.shape
     small = (max(1, w // 4), max(1, h // 4))
     # Blur at quarter resolution: the result is smooth anyway and 16x cheaper to compute.
     num = cv2.resize(cv2.GaussianBlur(cv2.resize(flow * weight[..., None], small, interpolation=cv2.INTER_AREA),
@@ -56,25 +54,67 @@ def smooth_over(flow: np.ndarray, mask: np.ndarray | None, reach: int = 6, sigma
     return out
 
 
+def _splat(mask: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Where the True pixels of ``mask`` land when moved by ``flow`` (holes closed by 1 px)."""
+    ys, xs = np.nonzero(mask)
+    h, w = mask.shape
+    qx = np.clip(np.rint(xs + flow[ys, xs, 0]), 0, w - 1).astype(np.int64)
+    qy = np.clip(np.rint(ys + flow[ys, xs, 1]), 0, h - 1).astype(np.int64)
+    out = np.zeros((h, w), np.uint8)
+    out[qy, qx] = 1
+    return cv2.dilate(out, np.ones((3, 3), np.uint8)).astype(bool)
+
+
 class FlowCache:
-    """Flows between frames of the sliding window, computed once per ordered pair."""
+    """Flows between frames of the sliding window, computed once per ordered pair.
+
+    The flow ``i -> j`` is replaced by its surroundings' motion on and near ``i``'s damage,
+    and where ``j``'s damage lands (``j``'s grown mask moved by the flow ``j -> i``).
+    """
+
+    REACH = 6
 
     def __init__(self, luma_of: Callable[[int], np.ndarray], mask_of: Callable[[int], np.ndarray | None]):
         self._luma_of = luma_of
         self._mask_of = mask_of
+        self._raw: dict[tuple[int, int], np.ndarray] = {}
         self._flows: dict[tuple[int, int], np.ndarray] = {}
+
+    def _grown(self, j: int) -> np.ndarray | None:
+        mask = self._mask_of(j)
+        if mask is None or not mask.any():
+            return None
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * self.REACH + 1,) * 2)
+        return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+
+    def _raw_flow(self, i: int, j: int) -> np.ndarray:
+        if (i, j) not in self._raw:
+            self._raw[(i, j)] = estimate_flow(self._luma_of(i), self._luma_of(j))
+        return self._raw[(i, j)]
+
+    def _own_smoothed(self, i: int, j: int) -> np.ndarray:
+        own = self._grown(i)
+        raw = self._raw_flow(i, j)
+        return raw if own is None else smooth_over(raw, own)
 
     def get(self, i: int, j: int) -> np.ndarray:
         key = (i, j)
         if key not in self._flows:
-            flow = estimate_flow(self._luma_of(i), self._luma_of(j))
-            self._flows[key] = smooth_over(flow, self._mask_of(i))
+            raw = self._raw_flow(i, j)
+            bad = np.zeros(raw.shape[:2], bool)
+            own, other = self._grown(i), self._grown(j)
+            if own is not None:
+                bad |= own
+            if other is not None:
+                bad |= _splat(other, self._own_smoothed(j, i))
+            self._flows[key] = smooth_over(raw, bad) if bad.any() else raw
         return self._flows[key]
 
     def drop_before(self, first: int) -> None:
         """Forget every flow that involves a frame older than ``first``."""
-        for key in [k for k in self._flows if min(k) < first]:
-            del self._flows[key]
+        for store in (self._raw, self._flows):
+            for key in [k for k in store if min(k) < first]:
+                del store[key]
 
     def __len__(self) -> int:
         return len(self._flows)
@@ -103,10 +143,42 @@ def neighbour_order(i: int, radius: int, lo: int, hi: int) -> list[int]:
     return out
 
 
+def _ring_support(
+    fw: np.ndarray, ys: np.ndarray, xs: np.ndarray, current: np.ndarray, source: np.ndarray,
+    own_bad: np.ndarray, src_bad: np.ndarray | None, margin: int = 24, sigma: float = 5.0,
+) -> np.ndarray:
+    """How well the neighbour, moved by the flow, matches the current frame's undamaged pixels
+    around each (ys, xs): a local mean of the residual (max over channels), relative to the
+    residual's global median (grain and noise level). Inf where there is no support.
+
+    This accepts sources where the forward-backward check fails only because the flow is
+    ambiguous (flat sky, road) while the picture around the damage still lines up.
+    """
+    h, w = fw.shape[:2]
+    y0, y1 = max(0, int(ys.min()) - margin), min(h, int(ys.max()) + margin + 1)
+    x0, x1 = max(0, int(xs.min()) - margin), min(w, int(xs.max()) + margin + 1)
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    f = fw[y0:y1, x0:x1]
+    mx, my = gx + f[..., 0], gy + f[..., 1]
+    warped = cv2.remap(source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    res = np.abs(warped - current[y0:y1, x0:x1]).max(axis=2)
+    good = ~own_bad[y0:y1, x0:x1] & (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
+    if src_bad is not None:
+        good &= cv2.remap(src_bad, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) < 0.01
+    if good.sum() < 16:
+        return np.full(len(ys), np.inf, np.float32)
+    level = float(np.median(res[good])) + 2.0 / 255.0
+    wgt = good.astype(np.float32)
+    num = cv2.GaussianBlur(res * wgt, (0, 0), sigma)
+    den = cv2.GaussianBlur(wgt, (0, 0), sigma)
+    rel = np.where(den > 0.05, num / np.maximum(den, 1e-6) / level, np.inf)
+    return rel[ys - y0, xs - x0]
+
+
 def _candidates(
     i: int, j: int, ys: np.ndarray, xs: np.ndarray, known: np.ndarray,
     image_of: Callable[[int], np.ndarray], damage_of: Callable[[int], np.ndarray | None],
-    flows: FlowCache, current: np.ndarray | None,
+    flows: FlowCache, current: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour ``j``'s pixels seen at (ys, xs) of frame ``i`` and where they can be trusted."""
     fw = flows.get(i, j)
@@ -118,18 +190,26 @@ def _candidates(
     inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
     back = _sample(bw, mx, my)
     err = np.linalg.norm(f + back, axis=1)
-    ok = inside & (err <= 1.0 + 0.05 * np.linalg.norm(f, axis=1))
+    consistent = err <= 1.0 + 0.05 * np.linalg.norm(f, axis=1)
     dmg = damage_of(j)
+    src_bad = None
+    clean_src = np.ones(len(ys), bool)
     if dmg is not None and dmg.any():
-        grown = cv2.dilate(dmg.astype(np.uint8), DILATE).astype(np.float32)
-        ok &= _sample(grown, mx, my) < 0.01
+        src_bad = cv2.dilate(dmg.astype(np.uint8), DILATE).astype(np.float32)
+        clean_src = _sample(src_bad, mx, my) < 0.01
+    own = damage_of(i)
+    own_bad = cv2.dilate(own.astype(np.uint8), DILATE).astype(bool) if own is not None else np.zeros((h, w), bool)
+    ok = inside & clean_src
+    if not consistent[ok].all():
+        lined_up = _ring_support(fw, ys, xs, current, image_of(j), own_bad, src_bad) <= 3.0
+        consistent |= lined_up
+    ok &= consistent
     cand = _sample(image_of(j), mx, my)
-    if current is not None:
-        ring = ok & known
-        if ring.sum() >= 16:
-            offset = np.median(current[ys[ring], xs[ring]] - cand[ring], axis=0)
-            if np.abs(offset).max() > 0.5 / 255.0:
-                cand = cand + offset.astype(np.float32)
+    ring = ok & known
+    if ring.sum() >= 16:
+        offset = np.median(current[ys[ring], xs[ring]] - cand[ring], axis=0)
+        if np.abs(offset).max() > 0.5 / 255.0:
+            cand = cand + offset.astype(np.float32)
     return cand, ok
 
 
@@ -153,15 +233,15 @@ def temporal_fill(
     image_of: Callable[[int], np.ndarray],
     damage_of: Callable[[int], np.ndarray | None],
     flows: FlowCache,
-    agree: float = 0.08,
-    current: np.ndarray | None = None,
+    agree: float,
+    current: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidates for the pixels (ys, xs) of frame ``i`` from its neighbours.
 
     ``image_of(j)``: float32 HxWx3 in [0, 1]; ``damage_of(j)``: bool HxW or None (the
     neighbour's mask). ``known``: (N,) True for pixels of ``i`` that are themselves undamaged
     (the feather ring); they measure each neighbour's brightness offset (flicker), which is
-    removed from its candidates when ``current`` (frame ``i`` as float) is given.
+    removed from its candidates. ``current``: frame ``i`` as float32.
     Returns ``values`` (N, 3) float32, ``ok`` (N,) bool and ``source`` (N,) int (-1 = none).
     """
     n = len(ys)
