@@ -118,13 +118,17 @@ def _seed(base: int, track: int) -> int:
 
 
 class _Tracker:
-    """Gives a region the track id of an overlapping region in the previous frame."""
+    """Gives a region the track id of an overlapping region in the previous frame.
+
+    A new track's id is derived from where and when it first appears (not from a counter),
+    so a clip restored in chunks, resumed, or previewed one frame at a time gives a region
+    that starts in the same frame the same seed.
+    """
 
     def __init__(self) -> None:
         self.prev: dict[int, tuple[int, int, int, int]] = {}  # track -> bbox
-        self.next_id = 1
 
-    def assign(self, boxes: list[tuple[int, int, int, int]]) -> list[int]:
+    def assign(self, boxes: list[tuple[int, int, int, int]], frame: int = 0) -> list[int]:
         out, now = [], {}
         for x, y, w, h in boxes:
             best, best_overlap = None, 0
@@ -134,8 +138,9 @@ class _Tracker:
                 if ox > 0 and oy > 0 and ox * oy > best_overlap and t not in now:
                     best, best_overlap = t, ox * oy
             if best is None:
-                best = self.next_id
-                self.next_id += 1
+                best = zlib.crc32(f"{frame}:{x},{y},{w},{h}".encode())
+                while best in now:
+                    best += 1
             now[best] = (x, y, w, h)
             out.append(best)
         self.prev = now
@@ -246,7 +251,7 @@ def _plan_generative(
     work.generated = gen
     labels, regs = regions(gen, s.context)
     work.labels = labels
-    tracks = tracker.assign([r.bbox for r in regs])
+    tracks = tracker.assign([r.bbox for r in regs], work.index)
     prev_tracks = prev_out.get("tracks", {}) if prev_out.get("index") == work.index - 1 else {}
     init_flow = None
     if method == "diffusion" and prev_tracks and (work.index - 1) in window.data:
