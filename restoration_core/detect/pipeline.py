@@ -11,6 +11,7 @@ looked for there, with stricter rules, and flicker is not measured on a single f
 from __future__ import annotations
 
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import cv2
@@ -25,8 +26,8 @@ from restoration_core.detect.settings import DetectSettings, FrameDetection
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken, Progress
 
-Z_HIGH = 6.0  # seed threshold, in local noise units
-Z_LOW = 3.5  # growth threshold
+Z_HIGH = 5.0  # seed threshold, in local noise units
+Z_LOW = 3.0  # growth threshold
 ONE_SIDED = 1.3  # threshold factor when both references lie on one side (clip ends)
 FLOW_MAX_SIDE = 640
 FLOW_QUALITY = "medium"  # "fast" is ~2x quicker but misregisters fine periodic detail
@@ -102,6 +103,22 @@ class _Window:
             )
         return self.flows[(i, j)]
 
+    def prefetch(self, pairs: list[tuple[int, int]]) -> None:
+        """Compute missing flows two at a time (OpenCV releases the GIL; two cores, two flows)."""
+        todo = [p for p in dict.fromkeys(pairs) if p not in self.flows]
+        if len(todo) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            flows = list(
+                pool.map(
+                    lambda p: estimate_flow(
+                        self.luma[p[0]], self.luma[p[1]], max_side=FLOW_MAX_SIDE, quality=FLOW_QUALITY
+                    ),
+                    todo,
+                )
+            )
+        self.flows.update(zip(todo, flows, strict=True))
+
     def line_evidence(self, i: int) -> scratch.LineEvidence:
         if i not in self.lines:
             self.lines[i] = scratch.evidence(self.luma[i], self.settings.threshold_scale)
@@ -117,6 +134,12 @@ def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
     inv = 1.0 / win.scale
 
     refs = _references(i, n) if s.dust else None
+    pairs = [(i, j) for j in (i - 1, i + 1) if s.scratches and 0 <= j < n]
+    if refs is not None:
+        pairs += [(i, refs[0]), (i, refs[1])]
+        if abs(refs[0] - i) > 1 or abs(refs[1] - i) > 1:
+            pairs.append((refs[0], i))
+    win.prefetch(pairs)
     if refs is not None:
         a, b = refs
         one_sided = abs(b - i) > 1 or abs(a - i) > 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from restoration_core.defects import Defect
 
@@ -16,8 +15,11 @@ BLOTCH_MIN_AREA = 400.0
 
 
 def _peaks(z: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Largest ``z`` of every label 0..n-1."""
-    return np.asarray(ndimage.maximum(z, labels, index=np.arange(n)), np.float32).reshape(n)
+    """Largest ``z`` of every label 1..n-1 (0 for the background): masks are sparse."""
+    sel = labels > 0
+    peak = np.zeros(n, np.float32)
+    np.maximum.at(peak, labels[sel], z[sel])
+    return peak
 
 
 def hysteresis(z: np.ndarray, low: float, high: float, min_area: int = 2) -> np.ndarray:

@@ -164,6 +164,33 @@ def old_film(folder: Path, frames: int, settings: DetectSettings) -> None:
     print(f"overlays written to {folder}")
 
 
+KIND_COLOURS = {"scratch": (0, 220, 255), "blotch": (255, 140, 0)}  # others: magenta
+
+
+def screenshot(path: Path, frame: int = 20) -> None:
+    """Before / overlay picture of the program's own sample reel (no shared data involved)."""
+    from restoration_core.detect import detect_frame
+    from restoration_core.media import open_reel
+    from restoration_core.sample import make_sample_reel
+
+    with open_reel(make_sample_reel(frames=48)) as reel:
+        det = detect_frame(reel, frame, DetectSettings())
+        rgb = reel.read(frame).data
+    out = rgb.copy()
+    for d in det.defects:
+        x, y, w, h = d.bbox
+        colour = KIND_COLOURS.get(d.kind, (255, 0, 255))
+        region = det.mask[y : y + h, x : x + w]
+        patch = out[y : y + h, x : x + w]
+        patch[region] = (0.4 * patch[region] + 0.6 * np.array(colour)).astype(np.uint8)
+        cv2.rectangle(out, (x - 2, y - 2), (x + w + 1, y + h + 1), colour, 1)
+    both = np.hstack([rgb, np.full((rgb.shape[0], 6, 3), 255, np.uint8), out])
+    both = cv2.resize(both, (both.shape[1] * 2 // 3, both.shape[0] * 2 // 3), interpolation=cv2.INTER_AREA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(both, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    print(f"screenshot: {path} ({path.stat().st_size // 1024} KB, frame {frame}, {len(det.defects)} defects)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--frames", type=int, default=60)
@@ -173,7 +200,11 @@ def main() -> int:
     ap.add_argument("--start", type=int, default=180, help="first frame (180..240: cars crossing)")
     ap.add_argument("--old-film", type=Path, default=None, help="write real-film overlays here")
     ap.add_argument("--overlays", type=Path, default=None, help="write synthetic overlays here")
+    ap.add_argument("--screenshot", type=Path, default=None, help="write the README's before/overlay PNG")
     args = ap.parse_args()
+    if args.screenshot is not None:
+        screenshot(args.screenshot)
+        return 0
     clip_path = DATA / "clean" / "car-detection.mp4"
     if not clip_path.exists() or not (DATA / "artifacts").is_dir():
         print(f"skipped: reference data not found under {DATA}")
