@@ -1,0 +1,40 @@
+"""The pipeline with a real (tiny, random) pixel-space diffusion engine loaded through the registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from restoration_core.restore import RestoreSettings, restore_frames
+from restoration_core.restore.composite import distance_to
+from tests.core.restore.helpers import ScratchReel
+
+pytest.importorskip("diffusers")
+models = pytest.importorskip("restoration_core.models")
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    from tests.core.tiny_models import build_pixel_unet
+
+    folder = build_pixel_unet(tmp_path_factory.mktemp("tiny") / "pixel")
+    return models.load_fill_engine(folder, device="cpu", steps=2)
+
+
+def test_diffusion_fill_is_bit_exact_outside_the_feather_and_deterministic(engine):
+    # One 16-bit frame, twice: the tiny model is slow on a shared CPU (8-bit: test_pipeline).
+    dtype = np.uint16
+    reel = ScratchReel(n=1, h=32, w=40, x=18, width=2, dtype=dtype, value=1.0)
+    s = RestoreSettings(seed=3)
+    runs = []
+    for _ in range(2):
+        runs.append([p.payload for p in restore_frames(reel, None, reel.mask, s, fill_engine=engine)
+                     if p.payload is not None])
+    far = distance_to(reel.mask(0)) > s.feather
+    for a, b in zip(*runs, strict=True):
+        src = reel.read(a.index).data
+        assert a.data.dtype == dtype
+        assert np.array_equal(a.data[far], src[far])
+        assert np.array_equal(a.data, b.data)
+        assert [v.method for v in a.interventions] == ["diffusion"]
+        assert a.interventions[0].seed is not None
