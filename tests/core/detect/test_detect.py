@@ -107,7 +107,41 @@ def test_sixteen_bit_input_matches_eight_bit():
         assert (a.mask ^ b.mask).mean() < 0.01
 
 
-def test_cancel_stops_mid_clip_and_memory_window_is_bounded():
+class _GeneratedReel(ArrayReel):
+    """Frames made on demand, so only what the detector keeps stays in memory."""
+
+    def __init__(self, n: int):
+        self._n = n
+        self.info = type("Info", (), {"width": 160, "height": 120, "frames": n, "fps": 24.0})()
+
+    def __len__(self) -> int:
+        return self._n
+
+    def read(self, index: int):
+        from restoration_core.media.frame import Frame
+
+        rng = np.random.default_rng(index)
+        return Frame((rng.random((120, 160, 3)) * 40 + 100).astype(np.uint8), index)
+
+    def frames(self, start=0, stop=None):
+        for i in range(start, self._n if stop is None else stop):
+            yield self.read(i)
+
+
+def test_memory_does_not_grow_with_clip_length():
+    import tracemalloc
+
+    peaks = []
+    for n in (8, 40):
+        tracemalloc.start()
+        for p in detect_reel(_GeneratedReel(n), DetectSettings()):
+            assert p.payload.mask.shape == (120, 160)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.3 * peaks[0], peaks
+
+
+def test_cancel_stops_mid_clip():
     scene = make_scene(n=12, seed=7)
     token = CancelToken()
     task = detect_reel(scene.reel(), DetectSettings(), cancel=token)
