@@ -9,6 +9,12 @@ input = [x_t (3), known image with holes at 0 (3), hole mask (1)], all in [-1, 1
 Every request draws its noise from its own seeded generator, so a window's fill does not
 depend on what else is in its batch. ``init`` (the previous frame's warped fill) is
 noised to an intermediate step and denoised from there.
+
+Windows stay at 1:1 scale (a reel-trained prior knows the film's grain at that scale):
+smaller ones are mirror-padded to the model's size, larger ones are covered by
+overlapping tiles, and only tiles touching the hole are denoised; the tiles' x0
+predictions are averaged where they overlap at every step (as MultiDiffusion does), so
+the tiles of one window agree and the cost follows the damaged area.
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ from restoration_core.restore.fill import FillRequest
 class _Prepared:
     index: int
     request: FillRequest
-    canvas: np.ndarray
+    canvas: np.ndarray  # H'xW'x3 in [0, 1], window mirror-padded to at least the model size
     hole: np.ndarray
     init: np.ndarray | None
     place: windows.Placement
+    tiles: list[tuple[int, int]]
 
 
 class PixelDiffusionFill:
@@ -55,6 +62,7 @@ class PixelDiffusionFill:
         self.concat = unet.config.in_channels == 7 if concat is None else concat
         size = unet.config.sample_size
         self.size = int(size[0] if isinstance(size, list | tuple) else size)
+        self.overlap = self.size // 4
         self._done = 0
         self._total = 0
 
@@ -80,9 +88,10 @@ class PixelDiffusionFill:
         self.choice = DeviceChoice(self.device, torch.float32)
 
     # -- the loop ---------------------------------------------------------------------
-    def _noise(self, gens: list[torch.Generator]) -> torch.Tensor:
-        shape = (3, self.size, self.size)
-        return torch.stack([torch.randn(shape, generator=g) for g in gens]).to(self.device)
+    def _noise(self, gens: list[torch.Generator], counts: list[int]) -> torch.Tensor:
+        S = self.size
+        return torch.cat([torch.randn((c, 3, S, S), generator=g) for g, c in zip(gens, counts, strict=True)]
+                         ).to(self.device)
 
     def _eps(self, x: torch.Tensor, t: int, cond: torch.Tensor | None) -> torch.Tensor:
         inp = x if cond is None else torch.cat([x, cond], dim=1)
@@ -90,19 +99,53 @@ class PixelDiffusionFill:
         out = self.unet(inp.to(self.choice.dtype), tt).sample
         return out.float()
 
+    def _tiles(self, images: list[np.ndarray], chunk: Sequence[_Prepared]) -> torch.Tensor:
+        S = self.size
+        out = [img[y:y + S, x:x + S] for img, p in zip(images, chunk, strict=True) for (y, x) in p.tiles]
+        return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(self.device)
+
+    def _agree(self, x0: torch.Tensor, chunk: Sequence[_Prepared]) -> torch.Tensor:
+        """Average the x0 predictions of overlapping tiles of the same window."""
+        S, k = self.size, 0
+        for p in chunk:
+            n = len(p.tiles)
+            if n > 1:
+                H, W = p.hole.shape
+                acc = torch.zeros((3, H, W), device=x0.device)
+                cnt = torch.zeros((1, H, W), device=x0.device)
+                for j, (y, x) in enumerate(p.tiles):
+                    acc[:, y:y + S, x:x + S] += x0[k + j]
+                    cnt[:, y:y + S, x:x + S] += 1
+                acc = acc / cnt.clamp(min=1)
+                for j, (y, x) in enumerate(p.tiles):
+                    x0[k + j] = acc[:, y:y + S, x:x + S]
+            k += n
+        return x0
+
+    def _stitch(self, x0: torch.Tensor, chunk: Sequence[_Prepared]) -> list[np.ndarray]:
+        S, k, out = self.size, 0, []
+        tiles = ((x0.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy()
+        for p in chunk:
+            canvas = p.canvas.copy()
+            for j, (y, x) in enumerate(p.tiles):
+                canvas[y:y + S, x:x + S] = tiles[k + j]
+            k += len(p.tiles)
+            out.append(canvas)
+        return out
+
     def _run_batch(self, chunk: Sequence[_Prepared], device: torch.device,
                    cancel: CancelToken | None) -> Generator[Progress, None, list[np.ndarray]]:
         with_init = chunk[0].init is not None
         ts = self.timesteps(with_init)
-        dev = self.device
-        known = torch.from_numpy(np.stack([p.canvas for p in chunk])).permute(0, 3, 1, 2).to(dev) * 2 - 1
-        hole = torch.from_numpy(np.stack([p.hole for p in chunk])).float()[:, None].to(dev)
+        known = self._tiles([p.canvas for p in chunk], chunk) * 2 - 1
+        hole = self._tiles([p.hole[..., None].astype(np.float32) for p in chunk], chunk)
         cond = torch.cat([known * (1 - hole), hole], dim=1) if self.concat else None
         gens = [torch.Generator("cpu").manual_seed(int(p.request.seed) & 0xFFFF_FFFF_FFFF) for p in chunk]
+        counts = [len(p.tiles) for p in chunk]
         a = self.alphas
-        x = self._noise(gens)
+        x = self._noise(gens, counts)
         if with_init:
-            start = torch.from_numpy(np.stack([p.init for p in chunk])).permute(0, 3, 1, 2).to(dev) * 2 - 1
+            start = self._tiles([p.init for p in chunk], chunk) * 2 - 1
             x0_init = known * (1 - hole) + start * hole
             at = float(a[ts[0]])
             x = math.sqrt(at) * x0_init + math.sqrt(1 - at) * x
@@ -118,7 +161,7 @@ class PixelDiffusionFill:
                         cancel.check()
                     eps = self._eps(x, t, cond)
                     x0 = ((x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)).clamp(-1, 1)
-                    x0 = known * (1 - hole) + x0 * hole
+                    x0 = self._agree(known * (1 - hole) + x0 * hole, chunk)
                     eps_hat = (x - math.sqrt(a_t) * x0) / math.sqrt(max(1 - a_t, 1e-12))
                     x_prev = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps_hat
                     self._done += 1
@@ -127,10 +170,9 @@ class PixelDiffusionFill:
                                    message=f"pixel diffusion step {k + 1}/{n}")
                     if r + 1 < reps:
                         ratio = a_t / a_prev
-                        x = math.sqrt(ratio) * x_prev + math.sqrt(1 - ratio) * self._noise(gens)
+                        x = math.sqrt(ratio) * x_prev + math.sqrt(1 - ratio) * self._noise(gens, counts)
                 x = x_prev
-        out = ((x.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy()
-        return [np.ascontiguousarray(o) for o in out]
+        return self._stitch(x, chunk)
 
     def fill(self, requests: Sequence[FillRequest], cancel: CancelToken | None = None
              ) -> Generator[Progress, None, list[np.ndarray]]:
@@ -138,12 +180,12 @@ class PixelDiffusionFill:
         prepared: list[_Prepared] = []
         for i, req in enumerate(requests):
             windows.validate(req.image, req.mask, req.init)
-            canvas, hole, place = windows.fit(req.image, req.mask, self.size, upscale=False)
+            canvas, hole, place, tiles = windows.fit_tiled(req.image, req.mask, self.size, self.overlap)
             init = None
             if req.init is not None:
-                init, _h, _p = windows.fit(np.where(req.mask[..., None], req.init, req.image),
-                                           np.zeros_like(req.mask), self.size, upscale=False)
-            prepared.append(_Prepared(i, req, canvas, hole, init, place))
+                init = windows.fit_tiled(np.where(req.mask[..., None], req.init, req.image),
+                                         np.zeros_like(req.mask), self.size, self.overlap)[0]
+            prepared.append(_Prepared(i, req, canvas, hole, init, place, tiles))
         results: list[np.ndarray | None] = [None] * len(requests)
         todo = [p for p in prepared if p.request.mask.any()]
         for p in prepared:

@@ -89,3 +89,27 @@ def validate(image: np.ndarray, hole: np.ndarray, init: np.ndarray | None) -> No
         raise ValueError(f"fill request mask must be bool {image.shape[:2]}, got {hole.dtype} {hole.shape}")
     if init is not None and init.shape != image.shape:
         raise ValueError(f"fill request init must be {image.shape}, got {init.shape}")
+
+
+def tile_starts(length: int, size: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of ``size`` covering ``length`` with at least ``overlap``."""
+    if length <= size:
+        return [0]
+    n = int(np.ceil((length - overlap) / (size - overlap)))
+    return [int(round(i * (length - size) / (n - 1))) for i in range(n)] if n > 1 else [0]
+
+
+def fit_tiled(image: np.ndarray, hole: np.ndarray, size: int, overlap: int
+              ) -> tuple[np.ndarray, np.ndarray, Placement, list[tuple[int, int]]]:
+    """Keep the window at 1:1 scale: mirror-pad it to at least size x size and cover it with
+    overlapping size x size tiles; only tiles that touch the hole are listed."""
+    h, w = hole.shape
+    img = prefill(np.clip(image, 0.0, 1.0), hole)
+    H, W = max(h, size), max(w, size)
+    top, left = (H - h) // 2, (W - w) // 2
+    pads = ((top, H - h - top), (left, W - w - left))
+    canvas = np.pad(img, (*pads, (0, 0)), mode="symmetric").astype(np.float32)
+    cmask = np.pad(hole, pads, mode="constant", constant_values=False)
+    tiles = [(y, x) for y in tile_starts(H, size, overlap) for x in tile_starts(W, size, overlap)
+             if cmask[y:y + size, x:x + size].any()]
+    return canvas, cmask, Placement(top, left, h, w, h, w), tiles

@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.core import tiny_models
+
+# Two intra-op threads on a shared 2-core machine thrash (up to 10x slower); tiny models
+# gain nothing from them.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

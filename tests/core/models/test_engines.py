@@ -14,7 +14,7 @@ from restoration_core.restore.fill import FillRequest
 def _requests(seed0: int = 0) -> list[FillRequest]:
     rng = np.random.default_rng(7)
     out = []
-    for i, (h, w) in enumerate([(20, 30), (48, 40), (90, 12)]):
+    for i, (h, w) in enumerate([(20, 30), (44, 24), (10, 12)]):
         image = rng.random((h, w, 3), dtype=np.float32)
         mask = np.zeros((h, w), bool)
         mask[h // 3: h // 2 + 1, w // 3: w // 2 + 1] = True
