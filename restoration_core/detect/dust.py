@@ -30,6 +30,7 @@ TEXTURE_WEIGHT = 0.15  # share of the references' local contrast tolerated
 MISMATCH_WEIGHT = 0.3  # share of the references' local disagreement tolerated
 BOUNDARY_FACTOR = 2.0  # stricter near motion boundaries
 BOUNDARY_JUMP = 1.0  # px of flow change per px that makes a motion boundary
+BIG_CANDIDATE = 12  # px (at 640 wide): candidates this large get their flow re-estimated
 
 
 @dataclass
@@ -155,8 +156,9 @@ def temporal_outliers(
     """Two-pass outlier test of ``cur`` against two references (flows from ``cur`` to each).
 
     ``ignore`` marks pixels without trustworthy evidence (set to z = 0). Pass one uses
-    median-smoothed flow. Pixels above ``candidate_z`` (grown by a margin)
-    get flow interpolated from around them and are tested again; the larger z wins.
+    median-smoothed flow. Around candidate regions (``z > candidate_z``) large enough to
+    have bent the flow, the flow is interpolated from around them and the test repeated;
+    the larger z wins.
     """
     fa = smooth_flow(flow_a)
     fb = smooth_flow(flow_b)
@@ -174,18 +176,43 @@ def temporal_outliers(
     blind = cv2.dilate(blind.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     first.z[blind] = 0.0
     cand = (first.z > candidate_z).astype(np.uint8)
-    if not cand.any():
-        return first
     h, w = cur.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    big_area = max(4.0, BIG_CANDIDATE * (max(h, w) / 640.0) ** 2)
+    is_big = stats[:, cv2.CC_STAT_AREA] >= big_area
+    is_big[0] = False
+    if not is_big.any():
+        return first
+    # Second pass, only around regions large enough to have bent the flow.
     grow = max(3, round(max(h, w) / 160)) | 1
-    hole = cv2.dilate(cand, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
     sigma_fill = max(4.0, max(h, w) / 80.0)
-    fa2, fb2 = fill_flow(fa, hole, sigma_fill), fill_flow(fb, hole, sigma_fill)
-    wa2, wb2 = warp(ref_a, fa2), warp(ref_b, fb2)
-    near2 = (warp(ref_a, fa2, nearest=True), warp(ref_b, fb2, nearest=True))
-    second = rank_order(cur, wa2, wb2, sigma, near2, boundary)
-    second.z[blind] = 0.0
-    take = hole & (second.z > first.z)
-    signed = np.where(take, second.signed, first.signed)
-    z = np.where(take, second.z, first.z)
-    return Outliers(signed.astype(np.float32), z.astype(np.float32))
+    margin = grow + int(3 * sigma_fill)
+    z, signed = first.z, first.signed
+    # one box per cluster of large candidates (with room around them for the interpolation)
+    near_big = cv2.dilate(
+        is_big[labels].astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
+    )
+    m, _, boxes, _ = cv2.connectedComponentsWithStats(near_big, connectivity=8)
+    for k in range(1, m):
+        x0, y0, bw, bh = (int(v) for v in boxes[k, :4])
+        y1, x1 = y0 + bh, x0 + bw
+        box = (slice(y0, y1), slice(x0, x1))
+        hole = cv2.dilate(cand[box], disc) > 0
+        fa2, fb2 = fill_flow(fa[box], hole, sigma_fill), fill_flow(fb[box], hole, sigma_fill)
+        wa2, wb2 = _warp_at(ref_a, fa2, x0, y0), _warp_at(ref_b, fb2, x0, y0)
+        near2 = (_warp_at(ref_a, fa2, x0, y0, nearest=True), _warp_at(ref_b, fb2, x0, y0, nearest=True))
+        second = rank_order(cur[box], wa2, wb2, sigma, near2, boundary[box])
+        second.z[blind[box]] = 0.0
+        take = hole & (second.z > z[box])
+        z[box][take] = second.z[take]
+        signed[box][take] = second.signed[take]
+    return Outliers(signed, z)
+
+
+def _warp_at(image: np.ndarray, flow: np.ndarray, x0: int, y0: int, nearest: bool = False) -> np.ndarray:
+    """:func:`warp` for a crop of the flow whose top-left pixel is ``(x0, y0)`` of ``image``'s grid."""
+    hh, ww = flow.shape[:2]
+    ys, xs = np.mgrid[y0 : y0 + hh, x0 : x0 + ww].astype(np.float32)
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    return cv2.remap(image, xs + flow[..., 0], ys + flow[..., 1], interp, borderMode=cv2.BORDER_REPLICATE)
