@@ -61,3 +61,17 @@ def test_parse_range():
     for bad in ("5", "a:b", "5:2", "-1:3"):
         with pytest.raises(InputError):
             cli_detect.parse_range(bad)
+
+
+def test_cli_reads_a_real_image_sequence(tmp_path):
+    pytest.importorskip("restoration_core.media")
+    scene = make_scene(n=4, seed=12)
+    seq = tmp_path / "seq"
+    seq.mkdir()
+    for i, rgb in enumerate(scene.frames):
+        cv2.imwrite(str(seq / f"scan_{100 + i:04d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    masks = tmp_path / "masks"
+    assert main(["detect", str(seq), "--masks-out", str(masks)]) == 0
+    assert sorted(p.name for p in masks.iterdir()) == [f"{i:06d}.png" for i in range(4)]
+    mid = cv2.imread(str(masks / "000001.png"), cv2.IMREAD_UNCHANGED) > 0
+    assert (mid & scene.specks[1]).any()
