@@ -123,9 +123,17 @@ class Reel:
 
     def thumbnail(self, index: int, max_side: int = 160) -> np.ndarray:
         """A small uint8 RGB picture of frame ``index`` (longest side ``max_side``)."""
-        data = self.read(index).data
-        h, w = data.shape[:2]
+        index = self._check(index)
+        h, w = self.info.height, self.info.width
         scale = min(1.0, max_side / max(h, w))
+        data = self.cache.get(index)
+        if data is None and isinstance(self._source, ContainerSource):
+            # scale and convert straight from the decoded picture: no full-size 16-bit array
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            frame = self._source.read_av(index)
+            return frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA").to_ndarray()
+        if data is None:
+            data = self.read(index).data
         if data.dtype == np.uint16:
             data = (data >> 8).astype(np.uint8)
         if scale < 1.0:

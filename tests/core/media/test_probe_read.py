@@ -95,10 +95,18 @@ def test_cache_is_bounded_in_bytes(prores):
         assert reel.read(11).data.any()
 
 
-def test_thumbnail(prores):
-    with open_reel(prores) as reel:
+@pytest.mark.parametrize("name", ["prores", "tiff_seq"])
+def test_thumbnail(name, request):
+    import cv2
+
+    with open_reel(request.getfixturevalue(name), cache_bytes=0) as reel:
         thumb = reel.thumbnail(2, max_side=48)
-    assert thumb.dtype == np.uint8 and thumb.shape == (32, 48, 3)
+        full = [reel.read(i).data for i in (1, 2, 3)]
+    h, w = full[0].shape[:2]
+    assert thumb.dtype == np.uint8 and thumb.shape == (round(h * 48 / w), 48, 3)
+    errors = [np.abs(cv2.resize((f >> 8).astype(np.uint8), (48, thumb.shape[0]), interpolation=cv2.INTER_AREA)
+                     .astype(int) - thumb).mean() for f in full]
+    assert errors[1] < 10 and errors[1] == min(errors)  # frame 2's picture, not a neighbour's
 
 
 @pytest.mark.parametrize(
