@@ -192,8 +192,6 @@ def main() -> int:
     rows["ours"] = evaluate("ours (auto), true masks", out, clean, masks, t, ew_clean)
     out, t = run_ours(frames, masks, RestoreSettings(grain=False))
     evaluate("ours (auto, no grain), true masks", out, clean, masks, t, ew_clean)
-    out, t = run_ours(frames, masks, RestoreSettings(grow=0))
-    evaluate("ours (auto, grow 0), true masks", out, clean, masks, t, ew_clean)
     out, t = run_ours(frames, masks, RestoreSettings(engine="classical"))
     evaluate("ours (classical only), true masks", out, clean, masks, t, ew_clean)
     if args.model:
