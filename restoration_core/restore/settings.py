@@ -20,7 +20,7 @@ class RestoreSettings:
     repaired); ``diffusion`` = generative fill only (needs a fill engine); ``classical`` =
     OpenCV inpainting only. ``feather`` (0..8 px): the repair is blended over a ring this
     wide around the mask; pixels farther than ``feather`` from any mask pixel are returned
-    bit-exact. ``grow`` (<= feather): the repair fully replaces the mask grown by this many
+    bit-exact. ``grow`` (capped at ``feather``): the repair fully replaces the mask grown by this many
     px (detection and hand-painted masks tend to miss a defect's faint edge). ``radius``: how many frames each side temporal fill looks. ``batch_frames``:
     generative requests are accumulated over this many frames per engine call.
     """
@@ -54,9 +54,9 @@ class RestoreSettings:
             raise InputError(f"classical_method must be telea or ns, got {self.classical_method!r}")
         if int(self.steps) < 1:
             raise InputError(f"steps must be >= 1, got {self.steps}")
-        if not 0 <= int(self.grow) <= int(self.feather):
-            raise InputError(f"grow must be 0..feather ({self.feather}) px, got {self.grow}")
+        if int(self.grow) < 0:
+            raise InputError(f"grow must be >= 0 px, got {self.grow}")
         self.feather = int(self.feather)
-        self.grow = int(self.grow)
+        self.grow = min(int(self.grow), self.feather)  # never beyond the feather ring
         self.radius = int(self.radius)
         self.seed = int(self.seed)

@@ -198,3 +198,14 @@ def test_diffusion_without_an_engine_is_an_input_error():
         frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(engine="diffusion")))
     with pytest.raises(InputError, match="feather"):
         RestoreSettings(feather=9)
+
+
+def test_feather_zero_touches_only_masked_pixels():
+    reel = DamagedReel(SPECKS, value=1.0, n=7)
+    s = RestoreSettings(feather=0)
+    assert s.grow == 0
+    for f in frames_of(restore_frames(reel, None, reel.mask, s)):
+        m = reel.mask(f.index)
+        if m is not None:
+            src = reel.read(f.index).data
+            assert np.array_equal(f.data[~m], src[~m])
