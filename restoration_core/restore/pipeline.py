@@ -55,8 +55,10 @@ class _Window:
 
     def advance(self, i: int) -> None:
         while self._next < min(self.hi, i + self.radius + 1):
-            frame = next(self._source)
             j = self._next
+            frame = next(self._source, None)
+            if frame is None:
+                raise InputError(f"the reel ended before frame {j} (it claims {self.hi} frames or more)")
             self.data[j] = frame.data
             self.timecode[j] = getattr(frame, "timecode", None)
             mask = self._mask_for(j)

@@ -209,3 +209,13 @@ def test_feather_zero_touches_only_masked_pixels():
         if m is not None:
             src = reel.read(f.index).data
             assert np.array_equal(f.data[~m], src[~m])
+
+
+def test_a_reel_that_ends_early_is_an_input_error():
+    class Short(DamagedReel):
+        def frames(self, start=0, stop=None):
+            yield from super().frames(start, min(stop or self.n, 3))
+
+    reel = Short(SPECKS, n=7)
+    with pytest.raises(InputError, match="ended before frame 3"):
+        frames_of(restore_frames(reel, None, reel.mask, RestoreSettings()))
