@@ -188,3 +188,17 @@ def test_switches_and_sensitivity():
     assert high >= low
     with pytest.raises(ValueError):
         DetectSettings(sensitivity=1.5)
+
+
+def test_large_blotch_is_found_whole_on_a_panning_scene():
+    scene = make_scene(n=5, size=(320, 240), pan=3.0, specks=0, line=False, seed=13)
+    frames = [f.copy() for f in scene.frames]
+    blotch = np.zeros((240, 320), np.uint8)
+    cv2.ellipse(blotch, (150, 120), (40, 28), 20, 0, 360, 1, -1)
+    frames[2][blotch > 0] = 20
+    det = _run(ArrayReel(frames), DetectSettings(flicker=False))[2]
+    assert det.mask[blotch > 0].mean() > 0.97  # interior included, not just the rim
+    ring = cv2.dilate(blotch, np.ones((15, 15), np.uint8)) > 0
+    assert (det.mask & ~ring).sum() == 0
+    (big,) = [d for d in det.defects if d.area > 1000]
+    assert big.kind == "blotch" and big.polarity == "dark"
