@@ -180,10 +180,13 @@ def restore_frames(
     total = b - a
     curve = None
     if s.deflicker:
-        given = None if flicker is None else [flicker.get(i) for i in range(a, b)]
-        frames = (f.data for f in reel.frames(a, b))
-        curve = yield from dfl.measure(frames, total, s.deflicker_radius, s.cut_threshold, given, cancel)
-
+        # Statistics of the frames within the deflicker radius around the range too, so each
+        # frame's correction is the same whether a clip is restored whole, in chunks or alone.
+        lo, hi = max(0, a - s.deflicker_radius), min(n, b + s.deflicker_radius)
+        given = None if flicker is None else [flicker.get(i) for i in range(lo, hi)]
+        frames = (f.data for f in reel.frames(lo, hi))
+        full = yield from dfl.measure(frames, hi - lo, s.deflicker_radius, s.cut_threshold, given, cancel)
+        curve = full[a - lo : b - lo]
     window = _Window(reel, max(0, a - radius), min(n, b + radius), radius, mask_for)
     tracker = _Tracker()
     prev_out: dict[str, Any] = {}  # the last finished frame (float) and its region tracks, for init
@@ -361,16 +364,13 @@ def restore_single(
     fill_engine: GenerativeFill | None = None,
     kinds_for: Callable[[int], Any] | None = None,
     cancel: CancelToken | None = None,
+    flicker: dict[int, tuple[float, float]] | None = None,
 ) -> RestoredFrame:
-    """Restore one frame (reads its temporal neighbours), for the GUI preview."""
+    """Restore one frame (reads its temporal neighbours), for the GUI preview; the same pixels
+    as the frame gets in a whole-clip run."""
     s = settings or RestoreSettings()
-    if s.deflicker:
-        # One frame has no flicker curve of its own; the preview shows the repair alone.
-        from dataclasses import replace
-
-        s = replace(s, deflicker=False)
     result = None
-    for p in restore_frames(reel, (index, index + 1), mask_for, s, cancel, fill_engine, kinds_for):
+    for p in restore_frames(reel, (index, index + 1), mask_for, s, cancel, fill_engine, kinds_for, flicker):
         if p.payload is not None:
             result = p.payload
     assert result is not None

@@ -116,3 +116,15 @@ def test_without_deflicker_clean_frames_come_back_identical():
     reel = TwoShots()
     out = frames_of(restore_frames(reel, (0, 4), lambda i: None, RestoreSettings()))
     assert all(np.array_equal(f.data, reel.clean(f.index)) for f in out)
+
+
+def test_deflicker_is_the_same_whole_in_chunks_and_for_one_frame():
+    from restoration_core.restore import restore_single
+
+    reel = TwoShots()
+    s = RestoreSettings(deflicker=True, deflicker_radius=3)
+    whole = frames_of(restore_frames(reel, None, lambda i: None, s))
+    chunks = frames_of(restore_frames(reel, (0, 8), lambda i: None, s)) + frames_of(
+        restore_frames(reel, (8, 20), lambda i: None, s))
+    assert all(np.array_equal(x.data, y.data) for x, y in zip(whole, chunks, strict=True))
+    assert np.array_equal(restore_single(reel, 9, lambda i: None, s).data, whole[9].data)
