@@ -194,8 +194,10 @@ def scratch_mask(
         x0, x1 = max(0, c.x - half), min(w, c.x + half + 1)
         band = ev.z[c.polarity, y0:y1, x0:x1]
         # the line's core in each row: clearly above noise and within reach of the row's peak
-        floor = np.maximum(0.5 * ROW_Z * threshold_scale, 0.35 * band.max(axis=1, keepdims=True))
-        m[y0:y1, x0:x1] = band > floor
+        peak = band.max(axis=1, keepdims=True)
+        floor = np.maximum(0.5 * ROW_Z * threshold_scale, 0.35 * peak)
+        # rows where the line itself shows (the band edges are coarse): gaps closed below
+        m[y0:y1, x0:x1] = (band > floor) & (peak > ROW_Z * threshold_scale)
         m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((9, 1), np.uint8))
         m = cv2.dilate(m, np.ones((1, 3), np.uint8))
         masks.append(m > 0)
