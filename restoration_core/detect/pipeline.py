@@ -29,6 +29,7 @@ from restoration_core.progress import CancelToken, Progress
 Z_HIGH = 5.0  # seed threshold, in local noise units
 Z_LOW = 3.0  # growth threshold
 ONE_SIDED = 1.3  # threshold factor when both references lie on one side (clip ends)
+SINGLE_FRAME_LINE = 0.9  # share of row bands a scratch must hold in a one-frame clip
 FLOW_MAX_SIDE = 640
 FLOW_QUALITY = "medium"  # "fast" is ~2x quicker but misregisters fine periodic detail
 
@@ -161,10 +162,9 @@ def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
     if s.scratches:
         ev = win.line_evidence(i)
         neighbours = [(win.line_evidence(j), win.flow(i, j)) for j in (i - 1, i + 1) if 0 <= j < n]
-        strict = 1.0 if neighbours else 1.5
         lines = scratch.confirmed(ev, neighbours, cur.shape[0], cur)
-        if not neighbours:
-            lines = [c for c in lines if c.strength >= 0.6 * strict]
+        if not neighbours:  # a single frame: only lines that hold almost all the way
+            lines = [c for c in lines if c.strength >= SINGLE_FRAME_LINE]
         for line, m in zip(lines, scratch.scratch_mask(ev, lines, ts), strict=True):
             ys, xs = np.nonzero(m)
             if len(xs) == 0:

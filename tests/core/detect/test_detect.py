@@ -202,3 +202,17 @@ def test_large_blotch_is_found_whole_on_a_panning_scene():
     assert (det.mask & ~ring).sum() == 0
     (big,) = [d for d in det.defects if d.area > 1000]
     assert big.kind == "blotch" and big.polarity == "dark"
+
+
+def test_large_frames_are_analysed_downscaled_and_reported_in_source_pixels():
+    scene = make_scene(n=5, size=(320, 240), seed=14)
+    dets = _run(scene.reel(), DetectSettings(work_max_side=160))
+    det = dets[2]
+    assert det.mask.shape == (240, 320)
+    (line,) = [d for d in det.defects if d.kind == "scratch"]
+    x, y, w, h = line.bbox
+    assert x <= scene.line_x[2] <= x + w and h > 200
+    assert det.mask[:, int(round(scene.line_x[2]))].mean() > 0.8
+    for d in det.defects:
+        x, y, w, h = d.bbox
+        assert 0 <= x and x + w <= 320 and 0 <= y and y + h <= 240
