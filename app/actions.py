@@ -47,6 +47,7 @@ def build_menus(w) -> None:
                              ("Defect boxes", "boxes", "Shift+B"), ("Frame/timecode HUD", "hud", "Shift+H")):
         act = a(text, lambda on, f=field: setattr(o, f, on), key, None, view, checkable=True)
         act.setChecked(getattr(o, field))
+        getattr(o.events, field).connect(lambda on, *, x=act: x.setChecked(on))  # in step with the model
     view.addSeparator()
     a("Fit", w.viewer.canvas.fit, "F", "mdi6.fit-to-screen-outline", view)
     a("Actual pixels (1:1)", w.viewer.canvas.one_to_one, "Ctrl+1", "mdi6.numeric-1-box-outline", view)

@@ -95,7 +95,7 @@ class Inspector(QScrollArea):
             cb = QCheckBox(text, box)
             cb.setChecked(getattr(o, field))
             cb.toggled.connect(lambda on, f=field: setattr(o, f, on))
-            getattr(o.events, field).connect(lambda on, c=cb: c.setChecked(on))
+            getattr(o.events, field).connect(lambda on, *, c=cb: c.setChecked(on))  # c keyword-only: psygnal passes (new, old)
             form.addRow(cb)
         self.opacity = _slider(5, 100, int(o.opacity * 100))
         self.opacity.valueChanged.connect(lambda v: setattr(o, "opacity", v / 100))

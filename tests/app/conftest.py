@@ -91,12 +91,18 @@ def window(qtbot):
     w.headless = False
     w.jobs.auto_run = False
     w.resize(1200, 800)
-    qtbot.addWidget(w)
+    # pytest-qt closes the window before this fixture's teardown runs: stop the workers and
+    # drop the project first, so closing never asks "Save changes?"
+    qtbot.addWidget(w, before_close_func=_quiet_close)
     w.show()
     yield w
+    _quiet_close(w)
+    w.close()
+
+
+def _quiet_close(w) -> None:
     w.shutdown()
     w.session.project = None   # nothing to save on close
-    w.close()
 
 
 def open_reel(qtbot, window, path, frame: int = 0):
@@ -107,6 +113,45 @@ def open_reel(qtbot, window, path, frame: int = 0):
 
 def wait_frame(qtbot, window, frame: int):
     qtbot.waitUntil(lambda: window.viewer.index == frame and window.viewer.data is not None, timeout=10000)
+
+
+_MODALS = {
+    "QMessageBox": ("question", "critical", "warning", "information"),
+    "QFileDialog": ("getOpenFileName", "getSaveFileName", "getExistingDirectory"),
+    "QInputDialog": ("getInt", "getText", "getItem", "getDouble"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_dialogs(monkeypatch):
+    """A modal dialog in an offscreen test waits forever for a click (and the timeout's signal
+    never reaches Python inside Qt's nested loop): answer each one with Cancel and fail the test.
+    Tests that expect a dialog patch the function themselves, which takes precedence."""
+    from PySide6 import QtWidgets
+
+    shown: list[str] = []
+
+    def refuse(cls_name: str, name: str):
+        def answer(*args, **kwargs):
+            shown.append(f"{cls_name}.{name}{args[1:3]}")
+            if cls_name == "QMessageBox":
+                return QtWidgets.QMessageBox.StandardButton.Cancel
+            if cls_name == "QFileDialog":
+                return "" if name == "getExistingDirectory" else ("", "")
+            return (0, False) if name in ("getInt", "getDouble") else ("", False)
+        return staticmethod(answer)
+
+    for cls_name, names in _MODALS.items():
+        for name in names:
+            monkeypatch.setattr(getattr(QtWidgets, cls_name), name, refuse(cls_name, name))
+
+    def exec_refused(self, *args):
+        shown.append(f"{type(self).__name__}.exec()")
+        return 0
+
+    monkeypatch.setattr(QtWidgets.QDialog, "exec", exec_refused)
+    yield
+    assert not shown, f"the test opened modal dialogs it did not expect: {shown}"
 
 
 @pytest.fixture(autouse=True)
