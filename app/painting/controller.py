@@ -66,7 +66,9 @@ class PaintController(QObject):
             self.viewer._rebuild_overlay()
         self._preview(tool, pt)
         if phase == "release":
-            if tool == "rect":
+            if tool in ("brush", "eraser"):
+                raster.stamp_segment(self.work, self.last, pt, self._radius(), value)  # the last stretch
+            elif tool == "rect":
                 raster.fill_rect(self.work, self.start, pt, True)
             elif tool == "lasso":
                 self.points.append(pt)
