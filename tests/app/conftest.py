@@ -44,6 +44,10 @@ class ArrayReel:
             raise IndexError(index)
         return Frame(self.data[index].copy(), index, None)
 
+    def frames(self, start: int = 0, stop: int | None = None):
+        for i in range(start, len(self.data) if stop is None else min(stop, len(self.data))):
+            yield self.read(i)
+
     def close(self) -> None:
         pass
 
