@@ -207,10 +207,29 @@ def _candidates(
     cand = _sample(image_of(j), mx, my)
     ring = ok & known
     if ring.sum() >= 16:
-        offset = np.median(current[ys[ring], xs[ring]] - cand[ring], axis=0)
-        if np.abs(offset).max() > 0.5 / 255.0:
-            cand = cand + offset.astype(np.float32)
+        cand = _match_brightness(cand, cand[ring], current[ys[ring], xs[ring]])
     return cand, ok
+
+
+def _match_brightness(cand: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Map a neighbour's candidates so its ring pixels (``src``) match the current frame's
+    (``dst``): a per-channel offset, or gain and offset where that fits the ring clearly
+    better (a contrast flicker); unchanged where the correction is below half a code value."""
+    out = cand.copy()
+    changed = False
+    for c in range(cand.shape[1]):
+        s, d = src[:, c].astype(np.float64), dst[:, c].astype(np.float64)
+        gain, offset = 1.0, float(np.median(d - s))
+        if s.std() > 0.02:
+            g = float(np.clip(np.cov(s, d, bias=True)[0, 1] / s.var(), 0.8, 1.25))
+            o = float(np.median(d - g * s))
+            if np.median(np.abs(d - g * s - o)) < 0.8 * np.median(np.abs(d - s - offset)):
+                gain, offset = g, o
+        mapped = gain * out[:, c] + offset
+        if np.abs(mapped - out[:, c]).max() > 0.5 / 255.0:
+            out[:, c] = mapped
+            changed = True
+    return out if changed else cand
 
 
 def _settled(cands: np.ndarray, valid: np.ndarray, agree: float) -> bool:
