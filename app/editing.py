@@ -162,7 +162,13 @@ class EditingMixin:
         if not self._project_ready():
             return
         settings = self.inspector.restore_settings() if hasattr(self, "inspector") else None
-        self.controller.request_preview(self.viewer.index, self.mask_for(), settings)
+        chosen = self.inspector.settings_dict()["restore"] if hasattr(self, "inspector") else {}
+        if chosen.get("engine") == "diffusion" and not chosen.get("model"):
+            self.show_error("Cannot preview", "The diffusion engine needs a model: choose one in the inspector")
+            return
+        model = chosen.get("model") if chosen.get("engine") in ("auto", "diffusion") else None
+        self.controller.request_preview(self.viewer.index, self.mask_for(), settings,
+                                        model=model, steps=chosen.get("steps"))
 
     # ---- clips and jobs ---------------------------------------------------------------
     def queue_clip(self) -> None:

@@ -65,9 +65,26 @@ def restore_settings(**kwargs):
     return _attr("restoration_core.restore", "RestoreSettings")(**kwargs)
 
 
-def restore_single(reel, index: int, mask_for, settings=None):
+def restore_single(reel, index: int, mask_for, settings=None, fill_engine=None):
     settings = settings if settings is not None else restore_settings()
-    return _attr("restoration_core.restore", "restore_single")(reel, index, mask_for, settings)
+    return _attr("restoration_core.restore", "restore_single")(reel, index, mask_for, settings,
+                                                                fill_engine=fill_engine)
+
+
+def list_models() -> list[dict]:
+    """The models registered with ``reelwright models add`` (name, path, kind, present)."""
+    return _attr("restoration_core.models.registry", "list_models")()
+
+
+def add_model(path: str | Path) -> str:
+    """Validate and register a model folder or file; returns its registered name."""
+    name, _info = _attr("restoration_core.models.registry", "add_model")(path)
+    return name
+
+
+def load_fill_engine(path: str | Path, steps: int | None = None):
+    """A diffusion fill engine for ``path`` (loaded from local files only)."""
+    return _attr("restoration_core.models", "load_fill_engine")(path, steps=steps)
 
 
 def estimate_flow(ref, other):

@@ -130,6 +130,22 @@ class Inspector(QScrollArea):
         self.engine = QComboBox(box)
         self.engine.addItems(ENGINES)
         form.addRow("Fill engine", self.engine)
+        self.model = QComboBox(box)
+        self.model.setToolTip("Diffusion model for what neighbouring frames cannot fill "
+                              "(register one with Add… or `reelwright models add PATH`)")
+        add = QPushButton(icon("mdi6.plus"), "Add…", box)
+        add.setToolTip("Register a local diffusion model folder (validated first)")
+        add.clicked.connect(lambda _=False: self.add_model())
+        row = QHBoxLayout()
+        row.addWidget(self.model, 1)
+        row.addWidget(add)
+        form.addRow("Model", row)
+        self.steps = QSpinBox(box)
+        self.steps.setRange(1, 200)
+        self.steps.setValue(20)
+        self.steps.setToolTip("Denoising steps of the diffusion model")
+        form.addRow("Steps", self.steps)
+        self.refresh_models()
         self.feather = QSpinBox(box)
         self.feather.setRange(0, 8)
         self.feather.setValue(2)
@@ -147,10 +163,47 @@ class Inspector(QScrollArea):
         return box
 
     # ---- settings -----------------------------------------------------------------
+    def refresh_models(self, select: str | None = None) -> None:
+        """Fill the model list from the registry: "(none)" first, missing models disabled."""
+        current = select or self.model_path()
+        self.model.clear()
+        self.model.addItem("(none: classical fill)", None)
+        try:
+            models = engine.list_models()
+        except Exception:  # noqa: BLE001 - an unreadable registry just lists nothing
+            models = []
+        for m in models:
+            self.model.addItem(f"{m['name']}  ({m.get('kind', '?')})", m["path"])
+            if not m.get("present", True):
+                item = self.model.model().item(self.model.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(f"{m['path']} is missing")
+        i = self.model.findData(current) if current else -1
+        self.model.setCurrentIndex(max(0, i))
+
+    def model_path(self) -> str | None:
+        return self.model.currentData() if hasattr(self, "model") else None
+
+    def add_model(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self, "Add a diffusion model folder")
+        if not folder:
+            return
+        try:
+            name = engine.add_model(folder)
+        except Exception as exc:  # noqa: BLE001 - the registry's one-line reason goes to a dialog
+            self.window.show_error("Cannot add model", str(exc).splitlines()[0] if str(exc) else folder)
+            return
+        entry = next((m for m in engine.list_models() if m["name"] == name), None)
+        self.refresh_models(select=entry["path"] if entry else None)
+
     def settings_dict(self) -> dict:
-        return {"restore": {"engine": self.engine.currentText(), "feather": self.feather.value(),
-                            "grain": self.grain.isChecked(), "deflicker": self.deflicker.isChecked()},
-                "detect": {"sensitivity": self.sensitivity.value() / 100}}
+        restore = {"engine": self.engine.currentText(), "feather": self.feather.value(),
+                   "grain": self.grain.isChecked(), "deflicker": self.deflicker.isChecked()}
+        if self.model_path():
+            restore.update(model=self.model_path(), steps=self.steps.value())
+        return {"restore": restore, "detect": {"sensitivity": self.sensitivity.value() / 100}}
 
     def restore_settings(self):
         """The engine's RestoreSettings from the fields above (fields it lacks are left out)."""

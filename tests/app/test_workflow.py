@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.app.conftest import open_reel
 
@@ -39,3 +40,44 @@ def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file):
     jobs = window.jobs.queue.jobs if window.jobs.queue is not None else []
     assert len(jobs) == 1 and tuple(jobs[0].spec.frame_range) == (2, 9)
     assert jobs[0].spec.clip == clips[0].id and jobs[0].state == "queued"
+
+
+def test_a_registered_model_is_chosen_in_the_inspector_for_preview_and_jobs(qtbot, window, reel_file, tmp_path):
+    pytest.importorskip("diffusers")
+    from app import engine
+    from tests.core.tiny_models import build_pixel_unet
+
+    folder = build_pixel_unet(tmp_path / "tiny-pixel")
+    engine.add_model(folder)                       # as `reelwright models add` would
+    insp = window.inspector
+    insp.refresh_models()
+    i = insp.model.findData(str(folder.resolve()))
+    assert i > 0, [insp.model.itemText(k) for k in range(insp.model.count())]
+    insp.model.setCurrentIndex(i)
+    insp.engine.setCurrentText("diffusion")
+    insp.steps.setValue(2)
+    open_reel(qtbot, window, reel_file)
+    s = window.session
+    mask = np.zeros((90, 160), bool)
+    mask[38:46, 58:66] = True
+    window.painter.commit(s.project, s.reel_id, 0, mask, "Test paint")
+    with qtbot.waitSignal(s.preview_ready, timeout=120_000):
+        window.preview_frame()
+    after, before = s.previews[0], window.viewer.data
+    assert not np.array_equal(after[mask], before[mask]), "the model filled the painted region"
+    far = np.ones((90, 160), bool)
+    far[30:54, 50:74] = False
+    assert np.array_equal(after[far], before[far])
+    window.queue_clip()
+    spec = window.jobs.queue.jobs[0].spec
+    assert spec.settings["engine"] == "diffusion"
+    assert spec.settings["model"] == str(folder.resolve()) and spec.settings["steps"] == 2
+
+
+def test_diffusion_without_a_model_is_refused_with_a_message(qtbot, window, reel_file, monkeypatch):
+    shown = []
+    monkeypatch.setattr(window, "show_error", lambda title, text: shown.append(text))
+    open_reel(qtbot, window, reel_file)
+    window.inspector.engine.setCurrentText("diffusion")
+    window.preview_frame()
+    assert shown and "needs a model" in shown[0]
