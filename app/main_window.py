@@ -28,6 +28,8 @@ from app.viewer.viewer import ViewerWidget
 from app.welcome import WelcomePage
 from restoration_core.paths import data_dir
 
+DETECT_REST_MS = 120   # a frame shown this long without a newer one gets its detection
+
 REEL_FILTER = ("Film (*.mov *.mkv *.mp4 *.avi *.mxf *.dpx *.tif *.tiff *.png *.exr *.jpg);;"
                "All files (*)")
 
@@ -47,6 +49,10 @@ class MainWindow(EditingMixin, QMainWindow):
         self.transport = Transport()
         self.compare, self.overlay, self.paint = CompareState(), OverlayState(), PaintState()
         self.controller = ReelController(self.session, self)
+        self._detect_timer = QTimer(self)      # detection of the shown frame, once the scrub rests
+        self._detect_timer.setSingleShot(True)
+        self._detect_timer.setInterval(DETECT_REST_MS)
+        self._detect_timer.timeout.connect(self._detect_current)
         self.viewer = ViewerWidget(self.compare, self.overlay, self)
         self.welcome = WelcomePage(settings.recent_files(), self)
         self.stack = QStackedWidget(self)
@@ -221,13 +227,21 @@ class MainWindow(EditingMixin, QMainWindow):
     def _frame_ready(self, index: int, data, timecode, latency: float, reduced: bool) -> None:
         if index != self.transport.frame and self.transport.speed == 0:
             return  # a newer frame was asked for while this one was read
-        self.viewer.show_frame(index, data, timecode or self.timecode(index))
+        image = self.controller.frames.image_for(index, data) if self.controller.frames else None
+        self.viewer.show_frame(index, data, timecode or self.timecode(index), image)
         if not reduced:
             self._refresh_masks(index)
             if index in self.session.previews:
                 self.viewer.set_after(self.session.previews[index])
-            self.controller.request_detection(index)
+            # detection reads three frames: it waits until the scrub rests on this one, so it
+            # does not take the CPU from the frames being scrubbed through
+            self._detect_timer.start()
         self.controller.frame_shown.emit(index)
+
+    def _detect_current(self) -> None:
+        index = self.viewer.index
+        if index >= 0 and index == self.transport.frame and self.transport.speed == 0:
+            self.controller.request_detection(index)
 
     def _refresh_masks(self, index: int) -> None:
         det = self.session.detections.get(index)

@@ -8,7 +8,9 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
 
+from app.viewer.display import qimage_rgb, to_display
 from app.workers import ReelWorker
 
 PLAYBACK_MAX_SIDE = 960
@@ -31,6 +33,7 @@ class FrameSource(QObject):
         self.cache: OrderedDict[int, tuple[np.ndarray, str | None]] = OrderedDict()
         self.cache_frames = cache_frames
         self.requested = -1
+        self._last: tuple[np.ndarray, QImage] | None = None   # the latest delivered frame's image
 
     def request(self, index: int, reduced: bool = False) -> None:
         """Show ``index`` as soon as possible; a newer request supersedes this one."""
@@ -49,12 +52,14 @@ class FrameSource(QObject):
             if reduced and max(data.shape[:2]) > PLAYBACK_MAX_SIDE:
                 f = PLAYBACK_MAX_SIDE / max(data.shape[:2])
                 data = cv2.resize(data, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-            return index, data, frame.timecode
+            # the display image is made here too, so the GUI thread only paints
+            return index, data, frame.timecode, qimage_rgb(to_display(data))
 
         def done(result):
-            idx, data, tc = result
+            idx, data, tc, image = result
+            self._last = (data, image)
             if not reduced:
-                self.cache[idx] = (data, tc)
+                self.cache[idx] = (data, tc, image)
                 while len(self.cache) > self.cache_frames:
                     self.cache.popitem(last=False)
             self.frame_ready.emit(idx, data, tc, time.perf_counter() - t0, reduced)
@@ -64,6 +69,15 @@ class FrameSource(QObject):
     def full(self, index: int) -> np.ndarray | None:
         hit = self.cache.get(index)
         return None if hit is None else hit[0]
+
+    def image_for(self, index: int, data: np.ndarray) -> QImage | None:
+        """The display image made with ``data`` in the reader thread (None if there is none)."""
+        hit = self.cache.get(index)
+        if hit is not None and hit[0] is data:
+            return hit[2]
+        if self._last is not None and self._last[0] is data:
+            return self._last[1]
+        return None
 
     def close(self) -> None:
         self.worker.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDoubleSpinBox,
@@ -37,6 +38,7 @@ class ViewerWidget(QWidget):
         self.canvas = ViewerCanvas(self.compare, self.overlay, self.view, self)
         self.data: np.ndarray | None = None       # full-bit-depth source frame
         self.after_data: np.ndarray | None = None  # restored preview of the same frame
+        self._before_image: QImage | None = None   # display image of ``data``
         self.index = -1
         self.timecode: str | None = None
         self.detected: np.ndarray | None = None
@@ -100,9 +102,11 @@ class ViewerWidget(QWidget):
             row.addWidget(b)
 
     # ---- content ------------------------------------------------------------------
-    def show_frame(self, index: int, data: np.ndarray, timecode: str | None) -> None:
+    def show_frame(self, index: int, data: np.ndarray, timecode: str | None, image: QImage | None = None) -> None:
+        """Show ``data``; ``image``, when given, is its display image made off the GUI thread."""
         same = index == self.index
         self.index, self.data, self.timecode = index, data, timecode
+        self._before_image = image
         if not same:
             self.after_data = None
             self.detected, self.defects, self.painted = None, [], None
@@ -121,7 +125,7 @@ class ViewerWidget(QWidget):
         self._rebuild_overlay()
 
     def clear(self, message: str = "") -> None:
-        self.data = self.after_data = None
+        self.data = self.after_data = self._before_image = None
         self.index = -1
         self.canvas.message = message
         self.canvas.set_images(None)
@@ -133,7 +137,9 @@ class ViewerWidget(QWidget):
     def _rebuild_images(self) -> None:
         if self.data is None:
             return
-        before = qimage_rgb(to_display(self.data))
+        before = self._before_image
+        if before is None:
+            before = self._before_image = qimage_rgb(to_display(self.data))
         after = diff = None
         if self._after_matches():
             after = qimage_rgb(to_display(self.after_data))
