@@ -169,7 +169,7 @@ def main() -> int:
         unc, cac, base = ms(r["uncached"]), ms(r["cached"]), ms(r["baseline"])
         ok &= unc < 250 and cac < 100
         print(f"{r['name']:24} {unc:9.1f} / {p90(r['uncached']):6.1f} {base:16.1f} {unc / base:9.2f} "
-              f"{cac:9.1f} / {p90(r['cached']):6.1f} {1000 * r['burst']:8.0f} ms, {r["decoded"]:2d} delivered")
+              f"{cac:9.1f} / {p90(r['cached']):6.1f} {1000 * r['burst']:8.0f} ms, {r['decoded']:2d} delivered")
     print(f"targets: median < 100 ms cached, < 250 ms uncached: {'met' if ok else 'MISSED'}")
     return 0
 
