@@ -196,9 +196,46 @@ def scratch_mask(
         # the line's core in each row: clearly above noise and within reach of the row's peak
         peak = band.max(axis=1, keepdims=True)
         floor = np.maximum(0.5 * ROW_Z * threshold_scale, 0.35 * peak)
-        # rows where the line itself shows (the band edges are coarse): gaps closed below
-        m[y0:y1, x0:x1] = (band > floor) & (peak > ROW_Z * threshold_scale)
+        # rows where the line itself shows (the band edges are coarse): a row's peak must be
+        # a fair share of the line's typical one, not just grain or texture beside it
+        strong = peak > ROW_Z * threshold_scale
+        typical = float(np.median(peak[strong])) if strong.any() else 0.0
+        row_min = max(ROW_Z * threshold_scale, 0.35 * typical)
+        m[y0:y1, x0:x1] = (band > floor) & (peak > row_min)
+        rows = np.nonzero(m[y0:y1].any(axis=1))[0]
+        if rows.size:
+            # follow the line past the bands, row by row, to where it ends (within one
+            # band's height: this refines the ends, it finds no new line); gaps closed below
+            top, bottom = y0 + int(rows[0]), y0 + int(rows[-1])
+            reach = int(np.ceil(h / bands))
+            _follow(ev.z[c.polarity], m, top, int(np.argmax(m[top])), -1, row_min, reach)
+            _follow(ev.z[c.polarity], m, bottom, int(np.argmax(m[bottom])), 1, row_min, reach)
         m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((9, 1), np.uint8))
         m = cv2.dilate(m, np.ones((1, 3), np.uint8))
         masks.append(m > 0)
     return masks
+
+
+FOLLOW_GAP = 1  # rows without a response that a followed line may cross (a window grid has more)
+
+
+def _follow(z: np.ndarray, m: np.ndarray, y: int, x: int, step: int, row_min: float, reach: int) -> None:
+    """Mark the line in ``m`` from row ``y`` (at column ``x``) onwards in direction ``step``,
+    at most ``reach`` rows, while each row responds above ``row_min`` within a pixel of where
+    the line was last seen."""
+    h, w = z.shape
+    gap = 0
+    end = y + step * (reach + 1)
+    y += step
+    while 0 <= y < h and y != end and gap <= FOLLOW_GAP:
+        a, b = max(0, x - 1), min(w, x + 2)
+        row = z[y, a:b]
+        k = int(np.argmax(row))
+        if row[k] > row_min:
+            x = a + k
+            lo, hi = max(0, x - 1), min(w, x + 2)
+            m[y, lo:hi] = z[y, lo:hi] > 0.35 * row[k]
+            gap = 0
+        else:
+            gap += 1
+        y += step

@@ -216,3 +216,20 @@ def test_large_frames_are_analysed_downscaled_and_reported_in_source_pixels():
     for d in det.defects:
         x, y, w, h = d.bbox
         assert 0 <= x and x + w <= 320 and 0 <= y and y + h <= 240
+
+
+def test_a_scratch_mask_reaches_the_line_ends_between_bands():
+    # the line runs from row 14 to row 106: neither end on a 10-row band boundary
+    scene = make_scene(n=5, line=False, specks=0, seed=21)
+    frames = []
+    for t, f in enumerate(scene.frames):
+        img = f.astype(np.float32) / 255.0
+        x = int(round(60 + 2 * t))
+        img[14:107, x] = 0.6 * img[14:107, x] + 0.4 * 1.0
+        frames.append(np.round(img * 255).astype(np.uint8))
+    dets = _run(ArrayReel(frames))
+    for t in (1, 2, 3):
+        x = int(round(60 + 2 * t))
+        column = dets[t].mask[:, x - 1:x + 2].any(axis=1)
+        assert column[14:107].mean() > 0.97, f"frame {t}: {column[14:107].mean():.2f} of the line"
+        assert not column[:12].any() and not column[109:].any(), f"frame {t}: the mask runs past the line"
