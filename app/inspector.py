@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSlider,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -131,10 +132,14 @@ class Inspector(QScrollArea):
         self.engine.addItems(ENGINES)
         form.addRow("Fill engine", self.engine)
         self.model = QComboBox(box)
+        # long model names must not widen the inspector
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(8)
         self.model.setToolTip("Diffusion model for what neighbouring frames cannot fill "
                               "(register one with Add… or `reelwright models add PATH`)")
-        add = QPushButton(icon("mdi6.plus"), "Add…", box)
-        add.setToolTip("Register a local diffusion model folder (validated first)")
+        add = QToolButton(box)
+        add.setIcon(icon("mdi6.folder-plus-outline"))
+        add.setToolTip("Add a model: register a local diffusion model folder (validated first)")
         add.clicked.connect(lambda _=False: self.add_model())
         row = QHBoxLayout()
         row.addWidget(self.model, 1)

@@ -1,0 +1,107 @@
+"""Render the README's workbench screenshots from the program's own generated sample reel.
+
+Drives the real main window (offscreen unless a display is set): opens the sample reel,
+detects the whole reel (damage strip and flicker curve), paints a mask over one spot,
+previews the repair of the frame and saves the window at 1600x1000 in each compare mode.
+With ``--reel PATH`` it does the same on any reel (for looking at real film; those images
+are not for the repository).
+
+    python scripts/screenshots.py [--out resources/screenshots] [--reel PATH] [--frame N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MODES = ("single", "wipe", "side", "diff")
+
+
+def wait(app, pred, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > end:
+            raise SystemExit(f"screenshots: timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
+    ap.add_argument("--reel", help="a reel to open instead of the generated sample")
+    ap.add_argument("--frame", type=int, default=6)
+    ap.add_argument("--prefix", default="gui")
+    args = ap.parse_args()
+
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    from app.theme import apply_dark_theme
+
+    app = QApplication.instance() or QApplication(["reelwright-screenshots"])
+    apply_dark_theme(app)
+    from app.main_window import MainWindow
+
+    w = MainWindow()
+    w.headless = True
+    w.jobs.auto_run = False
+    w.resize(1600, 1000)
+    w.show()
+    opened: list[bool] = []
+    w.controller.opened.connect(lambda: opened.append(True))
+    w.open_path(args.reel) if args.reel else w.open_sample()
+    wait(app, lambda: bool(opened) and w.viewer.data is not None, 120, "the reel to open")
+    s = w.session
+    w.detect_reel()
+    wait(app, lambda: len(s.detections) >= s.frames, 600, "whole-reel detection")
+    frame = min(args.frame, s.frames - 1)
+    w.transport.seek(frame)
+    wait(app, lambda: w.viewer.index == frame and frame in s.detections, 60, f"frame {frame}")
+
+    h, wd = w.viewer.data.shape[:2]
+    mask = np.zeros((h, wd), bool)          # a hand-painted patch, as an archivist adds one
+    y0, x0 = int(h * 0.18), int(wd * 0.12)
+    mask[y0:y0 + max(6, h // 40), x0:x0 + max(10, wd // 25)] = True
+    w.painter.commit(s.project, s.reel_id, frame, mask, "Screenshot paint")
+    w.preview_frame()
+    wait(app, lambda: frame in s.previews and w.viewer.after_data is not None, 300, "the preview")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for mode in MODES:
+        w.compare.mode = mode
+        if mode == "wipe":
+            w.compare.wipe_pos = 0.3   # the blotch and specks before, the scratch after
+        w.overlay.detected = w.overlay.boxes = mode == "single"
+        settle(app, 0.4)
+        w.viewer.canvas.fit()
+        settle(app, 0.2)
+        target = args.out / f"{args.prefix}-{mode}.png"
+        if not w.grab().save(str(target), "PNG"):
+            raise SystemExit(f"screenshots: {target}: cannot write PNG")
+        print(f"screenshot: {target}")
+    w.shutdown()
+    w.session.project = None
+    w.close()
+    sys.stdout.flush()
+    # PySide6 6.12 can crash in the garbage collector at interpreter exit after a window ran
+    # worker threads; every file is written by now, so leave without the teardown.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
