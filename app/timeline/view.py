@@ -126,11 +126,13 @@ class TimelineView(QWidget):
         reel = self.session.reel
         aspect = (reel.width / reel.height) if reel and reel.height else 16 / 9
         tw = max(24.0, r.height() * aspect)
-        count = max(1, int(self._span()[1] // tw))
+        x0, span = self._span()
+        count = max(1, int(span // tw))
+        slot = span / count   # evenly spaced slots; each shows the frame at its left edge
         for k in range(count):
             frame = min(n - 1, int(k * n / count))
             img = self.thumbs.get(frame)
-            target = QRectF(self.x_of(frame), r.top() + 1, tw - 1, r.height() - 2)
+            target = QRectF(x0 + k * slot, r.top() + 1, min(tw, slot) - 1, r.height() - 2)
             if img is not None:
                 p.drawImage(target, img)
             else:
