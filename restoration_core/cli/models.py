@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         a.add_argument("--config", metavar="DIR", help="diffusers inpainting folder whose configs a "
                        "single-file checkpoint uses")
         a.add_argument("--allow-pickle", action="store_true",
-                       help="accept pickle checkpoints (.bin/.ckpt/.pt): they can run code; trusted files only")
+                       help="accept pickle checkpoints (.bin/.ckpt/.pt/.pth/.pkl): they can run code; trusted files only")
         a.add_argument("--json", action="store_true", help="print JSON")
         if name == "add":
             a.add_argument("--name", help="name to register under (default: folder or file name)")

@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--masks", metavar="DIR", help="DIR/NNNNNN.png masks (0-based frame index, 255 = damage)")
     p.add_argument("--no-detect", action="store_true", help="repair only the masks given with --masks")
     p.add_argument("--engine", choices=ENGINES, default="auto")
-    p.add_argument("--model", metavar="PATH", help="diffusion inpainting model (folder or .safetensors)")
+    p.add_argument("--model", metavar="PATH", help="diffusion model: a folder, a .safetensors file, a name registered with "
+                        "`reelwright models add`, or a repo id in the local Hugging Face cache")
     p.add_argument("--steps", type=int, help="diffusion steps")
     p.add_argument("--seed", type=int, help="seed for generative fill (results repeat with the same seed)")
     p.add_argument("--cache", metavar="DIR", help="keep finished frames here; rerunning resumes")

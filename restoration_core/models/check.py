@@ -263,6 +263,13 @@ def check_model(spec: str | Path, *, allow_pickle: bool = False, device: DeviceC
     Raises :class:`ModelError` naming the problem: missing component, wrong model type,
     pickle weights without ``allow_pickle``, or too large for the device's free memory.
     """
+    from restoration_core.models.registry import registered
+
+    entry = registered(spec)
+    if entry is not None:
+        # what was consented to and given at `models add` holds wherever the model is used
+        allow_pickle = allow_pickle or bool(entry.get("allow_pickle"))
+        config = config or entry.get("config")
     path = resolve_model_path(spec)
     if path.is_dir():
         info = _check_folder(path, allow_pickle)

@@ -74,8 +74,9 @@ def refuse_pickle(files: list[Path], allow_pickle: bool, where: Path) -> bool:
     if not allow_pickle:
         raise ModelError(
             f"{pickles[0].name} is a pickle checkpoint, which can run arbitrary code when "
-            "loaded; refused (convert it to .safetensors, or allow pickle explicitly "
-            "with --allow-pickle if you trust its source)", where)
+            "loaded; refused (convert it to .safetensors, or, if you trust its source, "
+            "register it with `reelwright models add PATH --allow-pickle` and use it by name "
+            "or path)", where)
     return True
 
 

@@ -53,6 +53,21 @@ def lookup(name: str) -> dict | None:
     return None
 
 
+def registered(spec: str | Path) -> dict | None:
+    """The registry entry for ``spec``, given as a registered name or as the registered path."""
+    entry = lookup(str(spec))
+    if entry is not None:
+        return entry
+    try:
+        target = Path(spec).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return None
+    for m in _load():
+        if Path(m["path"]).resolve() == target:
+            return m
+    return None
+
+
 def add_model(spec: str | Path, *, name: str | None = None, allow_pickle: bool = False,
               config: str | Path | None = None) -> tuple[str, ModelInfo]:
     """Validate a model and register it under ``name`` (default: its folder or file name)."""

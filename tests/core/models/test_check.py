@@ -87,6 +87,21 @@ def test_pickle_refused_unless_allowed(tmp_path):
     assert engine.name == "diffusion-pixel"
 
 
+def test_pickle_consent_given_at_registration_holds_by_name_and_path(tmp_path):
+    folder = tiny_models.build_pixel_unet(tmp_path / "pickled", safe=False)
+    with pytest.raises(ModelError, match="models add PATH --allow-pickle"):
+        add_model(folder, name="old")                    # no consent: not registered
+    assert list_models() == []
+    add_model(folder, name="old", allow_pickle=True)
+    assert check_model("old").pickle                     # the restore CLI / GUI / jobs path
+    assert check_model(folder).pickle                    # the GUI's picker passes the path
+    with pytest.warns(UserWarning, match="pickle"):
+        assert load_fill_engine("old", device="cpu").name == "diffusion-pixel"
+    other = tiny_models.build_pixel_unet(tmp_path / "unregistered", safe=False)
+    with pytest.raises(ModelError, match="refused"):
+        check_model(other)                               # consent is per model, not global
+
+
 def test_too_large_for_device(tiny, monkeypatch):
     monkeypatch.setattr(check_mod, "free_memory", lambda device: 1000)
     with pytest.raises(ModelError, match="too large for cpu"):
