@@ -180,12 +180,30 @@ def _check_pixel_unet(folder: Path, cfg: dict, allow_pickle: bool, root: Path) -
                          "input channels and 3 output channels", folder)
     if cfg.get("class_embed_type") or cfg.get("num_class_embeds"):
         raise ModelError("unsupported pixel UNet: class-conditioned", folder)
+    _check_pixel_schedule(folder, root)
     size = cfg.get("sample_size", 64)
     size = int(size[0] if isinstance(size, list | tuple) else size)
     kind = "pixel-unet-concat" if cin == 7 else "pixel-unet"
     params = sum(mi.param_count(f)[0] for f in files)
     return ModelInfo(kind, root, weights_sha256(files, root), size, cin, params, uses_pickle,
                      None, folder, files)
+
+
+def _check_pixel_schedule(folder: Path, root: Path) -> None:
+    """The pixel engine runs a DDIM loop on noise (epsilon) predictions over a DDPM-style
+    (variance-preserving) schedule: refuse models trained otherwise rather than run them wrongly."""
+    for cand in (folder / "scheduler_config.json", root / "scheduler" / "scheduler_config.json"):
+        if cand.is_file():
+            sched = mi.read_json(cand)
+            cls = str(sched.get("_class_name", ""))
+            if "ScoreSdeVe" in cls or "KarrasVe" in cls:
+                raise ModelError(f"unsupported pixel model: a variance-exploding schedule ({cls}); "
+                                 "the pixel engine needs a DDPM/DDIM-style one", root)
+            pred = sched.get("prediction_type", "epsilon")
+            if pred != "epsilon":
+                raise ModelError(f"unsupported pixel model: it predicts '{pred}'; the pixel engine "
+                                 "needs a noise ('epsilon') predicting UNet", root)
+            return
 
 
 def _check_folder(folder: Path, allow_pickle: bool) -> ModelInfo:

@@ -102,6 +102,18 @@ def test_pickle_consent_given_at_registration_holds_by_name_and_path(tmp_path):
         check_model(other)                               # consent is per model, not global
 
 
+def test_pixel_models_the_engine_cannot_run_are_refused(tmp_path):
+    v = tiny_models.build_pixel_unet(tmp_path / "v-pred")
+    cfg = json.loads((v / "scheduler_config.json").read_text())
+    (v / "scheduler_config.json").write_text(json.dumps({**cfg, "prediction_type": "v_prediction"}))
+    with pytest.raises(ModelError, match="predicts 'v_prediction'"):
+        check_model(v)
+    ve = tiny_models.build_pixel_unet(tmp_path / "score-sde", with_scheduler=False)
+    (ve / "scheduler_config.json").write_text(json.dumps({"_class_name": "ScoreSdeVeScheduler"}))
+    with pytest.raises(ModelError, match="variance-exploding"):
+        check_model(ve)
+
+
 def test_too_large_for_device(tiny, monkeypatch):
     monkeypatch.setattr(check_mod, "free_memory", lambda device: 1000)
     with pytest.raises(ModelError, match="too large for cpu"):
