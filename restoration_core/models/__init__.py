@@ -1,7 +1,8 @@
 """Diffusion models: a registry of local models, validation, device choice and fill engines.
 
 Everything is read from local paths (``HF_HUB_OFFLINE=1``); safetensors only unless the
-user explicitly allows pickle checkpoints. Heavy imports (torch, diffusers) happen lazily.
+user explicitly allows pickle checkpoints. diffusers and transformers are imported only when
+a model is loaded; torch comes with the package (device choice and validation use it).
 """
 
 from __future__ import annotations
