@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import time
 from collections import Counter
@@ -18,25 +20,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from restoration_core.atomic import atomic_write_bytes, atomic_write_text, check_writable_folder
+from restoration_core.atomic import atomic_write_text, check_writable_folder, partial_name
 from restoration_core.errors import InputError, OutputError
-
-
-def parse_range(text: str | None) -> tuple[int, int | None] | None:
-    """``"A:B"`` (B exclusive), ``"A:"`` (to the end) -> (A, B|None); ``None`` -> ``None``."""
-    if text is None:
-        return None
-    head, sep, tail = text.partition(":")
-    try:
-        if not sep:
-            raise ValueError
-        a = int(head) if head.strip() else 0
-        b = int(tail) if tail.strip() else None
-    except ValueError:
-        raise InputError(f"--range must look like A:B (frame indices, B exclusive), got {text!r}") from None
-    if a < 0 or (b is not None and b <= a):
-        raise InputError(f"--range {text!r} is empty or negative")
-    return a, b
+from restoration_core.media.export import parse_range
 
 
 def _open_reel(path: str):
@@ -52,46 +38,83 @@ def _mask_png(mask: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _prepare_folder(folder: Path) -> None:
+def _staging(out_dir: Path) -> tuple[Path, list[Path]]:
+    """A hidden folder beside ``out_dir`` for this run's masks (and the parents it had to create)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError("masks location is not a folder", out_dir)
+    made: list[Path] = []
+    parent = out_dir.absolute().parent
+    for folder in reversed([parent, *parent.parents]):
+        if not folder.exists():
+            try:
+                folder.mkdir()
+            except OSError as exc:
+                _remove_empty(made)
+                raise OutputError(f"cannot create the masks folder ({exc.strerror or exc})", folder) from None
+            made.append(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the masks folder ({exc.strerror or exc})", folder) from None
-    check_writable_folder(folder)
+        check_writable_folder(parent)
+        if out_dir.exists():
+            check_writable_folder(out_dir)
+    except OutputError:
+        _remove_empty(made)
+        raise
+    stage = partial_name(out_dir)
+    stage.mkdir()
+    return stage, made
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+def _publish(stage: Path, out_dir: Path) -> None:
+    """Move the finished masks into ``out_dir`` (the whole folder when it is new)."""
+    if not out_dir.exists():
+        os.replace(stage, out_dir)
+        return
+    for f in sorted(stage.iterdir()):
+        os.replace(f, out_dir / f.name)
+    stage.rmdir()
 
 
 def run(args: argparse.Namespace) -> int:
     from restoration_core.detect import DetectSettings, detect_reel
 
     if not 0.0 <= args.sensitivity <= 1.0:
-        raise InputError(f"--sensitivity must be within 0..1, got {args.sensitivity}")
+        raise InputError(f"--sensitivity must be within 0..1, got {args.sensitivity}", args.input)
     settings = DetectSettings(
         sensitivity=args.sensitivity,
         dust=not args.no_dust,
         scratches=not args.no_scratches,
         flicker=not args.no_flicker,
     )
-    wanted = parse_range(args.range)
     out_dir = Path(args.masks_out)
-    _prepare_folder(out_dir)
-    if args.report is not None:
-        check_writable_folder(Path(args.report).resolve().parent)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError("masks location is not a folder", out_dir)
 
+    # everything is checked before anything is written; the masks are written to a hidden
+    # folder and moved into DIR only when every frame is done, so a failed or interrupted
+    # run leaves DIR as it was
     reel = _open_reel(args.input)
+    stage: Path | None = None
+    made: list[Path] = []
     try:
         n = len(reel)
-        frame_range = None
-        if wanted is not None:
-            a, b = wanted[0], n if wanted[1] is None else wanted[1]
-            if b > n or a >= n:
-                raise InputError(f"--range {args.range} is outside the input's 0:{n}", args.input)
-            frame_range = (a, b)
+        frame_range = parse_range(args.range, n, args.input) if args.range else None
+        if args.report is not None:
+            check_writable_folder(Path(args.report).resolve().parent)
+        stage, made = _staging(out_dir)
         frames_out: list[dict] = []
         kinds: Counter[str] = Counter()
         started = last_report = time.monotonic()
         for p in detect_reel(reel, settings, frame_range=frame_range):
             fd = p.payload
-            atomic_write_bytes(out_dir / f"{fd.index:06d}.png", _mask_png(fd.mask))
+            (stage / f"{fd.index:06d}.png").write_bytes(_mask_png(fd.mask))
             kinds.update(d.kind for d in fd.defects)
             frames_out.append(fd.to_dict())
             now = time.monotonic()
@@ -99,7 +122,12 @@ def run(args: argparse.Namespace) -> int:
                 fps = p.done / max(1e-6, now - started)
                 print(f"detect: frame {p.done}/{p.total} ({fps:.1f} fps)", file=sys.stderr, flush=True)
                 last_report = now
+        _publish(stage, out_dir)
+        stage = None
     finally:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+            _remove_empty(made)
         close = getattr(reel, "close", None)
         if close is not None:
             close()
@@ -127,7 +155,7 @@ def register(subparsers) -> None:
         description="Detect damage in a film scan and write DIR/NNNNNN.png masks (255 = damage).",
     )
     p.add_argument("input", help="video file or image sequence")
-    p.add_argument("--masks-out", required=True, metavar="DIR", help="folder for the mask PNGs (created)")
+    p.add_argument("--masks-out", required=True, metavar="DIR", help="folder for the mask PNGs (created; existing masks of other frames are kept)")
     p.add_argument("--report", metavar="FILE.json", help="write the defect list and flicker curve as JSON")
     p.add_argument(
         "--sensitivity",

@@ -54,13 +54,38 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, scene, capsys):
     assert len(err) == 3 and all(line.startswith("reelwright: error:") for line in err)
 
 
-def test_parse_range():
-    assert cli_detect.parse_range("2:5") == (2, 5)
-    assert cli_detect.parse_range("4:") == (4, None)
-    assert cli_detect.parse_range(None) is None
-    for bad in ("5", "a:b", "5:2", "-1:3"):
-        with pytest.raises(InputError):
-            cli_detect.parse_range(bad)
+def test_bad_arguments_name_the_input_and_leave_nothing_on_disk(tmp_path, scene, capsys):
+    masks = tmp_path / "new" / "masks"
+    for extra in (["--range", "5"], ["--range", "a:b"], ["--range", "4:2"], ["--range=-1:3"],
+                  ["--range", "3:99"], ["--sensitivity", "3"],
+                  ["--report", str(tmp_path / "missing-folder" / "r.json")]):
+        assert main(["detect", "clip.mkv", "--masks-out", str(masks), *extra]) == 2, extra
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 7 and all(line.startswith("reelwright: error: ") for line in err)
+    assert all("clip.mkv" in line for line in err[:6]), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no masks folder, no parents, no stray files"
+
+
+def test_a_failed_run_leaves_an_existing_masks_folder_as_it_was(tmp_path, scene, monkeypatch):
+    masks = tmp_path / "m"
+    assert main(["detect", "x", "--masks-out", str(masks), "--range", "0:2"]) == 0
+    before = {p.name: p.read_bytes() for p in masks.iterdir()}
+    real = cli_detect._mask_png
+    calls = []
+
+    def failing(mask):
+        calls.append(1)
+        if len(calls) == 2:
+            raise InputError("simulated failure on the second frame", "x")
+        return real(mask)
+
+    monkeypatch.setattr(cli_detect, "_mask_png", failing)
+    assert main(["detect", "x", "--masks-out", str(masks), "--range", "2:5"]) == 2
+    assert {p.name: p.read_bytes() for p in masks.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m"], "the staging folder is gone"
+    monkeypatch.setattr(cli_detect, "_mask_png", real)
+    assert main(["detect", "x", "--masks-out", str(masks), "--range", "2:5"]) == 0
+    assert sorted(p.name for p in masks.iterdir()) == [f"{i:06d}.png" for i in range(5)]
 
 
 def test_cli_reads_a_real_image_sequence(tmp_path):
