@@ -153,3 +153,30 @@ def test_large_file_rate_index_reads_the_same_frames(name, request, monkeypatch)
         for i in [5, 1, len(expected) - 1, 0, 3, 4, 8, 2]:
             assert np.array_equal(reel.read(i).data, expected[i]), f"frame {i}"
         assert [f.index for f in reel.frames(4, 7)] == [4, 5, 6]
+
+
+def _peak_reading(path, cache_bytes: int) -> int:
+    import tracemalloc
+
+    rng = random.Random(5)
+    tracemalloc.start()
+    try:
+        with open_reel(path, cache_bytes=cache_bytes) as reel:
+            for f in reel.frames():
+                _ = f.data
+            for i in rng.sample(range(len(reel)), 20):
+                _ = reel.read(i).data
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_reading_memory_does_not_grow_with_reel_length(tmp_path):
+    from tests.core.fixtures_media import make_ffv1_mkv
+
+    short = make_ffv1_mkv(tmp_path / "short.mkv", frames=30, size=(128, 96))
+    long = make_ffv1_mkv(tmp_path / "long.mkv", frames=240, size=(128, 96))
+    budget = 8 * 128 * 96 * 3 * 2          # the cache holds 8 frames
+    _peak_reading(short, budget)           # warm imports and codec tables
+    a, b = _peak_reading(short, budget), _peak_reading(long, budget)
+    assert b < 1.3 * a + 256 * 1024, f"peak {a / 1e6:.1f} MB for 30 frames, {b / 1e6:.1f} MB for 240"
