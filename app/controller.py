@@ -51,7 +51,7 @@ class ReelController(QObject):
         self.path: str | None = None
         self.detect_enabled = engine.available("restoration_core.detect", "detect_frame")
         self.detect_settings = None
-        self._fill: tuple[tuple[str, int | None], object] | None = None   # preview's diffusion engine
+        self._previewer = None   # the process that restores previews with a model, started on demand
 
     def open(self, path: str, project=None, reel_id: str | None = None) -> None:
         self.close()
@@ -71,6 +71,13 @@ class ReelController(QObject):
     def _failed(self, message: str) -> None:
         self.close()
         self.open_failed.emit(message)
+
+    def shutdown(self) -> None:
+        """Close the reel and stop the preview process (first: a preview in flight ends at once)."""
+        if self._previewer is not None:
+            self._previewer.close()
+            self._previewer = None
+        self.close()
 
     def close(self) -> None:
         for w in (self.frames, self.analysis):
@@ -111,27 +118,24 @@ class ReelController(QObject):
                         steps: int | None = None) -> None:
         """Run restore_single on ``index`` in the background; the result lands in the session.
 
-        With ``model``, the diffusion engine is loaded once (on the analysis thread, which
-        keeps it) and fills what neighbouring frames cannot, as the clip's render will."""
+        With ``model``, the frame is restored in a worker process that keeps the model
+        loaded (model code never runs in the GUI process) and fills what neighbouring frames
+        cannot, as the clip's render will."""
         if self.analysis is None:
             return
+        path = self.path
 
         def run(reel):
-            fill = self._fill_engine(model, steps) if model else None
-            out = engine.restore_single(reel, index, mask_for, settings, fill_engine=fill)
+            if model:
+                if self._previewer is None:
+                    self._previewer = engine.preview_worker()
+                return self._previewer.restore(path, index, mask_for(index), settings, model, steps)
+            out = engine.restore_single(reel, index, mask_for, settings)
             return np.asarray(out.data)
 
         self.status.emit(f"Restoring frame {index} for preview…")
         self.analysis.submit("preview", run, lambda data: self.session.add_preview(index, data),
                              self.preview_failed.emit, priority=1)
-
-    def _fill_engine(self, model: str, steps: int | None):
-        """Runs on the analysis thread: the loaded engine for (model, steps), kept for the next preview."""
-        key = (model, steps)
-        if self._fill is None or self._fill[0] != key:
-            self._fill = None   # let the previous model go before loading the next
-            self._fill = (key, engine.load_fill_engine(model, steps=steps))
-        return self._fill[1]
 
     def run_on_reel(self, key: str, fn, on_result, on_error=None, priority: int = 3) -> None:
         """Any other reel task (mask tracking, reel detection) on the analysis thread."""

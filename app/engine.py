@@ -82,9 +82,10 @@ def add_model(path: str | Path) -> str:
     return name
 
 
-def load_fill_engine(path: str | Path, steps: int | None = None):
-    """A diffusion fill engine for ``path`` (loaded from local files only)."""
-    return _attr("restoration_core.models", "load_fill_engine")(path, steps=steps)
+def preview_worker():
+    """A worker process that restores preview frames with a diffusion model (the GUI
+    process never runs model code)."""
+    return _attr("restoration_core.jobs.preview", "PreviewWorker")()
 
 
 def estimate_flow(ref, other):

@@ -316,4 +316,4 @@ class MainWindow(EditingMixin, QMainWindow):
             hook()
         self.shutdown_hooks.clear()
         self.jobs.shutdown()
-        self.controller.close()
+        self.controller.shutdown()

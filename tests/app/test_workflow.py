@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -42,12 +44,14 @@ def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file):
     assert jobs[0].spec.clip == clips[0].id and jobs[0].state == "queued"
 
 
-def test_a_registered_model_is_chosen_in_the_inspector_for_preview_and_jobs(qtbot, window, reel_file, tmp_path):
+def test_a_registered_model_is_chosen_in_the_inspector_for_preview_and_jobs(qtbot, window, tmp_path):
     pytest.importorskip("diffusers")
     from app import engine
+    from tests.core.fixtures_media import make_png_sequence
     from tests.core.tiny_models import build_pixel_unet
 
-    folder = build_pixel_unet(tmp_path / "tiny-pixel")
+    make_png_sequence(tmp_path / "scan", frames=6, size=(96, 64), bits=8)   # a real reel on disk:
+    folder = build_pixel_unet(tmp_path / "tiny-pixel")                   # the preview process opens it
     engine.add_model(folder)                       # as `reelwright models add` would
     insp = window.inspector
     insp.refresh_models()
@@ -56,18 +60,20 @@ def test_a_registered_model_is_chosen_in_the_inspector_for_preview_and_jobs(qtbo
     insp.model.setCurrentIndex(i)
     insp.engine.setCurrentText("diffusion")
     insp.steps.setValue(2)
-    open_reel(qtbot, window, reel_file)
+    open_reel(qtbot, window, tmp_path / "scan")
     s = window.session
-    mask = np.zeros((90, 160), bool)
-    mask[38:46, 58:66] = True
+    mask = np.zeros((64, 96), bool)
+    mask[30:38, 40:48] = True
     window.painter.commit(s.project, s.reel_id, 0, mask, "Test paint")
-    with qtbot.waitSignal(s.preview_ready, timeout=120_000):
+    with qtbot.waitSignal(s.preview_ready, timeout=180_000):
         window.preview_frame()
     after, before = s.previews[0], window.viewer.data
     assert not np.array_equal(after[mask], before[mask]), "the model filled the painted region"
-    far = np.ones((90, 160), bool)
-    far[30:54, 50:74] = False
+    far = np.ones((64, 96), bool)
+    far[22:46, 32:56] = False
     assert np.array_equal(after[far], before[far])
+    previewer = window.controller._previewer
+    assert previewer is not None and previewer._proc.pid != os.getpid(), "the model ran in another process"
     window.queue_clip()
     spec = window.jobs.queue.jobs[0].spec
     assert spec.settings["engine"] == "diffusion"
