@@ -46,7 +46,7 @@ def _serve(conn: Any) -> None:
             if engine_key != (model, steps):
                 engine = engine_key = None   # let the previous model go before loading the next
                 engine, engine_key = load_fill_engine(model, steps=steps), (model, steps)
-            out = restore_single(reel, index, lambda i: mask if i == index else None, settings,
+            out = restore_single(reel, index, lambda i, m=mask, k=index: m if i == k else None, settings,
                                  fill_engine=engine)
             conn.send(("ok", np.asarray(out.data)))
         except ReelwrightError as exc:
