@@ -60,11 +60,15 @@ class JobsHost:
             if old is not None and old is not self.list:
                 old.deleteLater()
         self._refresh_list()
+        if any(j.state == "queued" for j in self.queue.jobs):
+            self.start_runner()   # jobs left queued (or running when the app stopped) go on
 
     def _job_changed(self, job_id: str) -> None:
         """Mirror a job's state on its clip (queued, running, done, failed)."""
         project = self.window.session.project
         job = self.queue.get(job_id) if self.queue is not None else None
+        if job is not None and job.state == "queued" and self.runner is None:
+            self.start_runner()   # e.g. a job retried in a reopened project
         if project is None or job is None or not job.spec.clip:
             return
         try:
@@ -73,6 +77,8 @@ class JobsHost:
             return
         if clip.job_state != job.state:
             project.update_clip(clip.id, job_state=job.state)
+        if job.state == "done" and job.result.get("report"):
+            record_render(project, job.result["report"], self.window.statusBar().showMessage)
 
     def _refresh_list(self) -> None:
         self.list.clear()
@@ -85,7 +91,8 @@ class JobsHost:
             return
         from restoration_core.jobs.pool import WorkerPool
 
-        self.runner = WorkerPool(self.queue, workers=1)
+        # sized like `reelwright batch`: one worker per GPU, CPU workers for half the cores
+        self.runner = WorkerPool(self.queue)
         if self.panel is not None:
             self.panel.set_runner(self.runner)
 
@@ -95,6 +102,17 @@ class JobsHost:
         elif self.runner is not None:
             self.runner.shutdown()
         self.runner = None
+
+
+def record_render(project, report_path: str, tell) -> None:
+    """Put a finished render's interventions into the project's history (so one can be taken back)."""
+    import json
+
+    try:
+        data = json.loads(open(report_path, encoding="utf-8").read())
+        project.record_render_report(data, report_path)
+    except (OSError, ValueError, KeyError) as exc:
+        tell(f"{report_path}: the render's report could not be added to the history ({exc})", 8000)
 
 
 def queue_clip(window) -> None:

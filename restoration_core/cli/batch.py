@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from restoration_core.errors import InputError
 from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, Job, JobQueue
@@ -32,6 +33,22 @@ def _line(job: Job) -> str:
     return f"{job.spec.name}: {job.stage} {100 * job.fraction:.0f}% {job.fps:.1f}/s{eta}"
 
 
+def _record_in_project(folder: str, report_path: str) -> None:
+    """A finished clip job's interventions go into its project's history (saved at once)."""
+    import json
+
+    from restoration_core.errors import ReelwrightError
+    from restoration_core.project import Project
+
+    try:
+        project = Project.load(folder)
+        project.record_render_report(json.loads(Path(report_path).read_text()), report_path)
+        project.save()
+    except (OSError, ValueError, KeyError, ReelwrightError) as exc:
+        print(f"reelwright: warning: {folder}: the render was not added to the project's history ({exc})",
+              file=sys.stderr)
+
+
 class _Printer:
     """Prints each finished job once and a status line about once a second."""
 
@@ -48,6 +65,8 @@ class _Printer:
                 r = job.result
                 print(f"done: {job.spec.name} -> {r.get('output')} ({r.get('computed')} restored, "
                       f"{r.get('from_cache')} from cache, {r.get('interventions')} interventions)")
+                if job.spec.project and r.get("report"):
+                    _record_in_project(job.spec.project, r["report"])
             elif job.state in (FAILED, CANCELLED):
                 print(f"{job.state}: {job.spec.name}: {job.error or job.state}")
             else:

@@ -149,7 +149,9 @@ def render(
             key = hashlib.sha256((key + source.digest((a, b), shape)).encode()).hexdigest()[:20]
         if model_info is not None:  # the weights, not just the model's name, pin the frames
             key = hashlib.sha256((key + str(model_info.get("sha256"))).encode()).hexdigest()[:20]
-        root = Path(spec.cache) if spec.cache else cache_dir() / "renders"
+        # a project's clip renders keep their cache in the project (until the job is done)
+        root = Path(spec.cache) if spec.cache else \
+            (Path(spec.project) / "cache" if spec.project else cache_dir() / "renders")
         cache = RenderCache.for_key(root, key, {"input": input_path, "range": [a, b]})
         stages = (2 if spec.detect else 1) + 1
         total = stages * frames

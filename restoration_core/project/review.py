@@ -216,8 +216,10 @@ class ReviewMixin:
         clip_id: str | None = None,
         output: str | Path | None = None,
         settings: dict | None = None,
+        report: dict | None = None,
     ) -> HistoryRecord:
-        """Record a restore: its range, output, settings, every intervention and the masks it used."""
+        """Record a restore: its range, output, settings, every intervention and the masks it used
+        (``report``: where its intervention report is and when it was made, if it has one)."""
         a, b = int(frame_range[0]), int(frame_range[1])
         return self.record(
             "restore",
@@ -229,7 +231,28 @@ class ReviewMixin:
                 "settings": dict(settings or {}),
                 "interventions": [i.to_dict() for i in interventions],
                 "mask_digests": self.mask_digests(reel_id, range(a, b), shape),
+                **({"report": report} if report is not None else {}),
             },
+        )
+
+    def record_render_report(self, report: dict, report_path: str | Path | None = None) -> HistoryRecord | None:
+        """Record a finished render of one of this project's clips from its intervention report
+        (as a job writes it), once: the same report seen again returns the existing record."""
+        reel_id = report.get("reel")
+        if not reel_id:
+            return None
+        stamp = {"path": None if report_path is None else str(report_path), "created": report.get("created")}
+        for h in self.history:
+            if h.op == "restore" and h.params.get("report") == stamp:
+                return h
+        reel = self.reel(reel_id)
+        info = reel.info or {}
+        shape = (int(info.get("height", 0)), int(info.get("width", 0)))
+        return self.record_restore(
+            reel_id, tuple(report["frame_range"]),
+            [Intervention.from_dict(d) for d in report.get("interventions", [])], shape,
+            clip_id=report.get("clip"), output=report.get("output"), settings=report.get("settings"),
+            report=stamp,
         )
 
     def interventions(self, record_id: int) -> list[Intervention]:

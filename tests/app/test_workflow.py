@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from tests.app.conftest import open_reel
 
 
-def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file):
+def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file, tmp_path):
     with qtbot.waitSignal(window.controller.analysis_done, timeout=60_000,
                           check_params_cb=lambda i: i == 0):
         open_reel(qtbot, window, reel_file)
@@ -42,6 +43,18 @@ def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file):
     jobs = window.jobs.queue.jobs if window.jobs.queue is not None else []
     assert len(jobs) == 1 and tuple(jobs[0].spec.frame_range) == (2, 9)
     assert jobs[0].spec.clip == clips[0].id and jobs[0].state == "queued"
+
+    # the job finishes (as the worker pool reports it): its interventions enter the history
+    report = tmp_path / "render.json"
+    report.write_text(json.dumps({
+        "created": "2026-12-01T08:00:00+00:00", "reel": s.reel_id, "clip": clips[0].id, "frame_range": [2, 9],
+        "output": str(tmp_path / "render.mov"), "settings": {"engine": "auto"},
+        "interventions": [{"frame": 4, "bbox": [60, 40, 4, 4], "area": 16, "kind": "dust",
+                           "method": "temporal", "source_frames": [3, 5]}]}))
+    window.jobs.queue.mark_done(jobs[0].id, {"output": str(tmp_path / "render.mov"), "report": str(report)})
+    window.jobs.queue.mark_done(jobs[0].id, {"output": str(tmp_path / "render.mov"), "report": str(report)})
+    (rec,) = [h for h in s.project.history if h.op == "restore"]
+    assert [i.frame for i in s.project.interventions(rec.id)] == [4] and clips[0].job_state == "done"
 
 
 def test_a_registered_model_is_chosen_in_the_inspector_for_preview_and_jobs(qtbot, window, tmp_path):
@@ -87,3 +100,35 @@ def test_diffusion_without_a_model_is_refused_with_a_message(qtbot, window, reel
     window.inspector.engine.setCurrentText("diffusion")
     window.preview_frame()
     assert shown and "needs a model" in shown[0]
+
+
+def test_reopening_a_project_runs_its_queued_jobs_and_records_them(qtbot, window, tmp_path):
+    from restoration_core.jobs.queue import JobQueue
+    from restoration_core.jobs.spec import JobSpec
+    from restoration_core.project import Project
+    from tests.core.fixtures_media import make_png_sequence
+
+    make_png_sequence(tmp_path / "scan", frames=5, size=(64, 48), bits=8)
+    project = Project.create(tmp_path / "film.reelwright")
+    reel = project.add_reel(tmp_path / "scan", fixity=False)
+    clip = project.add_clip(reel.id, 1, 4, settings={"engine": "temporal"})
+    m = np.zeros((48, 64), bool)
+    m[20:24, 30:34] = True
+    project.masks.set(reel.id, 2, "painted", m)
+    project.save()
+    (tmp_path / "out").mkdir()
+    queue = JobQueue(project.folder / "jobs.json")   # left queued by an earlier session
+    queue.add(JobSpec(project=str(project.folder), clip=clip.id, output=str(tmp_path / "out" / "clip"),
+                      preset="png", detect=False, name="clip"))
+    del queue
+    window.jobs.auto_run = True
+    window.open_path(str(project.folder))
+    qtbot.waitUntil(lambda: window.session.project is not None and window.jobs.queue is not None, timeout=30_000)
+    host = window.jobs
+    qtbot.waitUntil(lambda: host.queue.jobs[0].state in ("done", "failed"), timeout=120_000)
+    assert host.queue.jobs[0].state == "done", host.queue.jobs[0].error
+    written = sorted(p.name for p in (tmp_path / "out" / "clip").iterdir())
+    assert written == ["clip_000002.png", "clip_000003.png", "clip_000004.png"]   # the clip's frames 1..3
+    (rec,) = [h for h in window.session.project.history if h.op == "restore"]
+    assert [i.frame for i in window.session.project.interventions(rec.id)] == [2]
+    assert window.session.project.clip(clip.id).job_state == "done"

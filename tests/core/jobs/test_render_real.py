@@ -107,3 +107,32 @@ def test_restore_cli_killed_with_sigkill_resumes_byte_identical(tmp_path):
                         again.stdout.split("frames (")[1].split(" from cache")[0].replace(" restored,", "").split())
     assert cached >= 6 and restored < 24 and restored + cached == 24
     assert (run / "out.mov").read_bytes() == (ref / "out.mov").read_bytes()
+
+
+def test_a_project_clip_rendered_by_batch_is_in_the_history_and_one_repair_can_be_taken_back(sample, tmp_path):
+    from restoration_core.project import Project
+
+    project = Project.create(tmp_path / "film.reelwright")
+    reel = project.add_reel(sample, fixity=False)
+    clip = project.add_clip(reel.id, 2, 8, settings={"engine": "temporal"}, name="Opening")
+    for i in range(2, 8):
+        m = cv2.imread(str(sample.parent / "masks" / f"{i:06d}.png"), cv2.IMREAD_GRAYSCALE) > 127
+        project.masks.set(reel.id, i, "painted", m)
+    project.save()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "jobs.toml").write_text(
+        f'[[job]]\nproject = "film.reelwright"\nclip = "{clip.id}"\noutput = "out/opening"\n'
+        'preset = "png"\ndetect = false\n')
+    assert main(["batch", str(tmp_path / "jobs.toml"), "--workers", "1", "--queue", str(tmp_path / "q.json")]) == 0
+    again = Project.load(tmp_path / "film.reelwright")
+    (rec,) = [h for h in again.history if h.op == "restore"]
+    done = again.interventions(rec.id)
+    report = json.loads(open(rec.params["report"]["path"]).read())   # the job's report, beside its output
+    assert len(done) == len(report["interventions"]) > 0 and rec.params["clip_id"] == clip.id
+    item = done[0]
+    x, y, w, h = item.bbox
+    before = again.repair_mask(reel.id, item.frame, (48, 64))
+    assert before[y:y + h, x:x + w].any()
+    again.revoke_intervention(rec.id, 0)
+    after = again.repair_mask(reel.id, item.frame, (48, 64))
+    assert after is None or not after[y:y + h, x:x + w].any(), "the next render leaves that region as scanned"
