@@ -29,6 +29,9 @@ def test_master_is_bit_identical_with_audio_rate_and_timecode(prores, tmp_path):
     assert read_framemd5(result.manifest_path) == result.frame_md5 == [m for m, _ in decoded_md5s(out)]
     assert result.sha256 == sha256_file(out)
     assert result.sha256_path.read_text().split() == [result.sha256, "master.mkv"]
+    # the same frames give the same file, byte for byte (no muxing date, no random segment UID)
+    again = run_to_end(export(prores, tmp_path / "again.mkv", "master"))
+    assert again.sha256 == result.sha256
 
 
 def test_range_trims_audio_and_shifts_timecode(prores, tmp_path):
