@@ -240,7 +240,7 @@ class ExportDialog(QDialog):
         if self.context.project is not None:
             self.context.project.save()  # workers load the project from disk
         try:
-            specs = job_specs(plan, detect=self.detect.isChecked())
+            specs = job_specs(plan, detect=self.detect.isChecked(), overwrite=self.overwrite.isChecked())
             for spec, planned in zip(specs, plan, strict=True):
                 if planned.item.clip_id is None:
                     spec.detect = True  # a bare range has no reviewed masks: find the damage now

@@ -59,6 +59,9 @@ def atomic_path(final: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
         yield tmp
         if not tmp.exists():
             raise OutputError("nothing was written", final)
+        if not overwrite and (final.exists() or final.is_symlink()):
+            # another job (or program) made it while this one was being written
+            raise OutputError("appeared while this output was being written (refusing to overwrite)", final)
         if tmp.is_dir() and final.exists():
             _remove(final)
         os.replace(tmp, final)

@@ -162,15 +162,20 @@ def plan_exports(
     return plan
 
 
-def job_specs(plan: list[PlannedExport], *, detect: bool = False, restore: dict | None = None) -> list:
-    """The job runner's :class:`~restoration_core.jobs.spec.JobSpec` for each planned export."""
+def job_specs(plan: list[PlannedExport], *, detect: bool = False, restore: dict | None = None,
+              overwrite: bool = False) -> list:
+    """The job runner's :class:`~restoration_core.jobs.spec.JobSpec` for each planned export.
+
+    Without ``overwrite`` a job refuses an output that exists by the time it writes it (one
+    queued earlier to the same name, say), as planning refused the ones that existed then."""
     from restoration_core.jobs.spec import JobSpec
 
     specs = []
     for p in plan:
         it = p.item
         common = {"output": str(p.output), "preset": p.preset, "report": str(p.report), "detect": detect,
-                  "settings": {**p.settings, **(restore or {})}, "name": f"{it.clip} [{p.preset}]"}
+                  "settings": {**p.settings, **(restore or {})}, "name": f"{it.clip} [{p.preset}]",
+                  "overwrite": overwrite}
         if it.project and it.clip_id:
             specs.append(JobSpec(project=it.project, clip=it.clip_id, frame_range=it.frame_range, **common))
         else:

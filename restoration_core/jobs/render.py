@@ -243,7 +243,8 @@ def render(
             raise InputError(f"restore did not return frame {missing}", input_path)
 
         # 3. encode every frame from the cache: identical output whether resumed or not
-        writer = eng.open_writer(output, spec.preset, reel.info, frame_range=(a, b), audio_source=input_path)
+        writer = eng.open_writer(output, spec.preset, reel.info, frame_range=(a, b), audio_source=input_path,
+                                 overwrite=spec.overwrite)
         try:
             for i in range(a, b):
                 if cancel is not None:

@@ -70,6 +70,7 @@ class JobSpec:
     clip: str | None = None
     name: str = ""
     chunk: int = 100  # frames per restore call; a resumed job redoes at most one chunk
+    overwrite: bool = True  # False: an output that exists when the job writes it is an error
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:

@@ -28,7 +28,7 @@ class SequenceWriter(_Base):
     not exist yet or be empty.
     """
 
-    def __init__(self, output, preset, info, frame_range=None, source_frames=False):
+    def __init__(self, output, preset, info, frame_range=None, source_frames=False, overwrite=True):
         super().__init__(output, preset, info, frame_range)
         out = Path(output)
         if _PRINTF.search(out.name):
@@ -43,7 +43,8 @@ class SequenceWriter(_Base):
         self.output = self.folder
         self.pix_fmt = preset.pix_fmt_for(info, source_frames=False)
         self.size = (info.width, info.height)
-        self._atomic = atomic_path(self.folder)
+        # an existing folder is empty (checked above): it may be replaced by the finished one
+        self._atomic = atomic_path(self.folder, overwrite=overwrite or self.folder.is_dir())
         self._tmp: Path = self._atomic.__enter__()
         try:
             self._tmp.mkdir()

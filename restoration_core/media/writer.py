@@ -124,9 +124,10 @@ class _Base:
 class ContainerWriter(_Base):
     """Writes a single media file (master, mezzanine, access)."""
 
-    def __init__(self, output, preset, info, frame_range=None, audio_source=None, source_frames=False):
+    def __init__(self, output, preset, info, frame_range=None, audio_source=None, source_frames=False,
+                 overwrite=True):
         super().__init__(output, preset, info, frame_range)
-        self._atomic = atomic_path(self.output)
+        self._atomic = atomic_path(self.output, overwrite=overwrite)
         self._tmp: Path = self._atomic.__enter__()
         self._pool = ThreadPoolExecutor(1)
         self._md5: list[Future] = []
@@ -258,8 +259,11 @@ class ContainerWriter(_Base):
 
 
 def open_writer(output: str | Path, preset: str | Preset, info: ReelInfo, frame_range: tuple[int, int] | None = None,
-                audio_source: str | Path | None = None, source_frames: bool = False):
+                audio_source: str | Path | None = None, source_frames: bool = False, overwrite: bool = True):
     """A writer for ``preset`` (a name or Preset) producing ``output`` for a reel like ``info``.
+
+    ``overwrite=False``: an existing output, or one that appears before this one is
+    committed, is an :class:`OutputError` instead of being replaced.
 
     ``frame_range`` (a, b) says which source frames will be written (for the audio trim and the
     start timecode); ``audio_source`` is the file whose audio is copied. ``source_frames``:
@@ -276,5 +280,5 @@ def open_writer(output: str | Path, preset: str | Preset, info: ReelInfo, frame_
         if not 0 <= a < b <= info.frames:
             raise InputError(f"range {a}:{b} is outside the reel (0:{info.frames})", info.path)
     if preset.is_sequence:
-        return SequenceWriter(output, preset, info, frame_range, source_frames=source_frames)
-    return ContainerWriter(output, preset, info, frame_range, audio_source, source_frames)
+        return SequenceWriter(output, preset, info, frame_range, source_frames=source_frames, overwrite=overwrite)
+    return ContainerWriter(output, preset, info, frame_range, audio_source, source_frames, overwrite=overwrite)

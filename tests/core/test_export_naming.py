@@ -45,6 +45,8 @@ def test_two_presets_make_two_jobs(tmp_path):
     assert [s.preset for s in specs] == ["master", "access"]
     assert specs[0].frame_range == (24, 48) and specs[0].input == ITEM.source
     assert specs[1].output == str(plan[1].output) and specs[1].report == str(plan[1].report)
+    assert not any(s.overwrite for s in specs), "the jobs, too, refuse a file that appears meanwhile"
+    assert all(s.overwrite for s in job_specs(plan, overwrite=True))
 
 
 def test_never_overwrites_unless_asked(tmp_path):

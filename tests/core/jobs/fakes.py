@@ -71,10 +71,10 @@ class ExportResult:
 
 
 class Writer:
-    def __init__(self, output, preset, info, frame_range=None, audio_source=None):
+    def __init__(self, output, preset, info, frame_range=None, audio_source=None, overwrite=True):
         self.output = Path(output)
         self.frames: list[np.ndarray] = []
-        self._ctx = atomic_path(self.output)
+        self._ctx = atomic_path(self.output, overwrite=overwrite)
         self._tmp = self._ctx.__enter__()
 
     def write(self, data: np.ndarray) -> None:

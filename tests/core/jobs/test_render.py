@@ -170,3 +170,23 @@ def test_model_is_loaded_once_and_pins_the_cache(tmp_path, eng):
     spec.settings = {"engine": "auto", "model": str(tmp_path / "absent")}
     with pytest.raises(InputError, match="no such model"):
         run_to_end(render(spec, engines=eng))
+
+
+def test_a_job_that_must_not_overwrite_refuses_an_output_that_appeared_meanwhile(tmp_path, eng):
+    clip = fakes.make_clip(tmp_path / "in.npy", frames=6)
+    out = tmp_path / "out.npy"
+    spec = JobSpec(input=str(clip), output=str(out), cache=str(tmp_path / "c"), overwrite=False, detect=False)
+    task = render(spec, engines=eng)
+    for p in task:
+        if p.stage == "encode":
+            out.write_bytes(b"another job's file")      # e.g. queued earlier to the same name
+            break
+    with pytest.raises(OutputError, match="refusing to overwrite"):
+        for _ in task:
+            pass
+    assert out.read_bytes() == b"another job's file"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no temporary left"
+    again = JobSpec.from_dict(spec.to_dict())
+    assert again.overwrite is False
+    with pytest.raises(OutputError, match="refusing to overwrite"):
+        run_to_end(render(again, engines=eng))         # exists before the job starts: refused too
