@@ -137,6 +137,14 @@ class EditingMixin:
         undo.push(self.undo_stack, s.project,
                   RejectEdit(s.reel_id, f, before, after, text=f"{word} {len(chosen)} detection(s) (frame {f})"))
 
+    def revoke_repair(self, record_id: int, index: int) -> None:
+        """Take back one recorded repair: later renders leave that region as scanned; undoable."""
+        if not self._project_ready():
+            return
+        s = self.session
+        s.project.revoke_intervention(record_id, index, apply=lambda cmd: undo.push(self.undo_stack, s.project, cmd))
+        self.statusBar().showMessage(f"Repair {record_id}.{index} taken back: it is left out of later renders", 6000)
+
     def goto_defect(self, direction: int) -> None:
         s = self.session
         frames = s.project.defect_frames(s.reel_id) if s.project is not None and s.reel_id else []

@@ -45,11 +45,24 @@ class Inspector(QScrollArea):
         lay.addWidget(self._overlay_box())
         lay.addWidget(self._review_box())
         lay.addWidget(self._restore_box())
+        lay.addWidget(self._repairs_box())
         lay.addStretch(1)
         self.setWidget(body)
         window.session.masks_changed.connect(self._frame_changed)
         window.session.detection_ready.connect(self._frame_changed)
         window.controller.frame_shown.connect(self._frame_changed)
+        self._watched = None
+        window.session.project_changed.connect(self._watch_project)
+
+    def _watch_project(self, *_args) -> None:
+        """Recorded repairs change when a render finishes or one is taken back."""
+        project = self.window.session.project
+        if self._watched is not None:
+            self._watched.events.history_changed.disconnect(self._refresh_repairs)
+        self._watched = project
+        if project is not None:
+            project.events.history_changed.connect(self._refresh_repairs)
+        self._refresh_repairs()
 
     # ---- boxes --------------------------------------------------------------------
     def _button(self, text: str, ic: str, fn, parent: QWidget) -> QPushButton:
@@ -167,6 +180,41 @@ class Inspector(QScrollArea):
         form.addRow(self._button("Queue clip (in/out)", "mdi6.playlist-plus", self.window.queue_clip, box))
         return box
 
+    def _repairs_box(self) -> QGroupBox:
+        box = QGroupBox("Recorded repairs in this frame")
+        lay = QVBoxLayout(box)
+        self.repairs = QListWidget(box)
+        self.repairs.setMinimumHeight(70)
+        self.repairs.setToolTip("What finished renders did to this frame (from the project's history)")
+        lay.addWidget(self.repairs)
+        self.take_back = self._button("Take back repair", "mdi6.undo-variant", self._take_back, box)
+        self.take_back.setToolTip("Leave this region as scanned in later renders (undoable)")
+        lay.addWidget(self.take_back)
+        return box
+
+    def _refresh_repairs(self) -> None:
+        w, s = self.window, self.window.session
+        self.repairs.clear()
+        if s.project is not None and s.reel_id is not None and w.viewer.index >= 0:
+            for rec_id, k, iv, revoked in s.project.repairs_in_frame(s.reel_id, w.viewer.index):
+                x, y, bw, bh = iv.bbox
+                how = f"from frames {', '.join(map(str, iv.source_frames))}" if iv.source_frames else \
+                    (f"seed {iv.seed}" if iv.seed is not None else "")
+                item = QListWidgetItem(f"{'[taken back] ' if revoked else ''}{iv.kind}, {iv.method} {how}  "
+                                       f"{bw}x{bh} at {x},{y}  (render {rec_id})")
+                item.setData(Qt.ItemDataRole.UserRole, (rec_id, k, revoked))
+                self.repairs.addItem(item)
+        self.take_back.setEnabled(self.repairs.count() > 0)
+
+    def _take_back(self) -> None:
+        item = self.repairs.currentItem() or (self.repairs.item(0) if self.repairs.count() == 1 else None)
+        if item is None:
+            self.window.statusBar().showMessage("Select a repair to take back", 4000)
+            return
+        rec_id, k, revoked = item.data(Qt.ItemDataRole.UserRole)
+        if not revoked:
+            self.window.revoke_repair(rec_id, k)
+
     # ---- settings -----------------------------------------------------------------
     def refresh_models(self, select: str | None = None) -> None:
         """Fill the model list from the registry: "(none)" first, missing models disabled."""
@@ -230,6 +278,7 @@ class Inspector(QScrollArea):
     def _frame_changed(self, *_args) -> None:
         w = self.window
         s = w.session
+        self._refresh_repairs()
         self.defects.blockSignals(True)
         self.defects.clear()
         if s.project is not None and s.reel_id is not None and w.viewer.index >= 0:

@@ -260,10 +260,24 @@ class ReviewMixin:
         rec = self._history_record(record_id)
         return [Intervention.from_dict(d) for d in rec.params.get("interventions", [])]
 
-    def revoke_intervention(self, record_id: int, index: int) -> RevokeEdit:
+    def repairs_in_frame(self, reel_id: str, frame: int) -> list[tuple[int, int, Intervention, bool]]:
+        """Every recorded repair of ``frame``: (restore record id, index, intervention, taken back)."""
+        revoked = {(h.params.get("record_id"), h.params.get("index"))
+                   for h in self.history if h.op == "revoke_intervention"}
+        out = []
+        for h in self.history:
+            if h.op != "restore" or h.params.get("reel_id") != reel_id:
+                continue
+            for k, d in enumerate(h.params.get("interventions", [])):
+                if d.get("frame") == frame:
+                    out.append((h.id, k, Intervention.from_dict(d), (h.id, k) in revoked))
+        return out
+
+    def revoke_intervention(self, record_id: int, index: int, apply=None) -> RevokeEdit:
         """Take back one repaired region: later renders keep the original pixels inside its bbox.
 
-        Pushed on the undo stack (so it can itself be undone) and recorded in the history.
+        Pushed on the undo stack (so it can itself be undone; ``apply(command)`` pushes it
+        instead, e.g. through the GUI's undo stack) and recorded in the history.
         """
         from restoration_core.project.commands import RevokeEdit
 
@@ -273,7 +287,7 @@ class ReviewMixin:
             raise IndexError(f"restore {record_id} has {len(done)} interventions, no #{index}")
         item = done[index]
         command = RevokeEdit.capture(self, rec.params["reel_id"], item.frame, item.bbox)
-        self.undo.push(command)  # type: ignore[attr-defined]
+        (apply or self.undo.push)(command)  # type: ignore[attr-defined]
         self.record("revoke_intervention", {"record_id": record_id, "index": index, **item.to_dict()})
         return command
 

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.app.conftest import open_reel
+from tests.app.conftest import open_reel, wait_frame
 
 
 def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file, tmp_path):
@@ -55,6 +55,23 @@ def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file, tm
     window.jobs.queue.mark_done(jobs[0].id, {"output": str(tmp_path / "render.mov"), "report": str(report)})
     (rec,) = [h for h in s.project.history if h.op == "restore"]
     assert [i.frame for i in s.project.interventions(rec.id)] == [4] and clips[0].job_state == "done"
+
+    # review the repairs of frame 4 and take one back: later renders leave it as scanned
+    window.transport.seek(4)
+    wait_frame(qtbot, window, 4)
+    insp = window.inspector
+    assert insp.repairs.count() == 1 and "dust, temporal from frames 3, 5" in insp.repairs.item(0).text()
+    speck = np.zeros((90, 160), bool)
+    speck[40:44, 60:64] = True
+    window.painter.commit(s.project, s.reel_id, 4, speck, "Test paint")
+    assert s.project.repair_mask(s.reel_id, 4, (90, 160))[41, 61]
+    insp.repairs.setCurrentRow(0)
+    insp.take_back.click()
+    left = s.project.repair_mask(s.reel_id, 4, (90, 160))
+    assert left is None or not left[40:44, 60:64].any()
+    assert insp.repairs.item(0).text().startswith("[taken back]")
+    window.undo_stack.undo()
+    assert s.project.repair_mask(s.reel_id, 4, (90, 160))[41, 61]
 
 
 def test_a_registered_model_is_chosen_in_the_inspector_for_preview_and_jobs(qtbot, window, tmp_path):
