@@ -134,6 +134,9 @@ def restore_frames(reel, frame_range, mask_for, settings, cancel=None, fill_engi
             time.sleep(30)  # a step that never looks at the cancel token
         if cancel is not None:
             cancel.check()
+        if settings.get("trace"):   # when each frame was worked on (tests of scheduling)
+            with open(settings["trace"], "a") as fh:
+                fh.write(f"{time.time()}\n")
         time.sleep(float(settings.get("delay", 0)))
         data = reel.read(i).data
         mask = mask_for(i)
