@@ -202,7 +202,8 @@ def scratch_mask(
         typical = float(np.median(peak[strong])) if strong.any() else 0.0
         row_min = max(ROW_Z * threshold_scale, 0.35 * typical)
         m[y0:y1, x0:x1] = (band > floor) & (peak > row_min)
-        rows = np.nonzero(m[y0:y1].any(axis=1))[0]
+        rows = _solid_rows(m[y0:y1].any(axis=1))
+        m[y0:y1][~np.isin(np.arange(y1 - y0), rows)] = 0
         if rows.size:
             # follow the line past the bands, row by row, to where it ends (within one
             # band's height: this refines the ends, it finds no new line); gaps closed below
@@ -214,6 +215,24 @@ def scratch_mask(
         m = cv2.dilate(m, np.ones((1, 3), np.uint8))
         masks.append(m > 0)
     return masks
+
+
+SOLID = 9  # rows: the line's ends are where it stops filling this many consecutive rows
+
+
+def _solid_rows(hits: np.ndarray) -> np.ndarray:
+    """The rows with a response from the first to the last stretch where the line fills
+    most of ``SOLID`` rows: scattered responses beyond its ends (a column of lit windows
+    under a scratch) are left out; gaps inside (a faded stretch) are kept."""
+    rows = np.nonzero(hits)[0]
+    if rows.size == 0:
+        return rows
+    density = np.convolve(hits.astype(np.float32), np.ones(SOLID, np.float32) / SOLID, mode="same")
+    solid = np.nonzero(density >= 0.7)[0]
+    if solid.size == 0:
+        return rows
+    reach = SOLID // 2
+    return rows[(rows >= solid[0] - reach) & (rows <= solid[-1] + reach)]
 
 
 FOLLOW_GAP = 1  # rows without a response that a followed line may cross (a window grid has more)

@@ -219,13 +219,16 @@ def test_large_frames_are_analysed_downscaled_and_reported_in_source_pixels():
 
 
 def test_a_scratch_mask_reaches_the_line_ends_between_bands():
-    # the line runs from row 14 to row 106: neither end on a 10-row band boundary
+    # the line runs from row 14 to row 106: neither end on a 10-row band boundary; short
+    # bright stretches further down the same column are not part of it
     scene = make_scene(n=5, line=False, specks=0, seed=21)
     frames = []
     for t, f in enumerate(scene.frames):
         img = f.astype(np.float32) / 255.0
         x = int(round(60 + 2 * t))
         img[14:107, x] = 0.6 * img[14:107, x] + 0.4 * 1.0
+        for r in (110, 111, 112, 116, 117, 118):    # a column of lit windows below its end
+            img[r, x] = 0.6 * img[r, x] + 0.4 * 1.0
         frames.append(np.round(img * 255).astype(np.uint8))
     dets = _run(ArrayReel(frames))
     for t in (1, 2, 3):
