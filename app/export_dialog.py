@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -240,7 +240,8 @@ class ExportDialog(QDialog):
         if self.context.project is not None:
             self.context.project.save()  # workers load the project from disk
         try:
-            specs = job_specs(plan, detect=self.detect.isChecked(), overwrite=self.overwrite.isChecked())
+            specs = job_specs(plan, detect=self.detect.isChecked(), overwrite=self.overwrite.isChecked(),
+                              review=self.review_options())
             for spec, planned in zip(specs, plan, strict=True):
                 if planned.item.clip_id is None:
                     spec.detect = True  # a bare range has no reviewed masks: find the damage now
@@ -249,9 +250,6 @@ class ExportDialog(QDialog):
         except ReelwrightError as exc:
             self.status.setText(str(exc))
             return
-        review = self.review_options()
-        if review is not None and self.parent() is not None:
-            ReviewFollower(self.context.queue, plan, review, self.parent())
         if self.context.start_runner is not None:
             self.context.start_runner()
         self.status.setText(f"Queued {len(specs)} jobs; the jobs panel shows their progress.")
@@ -315,47 +313,6 @@ class ExportDialog(QDialog):
         if worker is not None and self.token is not None:
             self.token.cancel()
             worker.await_workers(msecs=10000)
-
-
-class ReviewFollower(QObject):
-    """Renders the review of each clip once the job of its first output is done (job-pool exports)."""
-
-    def __init__(self, queue: Any, plan: list, review: dict, parent: QObject):
-        super().__init__(parent)
-        self.queue = queue
-        self.review = review
-        self.pending = {}
-        for p in plan:  # each clip's first output is the "after" of its review
-            if not any(q.item == p.item for q in self.pending.values()):
-                self.pending[str(p.output)] = p
-        self.workers: list = []
-        queue.job_changed.connect(self._changed)
-
-    def _changed(self, job_id: str) -> None:
-        job = self.queue.get(job_id)
-        planned = self.pending.get(job.spec.output)
-        if planned is None or job.state not in ("done", "failed", "cancelled"):
-            return
-        del self.pending[job.spec.output]
-        if job.state == "done":
-            from restoration_core.review import render_review, review_path_for
-
-            it = planned.item
-            opts = {k: v for k, v in self.review.items() if k != "output"}
-            worker = create_worker(render_review, it.source, planned.output, review_path_for(planned.output),
-                                   frame_range=it.frame_range, restored_start=0, _start_thread=False,
-                                   _connect={"errored": self._failed}, **opts)
-            self.workers.append(worker)
-            worker.finished.connect(lambda w=worker: self.workers.remove(w))
-            worker.start()
-        if not self.pending:
-            self.queue.job_changed.disconnect(self._changed)
-
-
-    def _failed(self, exc: Exception) -> None:
-        bar = getattr(self.parent(), "statusBar", None)
-        if bar is not None:
-            bar().showMessage(f"Review render failed: {exc}", 10000)
 
 
 def open_export_dialog(window: Any) -> ExportDialog:

@@ -163,19 +163,26 @@ def plan_exports(
 
 
 def job_specs(plan: list[PlannedExport], *, detect: bool = False, restore: dict | None = None,
-              overwrite: bool = False) -> list:
+              overwrite: bool = False, review: dict | None = None) -> list:
     """The job runner's :class:`~restoration_core.jobs.spec.JobSpec` for each planned export.
 
     Without ``overwrite`` a job refuses an output that exists by the time it writes it (one
-    queued earlier to the same name, say), as planning refused the ones that existed then."""
+    queued earlier to the same name, say), as planning refused the ones that existed then.
+    ``review`` (render_review options): the first output of each clip also renders the
+    clip's review (before | after) when it is done, as part of the same job."""
     from restoration_core.jobs.spec import JobSpec
+    from restoration_core.review import review_path_for
 
     specs = []
+    reviewed: list = []
     for p in plan:
         it = p.item
         common = {"output": str(p.output), "preset": p.preset, "report": str(p.report), "detect": detect,
                   "settings": {**p.settings, **(restore or {})}, "name": f"{it.clip} [{p.preset}]",
                   "overwrite": overwrite}
+        if review is not None and it not in reviewed:   # the clip's first output is the "after"
+            reviewed.append(it)
+            common["review"] = {**review, "output": str(review_path_for(p.output))}
         if it.project and it.clip_id:
             specs.append(JobSpec(project=it.project, clip=it.clip_id, frame_range=it.frame_range, **common))
         else:

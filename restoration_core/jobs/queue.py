@@ -199,6 +199,10 @@ class JobQueue:
         job.result = dict(result)
         job.done = job.total
         job.eta_s = 0.0
+        if result.get("review"):
+            self.log(job_id, f"review: {result['review']}")
+        if result.get("review_error"):
+            self.log(job_id, f"review not written: {result['review_error']}")
         self._finish(job, DONE, f"done: {result.get('output')} ({result.get('computed')} frames restored, "
                                 f"{result.get('from_cache')} from cache)")
 

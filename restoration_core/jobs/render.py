@@ -24,7 +24,7 @@ import numpy as np
 from restoration_core import __version__
 from restoration_core.atomic import check_writable_folder
 from restoration_core.defects import Defect, Intervention
-from restoration_core.errors import InputError
+from restoration_core.errors import Cancelled, InputError, ReelwrightError
 from restoration_core.jobs.cache import RenderCache
 from restoration_core.jobs.engines import Engines, load_engines
 from restoration_core.jobs.masks import MaskFolder
@@ -47,6 +47,8 @@ class RenderResult:
     interventions: int
     sha256: str | None = None
     frame_md5: list[str] = field(default_factory=list)
+    review: Path | None = None
+    review_error: str | None = None
 
 
 class _Clock:
@@ -292,9 +294,26 @@ def render(
     yield Progress(total, total, "report", None, str(report_path), clock.payload(total, computed, cached))
     if eng.write_report is not None:
         eng.write_report(report_path, data)
+
+    # 5. the review render for sign-off, if asked; a failed review does not undo the output
+    review_path, review_error = None, None
+    if spec.review is not None:
+        from restoration_core.review import render_review, review_path_for
+
+        opts = dict(spec.review)
+        target = Path(opts.pop("output", None) or review_path_for(output))
+        try:
+            yield from render_review(input_path, output, target, frame_range=(a, b), restored_start=0,
+                                     cancel=cancel, **opts)
+            review_path = target
+        except Cancelled:
+            raise
+        except ReelwrightError as exc:
+            review_error = str(exc)
     if not spec.cache:
         cache.remove()
     return RenderResult(
         output=output, report=report_path, frames=frames, computed=computed, from_cache=cached,
         interventions=len(interventions), sha256=data["sha256"], frame_md5=frame_md5,
+        review=review_path, review_error=review_error,
     )

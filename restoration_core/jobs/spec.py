@@ -71,6 +71,10 @@ class JobSpec:
     name: str = ""
     chunk: int = 100  # frames per restore call; a resumed job redoes at most one chunk
     overwrite: bool = True  # False: an output that exists when the job writes it is an error
+    # a review render after the output (before | after, timecode burnt in): the options of
+    # restoration_core.review.render_review (layout, split, preset, burn_in, overwrite) and
+    # "output" (default NAME_review.mp4 beside the output)
+    review: dict[str, Any] | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:
@@ -94,6 +98,14 @@ class JobSpec:
             raise InputError(f"job {self.name}: unknown engine {engine!r} (one of {', '.join(ENGINES)})")
         if engine == "diffusion" and not self.settings.get("model"):
             raise InputError(f"job {self.name}: the diffusion engine needs a model (--model PATH)")
+        if self.review is not None:
+            from restoration_core.review import LAYOUTS
+
+            unknown = sorted(set(self.review) - REVIEW_KEYS)
+            if unknown:
+                raise InputError(f"job {self.name}: unknown review option(s): {', '.join(unknown)}")
+            if self.review.get("layout", "side") not in LAYOUTS:
+                raise InputError(f"job {self.name}: unknown review layout {self.review['layout']!r}")
 
     @property
     def needs_gpu(self) -> bool:
@@ -148,6 +160,7 @@ class JobSpec:
         return spec
 
 
+REVIEW_KEYS = {"output", "layout", "split", "preset", "burn_in", "overwrite", "max_width"}
 _SETTING_KEYS = ("engine", "model", "steps", "seed", "grain", "deflicker", "feather")
 
 

@@ -30,7 +30,7 @@ class EventToken(CancelToken):
 
 def result_dict(result: Any) -> dict[str, Any]:
     d = asdict(result)
-    for key in ("output", "report"):
+    for key in ("output", "report", "review"):
         d[key] = None if d[key] is None else str(d[key])
     d.pop("frame_md5", None)
     return d

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import cv2
@@ -113,33 +114,29 @@ def _no_dialog_threads_left():
     WorkerBase.await_workers(msecs=10000)
 
 
-def test_review_follows_the_first_job_of_each_clip(qtbot, tmp_path):
-    from PySide6.QtWidgets import QMainWindow
-
-    from app.export_dialog import ReviewFollower
+def test_review_is_rendered_by_the_first_job_of_each_clip(qtbot, tmp_path):
     from restoration_core.jobs.queue import JobQueue
-    from restoration_core.media import export, open_reel
-    from restoration_core.progress import run_to_end
+    from restoration_core.jobs.render import render
+    from restoration_core.jobs.spec import JobSpec
+    from restoration_core.media import open_reel
 
     _scan(tmp_path / "scan")
-    host = QMainWindow()
-    qtbot.addWidget(host)
-    queue = JobQueue()
-    dlg = ExportDialog(ExportContext([_item(tmp_path)], queue, folder=str(tmp_path)), host)
+    queue = JobQueue(tmp_path / "jobs.json")
+    dlg = _dialog(qtbot, ExportContext([_item(tmp_path)], queue, folder=str(tmp_path)))
     dlg.set_checked(dlg.presets, ["master", "access"])
     dlg.review.setChecked(True)
     dlg.layout_combo.setCurrentIndex(1)  # split
     dlg.start()
-    [follower] = host.findChildren(ReviewFollower)
     master, access = queue.jobs
-    run_to_end(export(str(tmp_path / "scan"), master.spec.output, "master"))  # stands in for the worker's render
-    queue.mark_running(access.id)
-    queue.mark_done(access.id, {})
-    assert not follower.workers  # only the clip's first output (the master) is reviewed
-    queue.mark_running(master.id)
-    queue.mark_done(master.id, {})
     review = tmp_path / "scan_Clip_A_01-00-00-00_master_review.mp4"
-    qtbot.waitUntil(lambda: not follower.workers and review.exists(), timeout=20000)
+    assert master.spec.review == {"layout": "split", "preset": "access", "overwrite": False, "output": str(review)}
+    assert access.spec.review is None, "only the clip's first output (the master) is reviewed"
+    saved = JobSpec.from_dict(json.loads((tmp_path / "jobs.json").read_text())["jobs"][0]["spec"])
+    assert saved.review == master.spec.review, "the review is part of the queued job, saved with it"
+    stages = []
+    for p in render(master.spec):        # what the worker runs
+        stages.append(p.stage)
+    assert "review" in stages and review.exists()
     with open_reel(review) as reel:
         assert len(reel) == 4 and (reel.info.width, reel.info.height) == (64, 48)  # split: one picture wide
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from restoration_core.cli import main
+from restoration_core.errors import InputError
 from restoration_core.jobs.render import render
 from restoration_core.jobs.spec import JobSpec
 from restoration_core.progress import run_to_end
@@ -136,3 +137,15 @@ def test_a_project_clip_rendered_by_batch_is_in_the_history_and_one_repair_can_b
     again.revoke_intervention(rec.id, 0)
     after = again.repair_mask(reel.id, item.frame, (48, 64))
     assert after is None or not after[y:y + h, x:x + w].any(), "the next render leaves that region as scanned"
+
+
+def test_a_review_that_cannot_be_written_does_not_fail_the_render(sample, tmp_path):
+    taken = tmp_path / "out_review.mp4"
+    taken.write_bytes(b"someone else's review")
+    spec = JobSpec(input=str(sample), output=str(tmp_path / "out.mkv"), preset="master", detect=False,
+                   frame_range=(0, 4), review={"layout": "side", "output": str(taken)})
+    result = run_to_end(render(spec))
+    assert result.output.exists() and result.review is None
+    assert "already exists" in result.review_error and taken.read_bytes() == b"someone else's review"
+    with pytest.raises(InputError, match="unknown review layout"):
+        JobSpec(input=str(sample), output=str(tmp_path / "o.mkv"), review={"layout": "diagonal"}).validate()
