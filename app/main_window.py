@@ -115,7 +115,7 @@ class MainWindow(EditingMixin, QMainWindow):
         c.frame_ready.connect(self._frame_ready)
         c.open_failed.connect(lambda msg: self.show_error("Cannot open", msg))
         c.status.connect(lambda m: self.statusBar().showMessage(m, 6000))
-        c.preview_failed.connect(lambda m: self.statusBar().showMessage(f"Preview failed: {m}", 8000))
+        c.preview_failed.connect(lambda m: self.show_error("Preview failed", m))
         self.welcome.open_reel.connect(self.open_reel_dialog)
         self.welcome.open_project.connect(self.open_project_dialog)
         self.welcome.open_sample.connect(self.open_sample)

@@ -149,3 +149,33 @@ def test_reopening_a_project_runs_its_queued_jobs_and_records_them(qtbot, window
     (rec,) = [h for h in window.session.project.history if h.op == "restore"]
     assert [i.frame for i in window.session.project.interventions(rec.id)] == [2]
     assert window.session.project.clip(clip.id).job_state == "done"
+
+
+def test_a_preview_with_a_model_that_went_missing_gives_one_dialog(qtbot, window, tmp_path, monkeypatch):
+    pytest.importorskip("diffusers")
+    import shutil
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from app import engine
+    from tests.core.fixtures_media import make_png_sequence
+    from tests.core.tiny_models import build_pixel_unet
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
+    make_png_sequence(tmp_path / "scan", frames=4, size=(64, 48), bits=8)
+    folder = build_pixel_unet(tmp_path / "gone")
+    engine.add_model(folder)
+    window.inspector.refresh_models()
+    window.inspector.model.setCurrentIndex(window.inspector.model.findData(str(folder.resolve())))
+    window.inspector.engine.setCurrentText("diffusion")
+    shutil.rmtree(folder)                                  # the drive with the model was unmounted
+    open_reel(qtbot, window, tmp_path / "scan")
+    s = window.session
+    m = np.zeros((48, 64), bool)
+    m[10:14, 10:14] = True
+    window.painter.commit(s.project, s.reel_id, 0, m, "Test paint")
+    with qtbot.waitSignal(window.controller.preview_failed, timeout=120_000):
+        window.preview_frame()
+    assert len(shown) == 1 and "gone" in shown[0] and "\n" not in shown[0], shown
+    assert 0 not in s.previews
