@@ -261,17 +261,24 @@ class ReviewMixin:
         return [Intervention.from_dict(d) for d in rec.params.get("interventions", [])]
 
     def repairs_in_frame(self, reel_id: str, frame: int) -> list[tuple[int, int, Intervention, bool]]:
-        """Every recorded repair of ``frame``: (restore record id, index, intervention, taken back)."""
-        revoked = {(h.params.get("record_id"), h.params.get("index"))
-                   for h in self.history if h.op == "revoke_intervention"}
-        out = []
-        for h in self.history:
-            if h.op != "restore" or h.params.get("reel_id") != reel_id:
-                continue
-            for k, d in enumerate(h.params.get("interventions", [])):
-                if d.get("frame") == frame:
-                    out.append((h.id, k, Intervention.from_dict(d), (h.id, k) in revoked))
-        return out
+        """Every recorded repair of ``frame``: (restore record id, index, intervention, taken back).
+
+        Asked on every frame change while scrubbing: served from an index of the history,
+        rebuilt only when the (append-only) history has grown."""
+        n = len(self.history)
+        cached = getattr(self, "_repairs_index", None)
+        if cached is None or cached[0] != n:
+            by_frame: dict[tuple[str, int], list[tuple[int, int, dict]]] = {}
+            revoked: set[tuple[int, int]] = set()
+            for h in self.history:
+                if h.op == "restore":
+                    for k, d in enumerate(h.params.get("interventions", [])):
+                        by_frame.setdefault((h.params.get("reel_id"), d.get("frame")), []).append((h.id, k, d))
+                elif h.op == "revoke_intervention":
+                    revoked.add((h.params.get("record_id"), h.params.get("index")))
+            cached = self._repairs_index = (n, by_frame, revoked)
+        _n, by_frame, revoked = cached
+        return [(r, k, Intervention.from_dict(d), (r, k) in revoked) for r, k, d in by_frame.get((reel_id, frame), [])]
 
     def revoke_intervention(self, record_id: int, index: int, apply=None) -> RevokeEdit:
         """Take back one repaired region: later renders keep the original pixels inside its bbox.

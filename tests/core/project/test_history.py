@@ -66,3 +66,19 @@ def test_restore_record_and_revoking_one_intervention(project):
         again.revoke_intervention(rec.id, 3)
     with pytest.raises(KeyError):
         again.interventions(2)  # a revoke record, not a restore
+
+
+def test_a_render_report_is_recorded_once_and_its_repairs_are_listed_per_frame(project, tmp_path):
+    report = {"created": "2026-12-01T08:00:00+00:00", "reel": "r1", "clip": None, "frame_range": [3, 6],
+              "output": str(tmp_path / "out.mkv"), "settings": {"engine": "auto"},
+              "interventions": [Intervention(4, (2, 2, 3, 3), 9, "dust", "temporal", source_frames=(3, 5)).to_dict(),
+                                Intervention(5, (1, 1, 2, 2), 4, "dirt", "classical").to_dict()]}
+    rec = project.record_render_report(report, tmp_path / "out.report.json")
+    assert project.record_render_report(report, tmp_path / "out.report.json") is rec, "seen twice, kept once"
+    assert [h.op for h in project.history] == ["restore"]
+    (only,) = project.repairs_in_frame("r1", 4)
+    assert only[:2] == (rec.id, 0) and only[2].source_frames == (3, 5) and only[3] is False
+    assert project.repairs_in_frame("r1", 3) == [] and project.repairs_in_frame("other", 4) == []
+    project.revoke_intervention(rec.id, 1)
+    assert project.repairs_in_frame("r1", 5)[0][3] is True, "taken back"
+    assert project.record_render_report({**report, "reel": None}) is None
