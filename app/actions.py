@@ -102,6 +102,7 @@ def build_menus(w) -> None:
 
     restore = mb.addMenu("&Restore")
     w.act_preview = a("Preview this frame", w.preview_frame, "P", "mdi6.auto-fix", restore)
+    a("Cancel preview", w.controller.cancel_preview, "Esc", "mdi6.cancel", restore)
     w.act_queue = a("Queue clip (in/out)", w.queue_clip, "Ctrl+Return", "mdi6.playlist-plus", restore)
 
     bar = QToolBar("Main", w)

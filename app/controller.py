@@ -52,6 +52,7 @@ class ReelController(QObject):
         self.detect_enabled = engine.available("restoration_core.detect", "detect_frame")
         self.detect_settings = None
         self._previewer = None   # the process that restores previews with a model, started on demand
+        self._preview_token = None
 
     def open(self, path: str, project=None, reel_id: str | None = None) -> None:
         self.close()
@@ -123,19 +124,43 @@ class ReelController(QObject):
         cannot, as the clip's render will."""
         if self.analysis is None:
             return
+        from restoration_core.errors import Cancelled
+        from restoration_core.progress import CancelToken
+
         path = self.path
+        self.cancel_preview()
+        token = self._preview_token = CancelToken()
+
+        def progress(done, total, stage, message="") -> None:
+            self.status.emit(f"Preview of frame {index}: {message or stage} ({done}/{total})  — Esc cancels")
 
         def run(reel):
-            if model:
-                if self._previewer is None:
-                    self._previewer = engine.preview_worker()
-                return self._previewer.restore(path, index, mask_for(index), settings, model, steps)
-            out = engine.restore_single(reel, index, mask_for, settings)
-            return np.asarray(out.data)
+            try:
+                if model:
+                    if self._previewer is None:
+                        self._previewer = engine.preview_worker()
+                    return self._previewer.restore(path, index, mask_for(index), settings, model, steps,
+                                                   on_progress=progress)
+                out = engine.restore_single(reel, index, mask_for, settings, cancel=token)
+                return np.asarray(out.data)
+            except Cancelled:
+                return None
+
+        def done(data) -> None:
+            if data is None:
+                self.status.emit(f"Preview of frame {index} cancelled")
+            else:
+                self.session.add_preview(index, data)
 
         self.status.emit(f"Restoring frame {index} for preview…")
-        self.analysis.submit("preview", run, lambda data: self.session.add_preview(index, data),
-                             self.preview_failed.emit, priority=1)
+        self.analysis.submit("preview", run, done, self.preview_failed.emit, priority=1)
+
+    def cancel_preview(self) -> None:
+        """Stop the preview in progress (a model preview's worker process is stopped at once)."""
+        if self._preview_token is not None:
+            self._preview_token.cancel()
+        if self._previewer is not None:
+            self._previewer.cancel()
 
     def run_on_reel(self, key: str, fn, on_result, on_error=None, priority: int = 3) -> None:
         """Any other reel task (mask tracking, reel detection) on the analysis thread."""

@@ -65,10 +65,10 @@ def restore_settings(**kwargs):
     return _attr("restoration_core.restore", "RestoreSettings")(**kwargs)
 
 
-def restore_single(reel, index: int, mask_for, settings=None, fill_engine=None):
+def restore_single(reel, index: int, mask_for, settings=None, fill_engine=None, cancel=None):
     settings = settings if settings is not None else restore_settings()
     return _attr("restoration_core.restore", "restore_single")(reel, index, mask_for, settings,
-                                                                fill_engine=fill_engine)
+                                                                fill_engine=fill_engine, cancel=cancel)
 
 
 def list_models() -> list[dict]:

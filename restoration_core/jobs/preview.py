@@ -16,16 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from restoration_core.errors import InputError, ReelwrightError
+from restoration_core.errors import Cancelled, InputError, ReelwrightError
 
 JOIN_S = 3.0
+PROGRESS_S = 0.25  # at most this often a progress message from the worker
 
 
 def _serve(conn: Any) -> None:
-    """The worker's loop: ``(reel, index, mask, settings, model, steps)`` -> ``("ok", array)``."""
+    """The worker's loop: ``(reel, index, mask, settings, model, steps)`` -> progress messages
+    ``("progress", done, total, stage, message)``, then ``("ok", array)`` or ``("error", line)``."""
+    import time
+
     from restoration_core.media import open_reel
     from restoration_core.models import load_fill_engine
-    from restoration_core.restore import restore_single
+    from restoration_core.restore import restore_frames
 
     reel = reel_path = None
     engine = engine_key = None
@@ -45,10 +49,18 @@ def _serve(conn: Any) -> None:
                 reel, reel_path = open_reel(path), path
             if engine_key != (model, steps):
                 engine = engine_key = None   # let the previous model go before loading the next
+                conn.send(("progress", 0, 1, "load", f"loading {model}"))
                 engine, engine_key = load_fill_engine(model, steps=steps), (model, steps)
-            out = restore_single(reel, index, lambda i, m=mask, k=index: m if i == k else None, settings,
-                                 fill_engine=engine)
-            conn.send(("ok", np.asarray(out.data)))
+            result, last = None, 0.0
+            for p in restore_frames(reel, (index, index + 1), lambda i, m=mask, k=index: m if i == k else None,
+                                    settings, fill_engine=engine):
+                if p.payload is not None:
+                    result = p.payload
+                now = time.monotonic()
+                if now - last >= PROGRESS_S:
+                    last = now
+                    conn.send(("progress", p.done, p.total, p.stage, p.message))
+            conn.send(("ok", np.asarray(result.data)))
         except ReelwrightError as exc:
             conn.send(("error", str(exc)))
         except Exception as exc:  # noqa: BLE001 - reported to the caller as one line
@@ -65,6 +77,7 @@ class PreviewWorker:
         self._proc: Any = None
         self._conn: Any = None
         self._lock = threading.Lock()
+        self._cancelled = False
 
     def _start(self) -> None:
         parent, child = self._ctx.Pipe()
@@ -74,24 +87,42 @@ class PreviewWorker:
         self._conn = parent
 
     def restore(self, reel_path: str, index: int, mask: np.ndarray | None, settings: Any,
-                model: str, steps: int | None = None) -> np.ndarray:
-        """The restored frame ``index`` of ``reel_path`` (``mask`` = its repair mask)."""
+                model: str, steps: int | None = None, on_progress=None) -> np.ndarray:
+        """The restored frame ``index`` of ``reel_path`` (``mask`` = its repair mask).
+
+        ``on_progress(done, total, stage, message)`` is called (on this thread) as the worker
+        goes; :meth:`cancel` from another thread ends the request with :class:`Cancelled`."""
         with self._lock:
+            self._cancelled = False
             if self._proc is None or not self._proc.is_alive():
                 self._start()
             try:
                 self._conn.send((str(reel_path), int(index), mask, settings, str(model), steps))
-                status, value = self._receive()
+                while True:
+                    status, *value = self._receive()
+                    if status != "progress":
+                        break
+                    if on_progress is not None:
+                        on_progress(*value)
             except (EOFError, OSError, BrokenPipeError):
                 code = self._proc.exitcode if self._proc is not None else None
                 self._stop_locked()
+                if self._cancelled:
+                    raise Cancelled("preview cancelled") from None
                 raise InputError(f"the preview worker stopped (exit code {code}); "
                                  "the next preview starts a new one", model) from None
         if status == "error":
-            raise InputError(value, model)
-        return value
+            raise InputError(value[0], model)
+        return value[0]
 
-    def _receive(self) -> tuple[str, Any]:
+    def cancel(self) -> None:
+        """End the preview in progress now (the worker is stopped; the next request starts one)."""
+        proc = self._proc
+        if proc is not None and proc.is_alive() and self._lock.locked():
+            self._cancelled = True
+            proc.kill()
+
+    def _receive(self) -> tuple:
         return self._conn.recv()
 
     def close(self) -> None:

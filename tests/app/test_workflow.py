@@ -179,3 +179,19 @@ def test_a_preview_with_a_model_that_went_missing_gives_one_dialog(qtbot, window
         window.preview_frame()
     assert len(shown) == 1 and "gone" in shown[0] and "\n" not in shown[0], shown
     assert 0 not in s.previews
+
+
+def test_esc_cancels_a_running_preview(qtbot, window, reel_file):
+    open_reel(qtbot, window, reel_file)
+    s = window.session
+    m = np.zeros((90, 160), bool)
+    m[38:46, 58:66] = True
+    window.painter.commit(s.project, s.reel_id, 0, m, "Test paint")
+    messages = []
+    window.controller.status.connect(messages.append)
+    window.preview_frame()
+    window.controller.cancel_preview()
+    qtbot.waitUntil(lambda: any("cancelled" in t for t in messages), timeout=30_000)
+    assert 0 not in s.previews
+    window.preview_frame()                       # the next preview runs as usual
+    qtbot.waitUntil(lambda: 0 in s.previews, timeout=60_000)

@@ -69,3 +69,38 @@ def test_a_crash_during_a_preview_is_an_error_and_the_next_preview_works(tmp_pat
         assert out.shape == (48, 64, 3)
     finally:
         worker.close()
+
+
+def test_preview_progress_is_reported_and_cancel_ends_it(tmp_path):
+    import threading
+
+    from restoration_core.errors import Cancelled
+    from restoration_core.jobs.preview import PreviewWorker
+    from tests.core.fixtures_media import make_png_sequence
+    from tests.core.tiny_models import build_pixel_unet
+
+    make_png_sequence(tmp_path / "scan", frames=3, size=(64, 48), bits=8)
+    model = build_pixel_unet(tmp_path / "px")
+    mask = np.zeros((48, 64), bool)
+    mask[10:20, 10:20] = True
+    settings = RestoreSettings(engine="diffusion")
+    worker = PreviewWorker()
+    try:
+        seen = []
+        worker.restore(str(tmp_path / "scan"), 0, mask, settings, str(model), 2,
+                       on_progress=lambda *p: seen.append(p))
+        assert seen and seen[0][2] == "load", seen        # loading the model, then the steps
+        stopped = []
+
+        def cancel_on_first_progress(*p):
+            if not stopped:
+                stopped.append(p)
+                threading.Thread(target=worker.cancel).start()   # as the GUI's Esc does
+
+        with pytest.raises(Cancelled):
+            worker.restore(str(tmp_path / "scan"), 1, mask, settings, str(model), 50,
+                           on_progress=cancel_on_first_progress)
+        out = worker.restore(str(tmp_path / "scan"), 0, mask, settings, str(model), 2)
+        assert out.shape == (48, 64, 3)
+    finally:
+        worker.close()
