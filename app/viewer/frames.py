@@ -14,6 +14,12 @@ from app.viewer.display import qimage_rgb, to_display
 from app.workers import ReelWorker
 
 PLAYBACK_MAX_SIDE = 960
+CACHE_BYTES = 1 << 30  # recently shown frames (full data + display image) kept for instant redisplay
+
+
+def _size(entry) -> int:
+    data, _tc, image = entry
+    return int(data.nbytes) + (int(image.sizeInBytes()) if image is not None else 0)
 
 
 class FrameSource(QObject):
@@ -26,12 +32,15 @@ class FrameSource(QObject):
     frame_ready = Signal(int, object, object, float, bool)
     failed = Signal(str)
 
-    def __init__(self, path: str, cache_frames: int = 24, parent: QObject | None = None, opener=None):
+    def __init__(self, path: str, cache_frames: int = 24, parent: QObject | None = None, opener=None,
+                 cache_bytes: int = CACHE_BYTES):
         super().__init__(parent)
         kwargs = {"opener": opener} if opener is not None else {}
         self.worker = ReelWorker(path, "frame-reader", parent=self, **kwargs)
-        self.cache: OrderedDict[int, tuple[np.ndarray, str | None]] = OrderedDict()
+        self.cache: OrderedDict[int, tuple[np.ndarray, str | None, QImage]] = OrderedDict()
         self.cache_frames = cache_frames
+        self.cache_bytes = cache_bytes   # a 4K 16-bit scan is 76 MB a frame (+51 MB to show it)
+        self.cached_bytes = 0
         self.requested = -1
         self._last: tuple[np.ndarray, QImage] | None = None   # the latest delivered frame's image
 
@@ -59,9 +68,14 @@ class FrameSource(QObject):
             idx, data, tc, image = result
             self._last = (data, image)
             if not reduced:
+                old = self.cache.pop(idx, None)
+                if old is not None:
+                    self.cached_bytes -= _size(old)
                 self.cache[idx] = (data, tc, image)
-                while len(self.cache) > self.cache_frames:
-                    self.cache.popitem(last=False)
+                self.cached_bytes += _size(self.cache[idx])
+                while len(self.cache) > 1 and (len(self.cache) > self.cache_frames
+                                               or self.cached_bytes > self.cache_bytes):
+                    self.cached_bytes -= _size(self.cache.popitem(last=False)[1])
             self.frame_ready.emit(idx, data, tc, time.perf_counter() - t0, reduced)
 
         self.worker.submit("frame", read, done, self.failed.emit, priority=0)
