@@ -36,7 +36,7 @@ def summarize(reel, path: str, fixity: bool = False) -> ReelSummary:
 
 class ReelController(QObject):
     opened = Signal()
-    frame_ready = Signal(int, object, object, float, bool)
+    frame_ready = Signal(int, object, object, object, float, bool)   # index, data, timecode, image, s, reduced
     open_failed = Signal(str)
     frame_shown = Signal(int)
     analysis_done = Signal(int)     # detection of a frame finished (or is unavailable)

@@ -106,11 +106,8 @@ class JobsHost:
 
 def record_render(project, report_path: str, tell) -> None:
     """Put a finished render's interventions into the project's history (so one can be taken back)."""
-    import json
-
     try:
-        data = json.loads(open(report_path, encoding="utf-8").read())
-        project.record_render_report(data, report_path)
+        project.record_render_report(report_path)
     except (OSError, ValueError, KeyError) as exc:
         tell(f"{report_path}: the render's report could not be added to the history ({exc})", 8000)
 

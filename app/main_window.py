@@ -224,10 +224,9 @@ class MainWindow(EditingMixin, QMainWindow):
         reel = self.session.reel
         return timecode_of(index, reel.fps if reel else 24.0, reel.start_timecode if reel else None)
 
-    def _frame_ready(self, index: int, data, timecode, latency: float, reduced: bool) -> None:
+    def _frame_ready(self, index: int, data, timecode, image, latency: float, reduced: bool) -> None:
         if index != self.transport.frame and self.transport.speed == 0:
             return  # a newer frame was asked for while this one was read
-        image = self.controller.frames.image_for(index, data) if self.controller.frames else None
         self.viewer.show_frame(index, data, timecode or self.timecode(index), image)
         if not reduced:
             self._refresh_masks(index)

@@ -25,11 +25,12 @@ def _size(entry) -> int:
 class FrameSource(QObject):
     """Delivers decoded frames for display; only the newest request is served.
 
-    ``frame_ready(index, data, timecode, latency_s)``: ``data`` is the full-bit-depth
-    array (or, for reduced-resolution playback, a downscaled copy flagged by ``reduced``).
+    ``frame_ready(index, data, timecode, image, latency_s, reduced)``: ``data`` is the
+    full-bit-depth array (or, for reduced-resolution playback, a downscaled copy flagged by
+    ``reduced``); ``image`` its display QImage, made in the reader thread.
     """
 
-    frame_ready = Signal(int, object, object, float, bool)
+    frame_ready = Signal(int, object, object, object, float, bool)
     failed = Signal(str)
 
     def __init__(self, path: str, cache_frames: int = 24, parent: QObject | None = None, opener=None,
@@ -42,7 +43,6 @@ class FrameSource(QObject):
         self.cache_bytes = cache_bytes   # a 4K 16-bit scan is 76 MB a frame (+51 MB to show it)
         self.cached_bytes = 0
         self.requested = -1
-        self._last: tuple[np.ndarray, QImage] | None = None   # the latest delivered frame's image
 
     def request(self, index: int, reduced: bool = False) -> None:
         """Show ``index`` as soon as possible; a newer request supersedes this one."""
@@ -52,7 +52,7 @@ class FrameSource(QObject):
         if hit is not None:
             self.cache.move_to_end(index)
             self.worker.cancel("frame")
-            self.frame_ready.emit(index, hit[0], hit[1], time.perf_counter() - t0, False)
+            self.frame_ready.emit(index, hit[0], hit[1], hit[2], time.perf_counter() - t0, False)
             return
 
         def read(reel):
@@ -66,7 +66,6 @@ class FrameSource(QObject):
 
         def done(result):
             idx, data, tc, image = result
-            self._last = (data, image)
             if not reduced:
                 old = self.cache.pop(idx, None)
                 if old is not None:
@@ -76,22 +75,13 @@ class FrameSource(QObject):
                 while len(self.cache) > 1 and (len(self.cache) > self.cache_frames
                                                or self.cached_bytes > self.cache_bytes):
                     self.cached_bytes -= _size(self.cache.popitem(last=False)[1])
-            self.frame_ready.emit(idx, data, tc, time.perf_counter() - t0, reduced)
+            self.frame_ready.emit(idx, data, tc, image, time.perf_counter() - t0, reduced)
 
         self.worker.submit("frame", read, done, self.failed.emit, priority=0)
 
     def full(self, index: int) -> np.ndarray | None:
         hit = self.cache.get(index)
         return None if hit is None else hit[0]
-
-    def image_for(self, index: int, data: np.ndarray) -> QImage | None:
-        """The display image made with ``data`` in the reader thread (None if there is none)."""
-        hit = self.cache.get(index)
-        if hit is not None and hit[0] is data:
-            return hit[2]
-        if self._last is not None and self._last[0] is data:
-            return self._last[1]
-        return None
 
     def close(self) -> None:
         self.worker.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from restoration_core.errors import InputError
 from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, Job, JobQueue
@@ -35,14 +34,12 @@ def _line(job: Job) -> str:
 
 def _record_in_project(folder: str, report_path: str) -> None:
     """A finished clip job's interventions go into its project's history (saved at once)."""
-    import json
-
     from restoration_core.errors import ReelwrightError
     from restoration_core.project import Project
 
     try:
         project = Project.load(folder)
-        project.record_render_report(json.loads(Path(report_path).read_text()), report_path)
+        project.record_render_report(report_path)
         project.save()
     except (OSError, ValueError, KeyError, ReelwrightError) as exc:
         print(f"reelwright: warning: {folder}: the render was not added to the project's history ({exc})",

@@ -126,10 +126,8 @@ class PreviewWorker:
         return self._conn.recv()
 
     def close(self) -> None:
-        """Stop the worker now, even in the middle of a preview (that request then fails)."""
-        proc = self._proc
-        if proc is not None and proc.is_alive() and self._lock.locked():
-            proc.kill()
+        """Stop the worker now, even in the middle of a preview (that request is cancelled)."""
+        self.cancel()
         with self._lock:
             self._stop_locked()
 

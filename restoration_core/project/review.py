@@ -235,9 +235,13 @@ class ReviewMixin:
             },
         )
 
-    def record_render_report(self, report: dict, report_path: str | Path | None = None) -> HistoryRecord | None:
+    def record_render_report(self, report_path: str | Path | None, report: dict | None = None
+                             ) -> HistoryRecord | None:
         """Record a finished render of one of this project's clips from its intervention report
-        (as a job writes it), once: the same report seen again returns the existing record."""
+        (the JSON a job writes at ``report_path``, or ``report`` already read), once: the same
+        report seen again returns the existing record. OSError / ValueError for an unreadable file."""
+        if report is None:
+            report = json.loads(Path(report_path).read_text(encoding="utf-8"))
         reel_id = report.get("reel")
         if not reel_id:
             return None

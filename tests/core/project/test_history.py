@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -73,12 +75,13 @@ def test_a_render_report_is_recorded_once_and_its_repairs_are_listed_per_frame(p
               "output": str(tmp_path / "out.mkv"), "settings": {"engine": "auto"},
               "interventions": [Intervention(4, (2, 2, 3, 3), 9, "dust", "temporal", source_frames=(3, 5)).to_dict(),
                                 Intervention(5, (1, 1, 2, 2), 4, "dirt", "classical").to_dict()]}
-    rec = project.record_render_report(report, tmp_path / "out.report.json")
-    assert project.record_render_report(report, tmp_path / "out.report.json") is rec, "seen twice, kept once"
+    rec = project.record_render_report(tmp_path / "out.report.json", report)
+    (tmp_path / "out.report.json").write_text(json.dumps(report))
+    assert project.record_render_report(tmp_path / "out.report.json") is rec, "read again from the file: kept once"
     assert [h.op for h in project.history] == ["restore"]
     (only,) = project.repairs_in_frame("r1", 4)
     assert only[:2] == (rec.id, 0) and only[2].source_frames == (3, 5) and only[3] is False
     assert project.repairs_in_frame("r1", 3) == [] and project.repairs_in_frame("other", 4) == []
     project.revoke_intervention(rec.id, 1)
     assert project.repairs_in_frame("r1", 5)[0][3] is True, "taken back"
-    assert project.record_render_report({**report, "reel": None}) is None
+    assert project.record_render_report(None, {**report, "reel": None}) is None
