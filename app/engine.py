@@ -73,12 +73,12 @@ def restore_single(reel, index: int, mask_for, settings=None, fill_engine=None, 
 
 def list_models() -> list[dict]:
     """The models registered with ``reelwright models add`` (name, path, kind, present)."""
-    return _attr("restoration_core.models.registry", "list_models")()
+    return _attr("restoration_core.diffusion.registry", "list_models")()
 
 
 def add_model(path: str | Path) -> str:
     """Validate and register a model folder or file; returns its registered name."""
-    name, _info = _attr("restoration_core.models.registry", "add_model")(path)
+    name, _info = _attr("restoration_core.diffusion.registry", "add_model")(path)
     return name
 
 

@@ -1,6 +1,6 @@
 """File > Export: clips or the marked range, one or several presets at once, named destinations.
 
-A view over the engine's export plan (:mod:`restoration_core.export_naming`). With the job
+A view over the engine's export plan (:mod:`restoration_core.render.naming`). With the job
 pool present and "Render restored" on, every planned export becomes a job (restore with the
 project's masks, then encode; the jobs panel shows progress and cancel). Otherwise the
 plan runs here as a plain export in a superqt worker thread, with a progress bar and cancel.
@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from restoration_core.errors import ReelwrightError
-from restoration_core.export_naming import (
+from restoration_core.progress import CancelToken
+from restoration_core.render.naming import (
     DEFAULT_PATTERN,
     TOKENS,
     ExportItem,
@@ -43,7 +44,6 @@ from restoration_core.export_naming import (
     job_specs,
     plan_exports,
 )
-from restoration_core.progress import CancelToken
 
 DEFAULT_PRESETS = ("master", "access")
 PRESET_ORDER = ("master", "mezzanine", "access", "dpx", "tiff", "png")  # the master first: reviews compare with it
@@ -256,7 +256,7 @@ class ExportDialog(QDialog):
         self.accept()
 
     def _run_here(self, plan: list) -> None:
-        from restoration_core.export_batch import run_plan
+        from restoration_core.render.plan import run_plan
 
         self.token = CancelToken()
         self.progress.setVisible(True)

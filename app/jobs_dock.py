@@ -18,7 +18,7 @@ class _Stream(QObject):
 
 def jobs_available() -> bool:
     return engine.available("restoration_core.jobs.queue", "JobQueue") and \
-        engine.available("restoration_core.jobs.spec", "JobSpec")
+        engine.available("restoration_core.render.spec", "JobSpec")
 
 
 class JobsHost:
@@ -125,7 +125,7 @@ def queue_clip(window) -> None:
         window.statusBar().showMessage(f"{clip.name} ({a}–{b - 1}) added as queued", 6000)
         host._refresh_list()
         return
-    from restoration_core.jobs.spec import JobSpec
+    from restoration_core.render.spec import JobSpec
 
     project.save()
     reel = project.reel(s.reel_id)

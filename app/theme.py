@@ -22,7 +22,7 @@ def icon(name: str, colour: str = ICON_COLOUR) -> QIcon:
 
 
 def apply_dark_theme(app: QApplication) -> None:
-    """Neutral dark palette (no colour cast next to the picture) plus resources/style/dark.qss."""
+    """Neutral dark palette (no colour cast next to the picture) plus restoration_core/resources/style/dark.qss."""
     app.setStyle("Fusion")
     pal = QPalette()
     base, window, text = QColor(30, 31, 34), QColor(38, 39, 43), QColor(214, 216, 220)

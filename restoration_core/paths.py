@@ -1,4 +1,4 @@
-"""Where Reelwright keeps its own files: resources in the source tree, user state via platformdirs.
+"""Where Reelwright keeps its own files: package resources, user state via platformdirs.
 
 ``REELWRIGHT_HOME`` overrides the per-user folders (tests point it at a temp folder so they
 never touch the user's settings, layouts, recent files or model registry).
@@ -7,6 +7,7 @@ never touch the user's settings, layouts, recent files or model registry).
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 import platformdirs
@@ -15,11 +16,14 @@ APP_NAME = "reelwright"
 
 
 def resources_dir() -> Path:
-    """The ``resources/`` folder (presets, icons, stylesheet)."""
+    """The package's ``restoration_core/resources`` folder (presets, icons, stylesheet).
+
+    Found through :mod:`importlib.resources`, so an installed wheel carries them too.
+    """
     env = os.environ.get("REELWRIGHT_RESOURCES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "resources"
+    return Path(str(files("restoration_core.resources")))
 
 
 def _home(kind: str) -> Path | None:

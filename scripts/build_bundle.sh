@@ -20,8 +20,8 @@ mkdir -p "$DATA/applications" "$DATA/icons/hicolor/scalable/apps" "$DATA/icons/h
 INTERNAL="$HERE/_internal"
 sed "s|^Exec=reelwright|Exec=$HERE/reelwright|; s|^TryExec=reelwright|TryExec=$HERE/reelwright|" \
   "$INTERNAL/share/applications/org.reelwright.Reelwright.desktop" > "$DATA/applications/org.reelwright.Reelwright.desktop"
-cp "$INTERNAL/resources/icons/reelwright.svg" "$DATA/icons/hicolor/scalable/apps/reelwright.svg"
-cp "$INTERNAL/resources/icons/reelwright.png" "$DATA/icons/hicolor/256x256/apps/reelwright.png"
+cp "$INTERNAL/restoration_core/resources/icons/reelwright.svg" "$DATA/icons/hicolor/scalable/apps/reelwright.svg"
+cp "$INTERNAL/restoration_core/resources/icons/reelwright.png" "$DATA/icons/hicolor/256x256/apps/reelwright.png"
 cp "$INTERNAL/share/metainfo/org.reelwright.Reelwright.metainfo.xml" "$DATA/metainfo/"
 echo "installed: $DATA/applications/org.reelwright.Reelwright.desktop"
 SH

@@ -8,7 +8,7 @@ import time
 
 from restoration_core.errors import InputError
 from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, Job, JobQueue
-from restoration_core.jobs.spec import load_job_file
+from restoration_core.render.spec import load_job_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

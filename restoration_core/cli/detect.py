@@ -22,7 +22,7 @@ import numpy as np
 
 from restoration_core.atomic import atomic_write_text, check_writable_folder, partial_name
 from restoration_core.errors import InputError, OutputError
-from restoration_core.media.export import parse_range
+from restoration_core.render.export import parse_range
 
 
 def _open_reel(path: str):

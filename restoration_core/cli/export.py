@@ -11,7 +11,8 @@ from restoration_core.media.presets import PRESET_NAMES
 
 
 def run(args: argparse.Namespace) -> int:
-    from restoration_core.media import export, parse_range, probe
+    from restoration_core.media import probe
+    from restoration_core.render.export import export, parse_range
 
     info = probe(args.input, fps=args.fps)
     frame_range = parse_range(args.range, info.frames, info.path)
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "export",
         help="copy a reel (or a range) through an export preset, with audio, timecode and fixity",
-        description="Export INPUT through a preset (resources/presets/NAME.toml): master (FFV1/MKV, "
+        description="Export INPUT through a preset (restoration_core/resources/presets/NAME.toml): master (FFV1/MKV, "
         "lossless), mezzanine (ProRes/MOV), access (H.264/MP4), dpx, tiff, png (sequences: OUTPUT is "
         "a folder). Writes OUTPUT.framemd5 and OUTPUT.sha256 beside the output.",
     )

@@ -44,7 +44,7 @@ def _describe(info, name: str | None = None) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from restoration_core.models import list_models
+    from restoration_core.diffusion import list_models
 
     models = list_models()
     if args.json:
@@ -59,7 +59,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from restoration_core.models import check_model
+    from restoration_core.diffusion import check_model
 
     info = check_model(args.path, allow_pickle=args.allow_pickle, config=args.config)
     print(json.dumps(info.to_dict(), indent=1) if args.json else f"ok: {_describe(info)}")
@@ -67,7 +67,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from restoration_core.models import add_model
+    from restoration_core.diffusion import add_model
 
     name, info = add_model(args.path, name=args.name, allow_pickle=args.allow_pickle, config=args.config)
     print(json.dumps({"name": name, **info.to_dict()}, indent=1) if args.json
@@ -76,7 +76,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from restoration_core.models import remove_model
+    from restoration_core.diffusion import remove_model
 
     remove_model(args.name)
     print(f"removed {args.name}")

@@ -6,8 +6,8 @@ import argparse
 import sys
 import time
 
-from restoration_core.jobs.spec import ENGINES, PRESETS, JobSpec, parse_range
 from restoration_core.progress import Progress
+from restoration_core.render.spec import ENGINES, PRESETS, JobSpec, parse_range
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,7 +59,7 @@ def format_progress(p: Progress) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from restoration_core.jobs.render import render
+    from restoration_core.render.pipeline import render
 
     spec = spec_from_args(args)
     task = render(spec)

@@ -48,8 +48,8 @@ def _mask_for(reel, enabled: bool):
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from restoration_core.diffusion.train_prior import PriorSettings, train_prior
     from restoration_core.errors import InputError
-    from restoration_core.models.train_prior import PriorSettings, train_prior
 
     try:
         channels = tuple(int(c) for c in args.channels.split(","))
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             out = stop.value
     print(f"saved {out}")
     if args.register:
-        from restoration_core.models import add_model
+        from restoration_core.diffusion import add_model
 
         name, info = add_model(out, name=args.register)
         print(f"registered {name}: {info.kind} sha256 {info.sha256}")

@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from restoration_core.jobs import engines as engines_module
 from restoration_core.jobs.queue import RUNNING, JobQueue
 from restoration_core.jobs.worker import worker_main
+from restoration_core.render import engines as engines_module
 
 
 def gpu_count() -> int:

@@ -27,8 +27,8 @@ def _serve(conn: Any) -> None:
     ``("progress", done, total, stage, message)``, then ``("ok", array)`` or ``("error", line)``."""
     import time
 
+    from restoration_core.diffusion import load_fill_engine
     from restoration_core.media import open_reel
-    from restoration_core.models import load_fill_engine
     from restoration_core.restore import restore_frames
 
     reel = reel_path = None

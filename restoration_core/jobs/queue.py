@@ -19,7 +19,7 @@ from psygnal import Signal
 
 from restoration_core.atomic import atomic_write_text
 from restoration_core.errors import InputError
-from restoration_core.jobs.spec import JobSpec
+from restoration_core.render.spec import JobSpec
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)

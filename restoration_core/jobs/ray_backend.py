@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 from restoration_core.errors import InputError
-from restoration_core.jobs import engines as engines_module
 from restoration_core.jobs.queue import RUNNING, JobQueue
+from restoration_core.render import engines as engines_module
 
 
 def _import_ray() -> Any:

@@ -38,9 +38,9 @@ def result_dict(result: Any) -> dict[str, Any]:
 
 def run_job(spec_dict: dict, cancel: CancelToken, send: Any, engines_module: str | None) -> None:
     """Render one job, sending progress and exactly one final message through ``send``."""
-    from restoration_core.jobs.engines import load_engines
-    from restoration_core.jobs.render import render
-    from restoration_core.jobs.spec import JobSpec
+    from restoration_core.render.engines import load_engines
+    from restoration_core.render.pipeline import render
+    from restoration_core.render.spec import JobSpec
 
     spec = JobSpec.from_dict(spec_dict)
     job_id = spec.id

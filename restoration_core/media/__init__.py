@@ -1,10 +1,10 @@
 """Film in and out: probe, frame-accurate reading, export presets, timecode, fixity.
 
 Public API (see CONVENTIONS.md): probe, open_reel, Reel, ReelInfo, AudioInfo, Frame,
-open_writer, ExportResult, export, load_preset, PRESET_NAMES.
+open_writer, ExportResult, load_preset, PRESET_NAMES (a plain export through a preset
+is restoration_core.render.export).
 """
 
-from restoration_core.media.export import export, parse_range
 from restoration_core.media.frame import Frame
 from restoration_core.media.info import AudioInfo, ReelInfo
 from restoration_core.media.presets import PRESET_NAMES, Preset, load_preset
@@ -20,10 +20,8 @@ __all__ = [
     "Preset",
     "Reel",
     "ReelInfo",
-    "export",
     "load_preset",
     "open_reel",
     "open_writer",
-    "parse_range",
     "probe",
 ]

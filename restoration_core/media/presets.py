@@ -1,4 +1,4 @@
-"""Export presets, kept as TOML data files in resources/presets/ (one per preset)."""
+"""Export presets, kept as TOML data files in restoration_core/resources/presets/ (one per preset)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 write_report("out.report.json", data)  # writes out.report.json and out.report.html
 
 ``data`` is a :class:`ReportData`, a report's own JSON dict, or the job runner's result dict
-(``restoration_core.jobs.render``). Missing facts are completed from the files where they
+(``restoration_core.render.pipeline``). Missing facts are completed from the files where they
 can be read: the source's SHA-256 and per-frame MD5, frame rate and start timecode, and the
 timecode of each intervention.
 """

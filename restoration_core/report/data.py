@@ -120,7 +120,7 @@ class ReportData:
         )
 
 
-# keys of the job runner's dict (restoration_core.jobs.render) that map onto ReportData fields
+# keys of the job runner's dict (restoration_core.render.pipeline) that map onto ReportData fields
 _JOB_KEYS = {"source", "output", "sha256", "frames", "interventions", "settings", "model", "frame_range",
              "preset", "tool", "created", "clip", "reel", "fps", "start_timecode"}
 

@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from restoration_core.diffusion import load_fill_engine  # noqa: E402
 from restoration_core.media.frame import Frame  # noqa: E402
-from restoration_core.models import load_fill_engine  # noqa: E402
 from restoration_core.progress import run_to_end  # noqa: E402
 from restoration_core.restore import RestoreSettings, restore_frames  # noqa: E402
 
@@ -117,7 +117,7 @@ def run(frames: list[np.ndarray], coverage: float, engine, steps: int) -> dict:
 def default_model(folder: Path) -> Path:
     from diffusers import DDIMScheduler
 
-    from restoration_core.models.train_prior import MARKER, PriorSettings, build_unet
+    from restoration_core.diffusion.train_prior import MARKER, PriorSettings, build_unet
 
     build_unet(PriorSettings()).save_pretrained(folder, safe_serialization=True)
     DDIMScheduler(num_train_timesteps=1000).save_pretrained(folder)

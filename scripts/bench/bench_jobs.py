@@ -28,7 +28,7 @@ def clip_sources(frames: int) -> list[tuple[Path, tuple[int, int]]]:
 
 
 def make_specs(sources, copies: int, out: Path, engine: str):
-    from restoration_core.jobs.spec import JobSpec
+    from restoration_core.render.spec import JobSpec
 
     specs = []
     for c in range(copies):
@@ -40,8 +40,8 @@ def make_specs(sources, copies: int, out: Path, engine: str):
 
 
 def run_inline(specs) -> float:
-    from restoration_core.jobs.render import render
     from restoration_core.progress import run_to_end
+    from restoration_core.render.pipeline import render
 
     t0 = time.perf_counter()
     for spec in specs:

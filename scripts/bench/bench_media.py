@@ -1,7 +1,7 @@
 """Benchmark: master export (FFV1/MKV) fps at 1080p next to a raw PyAV decode->encode loop.
 
 Generates a 1080p 10-bit ProRes 422 HQ clip (48 frames, 24000/1001, PCM audio, timecode),
-then times, in the same run and alternating, (a) ``restoration_core.media.export(..., "master")``
+then times, in the same run and alternating, (a) ``restoration_core.render.export(..., "master")``
 (which also copies the audio, hashes every frame and the file, and renames atomically) and
 (b) a bare PyAV loop that decodes the same file and encodes FFV1 with the same pixel format
 and options. Prints both rates and their ratio (target >= 0.9), by wall clock and by the
@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 import av  # noqa: E402
 
-from restoration_core.media import export, load_preset, open_reel, open_writer, probe  # noqa: E402
+from restoration_core.media import load_preset, open_reel, open_writer, probe  # noqa: E402
 from restoration_core.progress import run_to_end  # noqa: E402
+from restoration_core.render.export import export  # noqa: E402
 from tests.core.fixtures_media import make_prores_10bit  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"

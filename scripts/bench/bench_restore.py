@@ -8,7 +8,7 @@ clean street clip (../shared/data/clean/car-detection.mp4, resized to 640x360) w
 - ours on masks found by ``detect_reel`` (the fully automatic path);
 - baselines in the same run: OpenCV Telea per frame, and a 3-frame temporal median (no
   motion compensation), both given the true masks;
-- with ``--model PATH``: ours with that diffusion model (``restoration_core.models``).
+- with ``--model PATH``: ours with that diffusion model (``restoration_core.diffusion``).
 
 It prints PSNR and SSIM inside the damage masks, whole-frame PSNR, the warping error E_warp
 (flow from the clean clip) and seconds per frame, and the peak traced memory of a 60- vs a
@@ -162,7 +162,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-detect", action="store_true")
     ap.add_argument("--no-memory", action="store_true")
-    ap.add_argument("--model", help="a diffusion model to run as well (restoration_core.models)")
+    ap.add_argument("--model", help="a diffusion model to run as well (restoration_core.diffusion)")
     ap.add_argument("--steps", type=int, default=None)
     args = ap.parse_args()
     clip = DATA / "clean" / "car-detection.mp4"
@@ -195,7 +195,7 @@ def main() -> int:
     out, t = run_ours(frames, masks, RestoreSettings(engine="classical"))
     evaluate("ours (classical only), true masks", out, clean, masks, t, ew_clean)
     if args.model:
-        from restoration_core.models import load_fill_engine
+        from restoration_core.diffusion import load_fill_engine
 
         kwargs = {"steps": args.steps} if args.steps else {}
         engine = load_fill_engine(args.model, **kwargs)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.export_dialog import ExportContext, ExportDialog, open_export_dialog
-from restoration_core.export_naming import ExportItem
+from restoration_core.render.naming import ExportItem
 
 
 def _scan(folder, frames=4, size=(48, 64)):
@@ -116,9 +116,9 @@ def _no_dialog_threads_left():
 
 def test_review_is_rendered_by_the_first_job_of_each_clip(qtbot, tmp_path):
     from restoration_core.jobs.queue import JobQueue
-    from restoration_core.jobs.render import render
-    from restoration_core.jobs.spec import JobSpec
     from restoration_core.media import open_reel
+    from restoration_core.render.pipeline import render
+    from restoration_core.render.spec import JobSpec
 
     _scan(tmp_path / "scan")
     queue = JobQueue(tmp_path / "jobs.json")

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from app.jobs_panel import JobsPanel, format_time_left  # noqa: E402
 from restoration_core.jobs.pool import WorkerPool  # noqa: E402
 from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, RUNNING, JobQueue  # noqa: E402
-from restoration_core.jobs.spec import JobSpec  # noqa: E402
+from restoration_core.render.spec import JobSpec  # noqa: E402
 from tests.core.jobs import fakes  # noqa: E402
 
 

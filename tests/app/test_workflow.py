@@ -121,8 +121,8 @@ def test_diffusion_without_a_model_is_refused_with_a_message(qtbot, window, reel
 
 def test_reopening_a_project_runs_its_queued_jobs_and_records_them(qtbot, window, tmp_path):
     from restoration_core.jobs.queue import JobQueue
-    from restoration_core.jobs.spec import JobSpec
     from restoration_core.project import Project
+    from restoration_core.render.spec import JobSpec
     from tests.core.fixtures_media import make_png_sequence
 
     make_png_sequence(tmp_path / "scan", frames=5, size=(64, 48), bits=8)

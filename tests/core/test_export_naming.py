@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from restoration_core.errors import InputError, OutputError
-from restoration_core.export_naming import (
+from restoration_core.render.naming import (
     ExportItem,
     destination_name,
     job_specs,
@@ -94,8 +94,8 @@ def test_two_preset_export_gives_identical_lossless_outputs(tmp_path):
 
     import numpy as np
 
-    from restoration_core.export_batch import run_plan
     from restoration_core.progress import run_to_end
+    from restoration_core.render.plan import run_plan
 
     pics = _png_sequence(tmp_path / "scan")
     item = ExportItem(str(tmp_path / "scan"), "scan", "Test clip", (1, 4), Fraction(24))
@@ -145,8 +145,8 @@ def _av_source(path, frames=6):
 def test_audio_passthrough_can_be_turned_off(tmp_path, audio):
     import av
 
-    from restoration_core.export_batch import run_plan
     from restoration_core.progress import run_to_end
+    from restoration_core.render.plan import run_plan
 
     src = tmp_path / "src.mkv"
     _av_source(src)

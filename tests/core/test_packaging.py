@@ -67,7 +67,7 @@ def test_pyinstaller_recipe_inputs_exist_and_imports_resolve():
 
     present = [n for n in SUBCOMMANDS if (ROOT / "restoration_core" / "cli" / f"{n}.py").is_file()]
     assert present and all(f"restoration_core.cli.{n}" in hidden for n in present)
-    assert "restoration_core.jobs.worker" in hidden and "restoration_core.jobs.engines" in hidden
+    assert "restoration_core.jobs.worker" in hidden and "restoration_core.render.engines" in hidden
     assert Path(calls["EXE"][1]["icon"]).is_file()
     assert calls["COLLECT"][1]["name"] == "reelwright"
     assert (ROOT / "scripts" / "build_bundle.sh").is_file()
@@ -85,8 +85,8 @@ def test_desktop_entry_has_valid_keys():
     assert entry["Type"] == "Application" and entry["Exec"].split()[0] in _scripts()
     assert entry["Terminal"] in ("true", "false") and entry["StartupNotify"] in ("true", "false")
     assert entry["Categories"].endswith(";") and "AudioVideo" in entry["Categories"].split(";")
-    assert (ROOT / "resources" / "icons" / f"{entry['Icon']}.svg").is_file()
-    assert (ROOT / "resources" / "icons" / f"{entry['Icon']}.png").is_file()
+    assert (ROOT / "restoration_core" / "resources" / "icons" / f"{entry['Icon']}.svg").is_file()
+    assert (ROOT / "restoration_core" / "resources" / "icons" / f"{entry['Icon']}.png").is_file()
 
 
 def test_appstream_metainfo_parses_and_matches_the_desktop_entry():

@@ -3,7 +3,7 @@
 Everything is random and a few hundred kilobytes: a Stable Diffusion inpainting pipeline
 (9-channel UNet, tiny VAE, tiny CLIP text model with a hand-written vocab) and pixel-space
 UNet2DModel folders (unconditional 3-channel and concat-conditioned 7-channel). They load
-through the real registry and loaders in ``restoration_core.models``.
+through the real registry and loaders in ``restoration_core.diffusion``.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ import numpy as np
 from restoration_core.atomic import atomic_path
 from restoration_core.defects import Defect, Intervention
 from restoration_core.errors import InputError
-from restoration_core.jobs.engines import Engines
 from restoration_core.progress import Progress
+from restoration_core.render.engines import Engines
 
 COUNTER_ENV = "REELWRIGHT_FAKE_COUNTER"
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from restoration_core.cli import main
-from restoration_core.jobs import engines as engines_module
+from restoration_core.render import engines as engines_module
 from tests.core.jobs import fakes
 
 

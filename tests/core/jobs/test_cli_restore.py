@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from restoration_core.cli import main
-from restoration_core.jobs import engines as engines_module
+from restoration_core.render import engines as engines_module
 from tests.core.jobs import fakes
 
 

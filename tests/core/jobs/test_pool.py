@@ -11,9 +11,9 @@ import pytest
 
 from restoration_core.jobs.pool import WorkerPool, describe_exit
 from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, QUEUED, JobQueue
-from restoration_core.jobs.render import render
-from restoration_core.jobs.spec import JobSpec
 from restoration_core.progress import run_to_end
+from restoration_core.render.pipeline import render
+from restoration_core.render.spec import JobSpec
 from tests.core.jobs import fakes
 
 ENGINES = "tests.core.jobs.fakes"
@@ -166,7 +166,7 @@ def test_workers_stop_when_the_pool_process_dies(tmp_path):
         import sys, time
         from restoration_core.jobs.pool import WorkerPool
         from restoration_core.jobs.queue import JobQueue
-        from restoration_core.jobs.spec import JobSpec
+        from restoration_core.render.spec import JobSpec
         if __name__ == "__main__":
             queue = JobQueue()
             job = queue.add(JobSpec.from_dict({spec.to_dict()!r}))

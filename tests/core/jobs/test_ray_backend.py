@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from restoration_core.jobs.queue import DONE, FAILED, JobQueue
-from restoration_core.jobs.spec import JobSpec
+from restoration_core.render.spec import JobSpec
 from tests.core.jobs import fakes
 
 ray = pytest.importorskip("ray")

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from restoration_core.errors import Cancelled, InputError, OutputError
-from restoration_core.jobs.cache import RenderCache
-from restoration_core.jobs.render import render
-from restoration_core.jobs.spec import JobSpec
 from restoration_core.progress import CancelToken, run_to_end
+from restoration_core.render.cache import RenderCache
+from restoration_core.render.pipeline import render
+from restoration_core.render.spec import JobSpec
 from tests.core.jobs import fakes
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from restoration_core.cli import main
 from restoration_core.errors import InputError
-from restoration_core.jobs.render import render
-from restoration_core.jobs.spec import JobSpec
 from restoration_core.progress import run_to_end
+from restoration_core.render.pipeline import render
+from restoration_core.render.spec import JobSpec
 
 pytest.importorskip("restoration_core.restore.pipeline")
 from restoration_core.media import open_reel  # noqa: E402

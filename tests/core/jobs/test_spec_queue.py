@@ -8,7 +8,7 @@ import pytest
 
 from restoration_core.errors import InputError
 from restoration_core.jobs.queue import CANCELLED, FAILED, QUEUED, RUNNING, JobQueue
-from restoration_core.jobs.spec import JobSpec, load_job_file, parse_range
+from restoration_core.render.spec import JobSpec, load_job_file, parse_range
 
 
 def test_toml_job_file_with_defaults_and_relative_paths(tmp_path):
@@ -92,7 +92,7 @@ def test_queue_states_persist_and_running_jobs_requeue(tmp_path):
 
 
 def test_real_engine_settings_errors_are_input_errors():
-    from restoration_core.jobs.engines import _detect_settings
+    from restoration_core.render.engines import _detect_settings
 
     assert _detect_settings({"sensitivity": 0.7, "not_a_setting": 1}).sensitivity == 0.7
     with pytest.raises(InputError, match="sensitivity"):

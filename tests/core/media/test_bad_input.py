@@ -70,8 +70,8 @@ def test_output_folder_cannot_be_written(prores, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("a regular file, not a folder")
     out = blocker / "out.mkv"
-    from restoration_core.media import export
     from restoration_core.progress import run_to_end
+    from restoration_core.render.export import export
 
     with pytest.raises(OutputError):
         run_to_end(export(prores, out, "master"))

@@ -8,9 +8,10 @@ import av
 import numpy as np
 import pytest
 
-from restoration_core.media import export, open_reel, open_writer, probe
+from restoration_core.media import open_reel, open_writer, probe
 from restoration_core.media.fixity import decoded_md5s, read_framemd5, sha256_file
 from restoration_core.progress import run_to_end
+from restoration_core.render.export import export
 from tests.core.fixtures_media import audio_samples, rgb48_frames
 
 

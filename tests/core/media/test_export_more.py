@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from restoration_core.errors import Cancelled
-from restoration_core.media import export, open_reel, open_writer, probe
+from restoration_core.media import open_reel, open_writer, probe
 from restoration_core.media.fixity import decoded_md5s, read_framemd5
 from restoration_core.progress import CancelToken, run_to_end
+from restoration_core.render.export import export
 from tests.core.fixtures_media import make_dpx_sequence, make_exr_sequence, make_prores_10bit
 
 

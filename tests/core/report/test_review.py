@@ -8,7 +8,7 @@ import pytest
 
 from restoration_core.errors import InputError, OutputError
 from restoration_core.progress import run_to_end
-from restoration_core.review import compose, render_review
+from restoration_core.render.signoff import compose, render_review
 
 
 def _seq(folder, pics):

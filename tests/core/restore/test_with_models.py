@@ -10,7 +10,7 @@ from restoration_core.restore.composite import distance_to
 from tests.core.restore.helpers import ScratchReel
 
 pytest.importorskip("diffusers")
-models = pytest.importorskip("restoration_core.models")
+models = pytest.importorskip("restoration_core.diffusion")
 
 
 @pytest.fixture(scope="module")

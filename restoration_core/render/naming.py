@@ -164,14 +164,14 @@ def plan_exports(
 
 def job_specs(plan: list[PlannedExport], *, detect: bool = False, restore: dict | None = None,
               overwrite: bool = False, review: dict | None = None) -> list:
-    """The job runner's :class:`~restoration_core.jobs.spec.JobSpec` for each planned export.
+    """The job runner's :class:`~restoration_core.render.spec.JobSpec` for each planned export.
 
     Without ``overwrite`` a job refuses an output that exists by the time it writes it (one
     queued earlier to the same name, say), as planning refused the ones that existed then.
     ``review`` (render_review options): the first output of each clip also renders the
     clip's review (before | after) when it is done, as part of the same job."""
-    from restoration_core.jobs.spec import JobSpec
-    from restoration_core.review import review_path_for
+    from restoration_core.render.signoff import review_path_for
+    from restoration_core.render.spec import JobSpec
 
     specs = []
     reviewed: list = []

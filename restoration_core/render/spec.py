@@ -72,7 +72,7 @@ class JobSpec:
     chunk: int = 100  # frames per restore call; a resumed job redoes at most one chunk
     overwrite: bool = True  # False: an output that exists when the job writes it is an error
     # a review render after the output (before | after, timecode burnt in): the options of
-    # restoration_core.review.render_review (layout, split, preset, burn_in, overwrite) and
+    # restoration_core.render.signoff.render_review (layout, split, preset, burn_in, overwrite) and
     # "output" (default NAME_review.mp4 beside the output)
     review: dict[str, Any] | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -99,7 +99,7 @@ class JobSpec:
         if engine == "diffusion" and not self.settings.get("model"):
             raise InputError(f"job {self.name}: the diffusion engine needs a model (--model PATH)")
         if self.review is not None:
-            from restoration_core.review import LAYOUTS
+            from restoration_core.render.signoff import LAYOUTS
 
             unknown = sorted(set(self.review) - REVIEW_KEYS)
             if unknown:

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from restoration_core.diffusion import add_model, check_model, load_fill_engine
+from restoration_core.diffusion.synthetic_masks import synthetic_mask
+from restoration_core.diffusion.train_prior import PatchSampler, PriorSettings, train_prior
 from restoration_core.errors import Cancelled, OutputError
 from restoration_core.media.frame import Frame
-from restoration_core.models import add_model, check_model, load_fill_engine
-from restoration_core.models.synthetic_masks import synthetic_mask
-from restoration_core.models.train_prior import PatchSampler, PriorSettings, train_prior
 from restoration_core.progress import CancelToken, run_to_end
 from restoration_core.restore.fill import FillRequest
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from restoration_core.diffusion.device import batched_with_oom_fallback, free_memory, pick_device
 from restoration_core.errors import ModelError
-from restoration_core.models.device import batched_with_oom_fallback, free_memory, pick_device
 from restoration_core.progress import Progress, run_to_end
 
 

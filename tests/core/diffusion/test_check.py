@@ -10,10 +10,10 @@ import warnings
 import pytest
 import torch
 
+from restoration_core.diffusion import add_model, check_model, list_models, load_fill_engine, remove_model
+from restoration_core.diffusion import check as check_mod
+from restoration_core.diffusion.device import DeviceChoice
 from restoration_core.errors import ModelError
-from restoration_core.models import add_model, check_model, list_models, load_fill_engine, remove_model
-from restoration_core.models import check as check_mod
-from restoration_core.models.device import DeviceChoice
 from tests.core import tiny_models
 
 

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 
 from restoration_core.atomic import check_writable_folder
+from restoration_core.diffusion.device import pick_device
+from restoration_core.diffusion.synthetic_masks import synthetic_mask
 from restoration_core.errors import InputError, OutputError
-from restoration_core.models.device import pick_device
-from restoration_core.models.synthetic_masks import synthetic_mask
 from restoration_core.progress import CancelToken, Progress
 
 MARKER = "reelwright.json"

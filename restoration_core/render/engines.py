@@ -19,7 +19,7 @@ from typing import Any
 from restoration_core.atomic import atomic_write_text
 from restoration_core.errors import InputError
 
-DEFAULT_ENGINES = "restoration_core.jobs.engines"
+DEFAULT_ENGINES = "restoration_core.render.engines"
 
 
 @dataclass
@@ -86,14 +86,14 @@ def _restore_frames(*args: Any, **kwargs: Any) -> Any:
 
 
 def _load_fill_engine(path: str, **kwargs: Any) -> Any:
-    from restoration_core.models import load_fill_engine
+    from restoration_core.diffusion import load_fill_engine
 
     return load_fill_engine(path, **kwargs)
 
 
 def _model_identity(path: str) -> dict:
     """Kind, location and weights hash of a model (checked before any frame is rendered)."""
-    from restoration_core.models import check_model
+    from restoration_core.diffusion import check_model
 
     info = check_model(path)
     return {"kind": info.kind, "path": str(info.path), "sha256": info.sha256,

@@ -104,8 +104,8 @@ def render_review(
     (default: 0 when the restored file holds just the range, else the same index).
     Returns the writer's ExportResult; ``result = yield from render_review(...)``.
     """
-    from restoration_core.export_naming import resolve_destination
     from restoration_core.media import open_reel, open_writer
+    from restoration_core.render.naming import resolve_destination
 
     if layout not in LAYOUTS:
         raise InputError(f"unknown review layout {layout!r} (one of {', '.join(LAYOUTS)})")

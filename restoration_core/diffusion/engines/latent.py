@@ -20,9 +20,9 @@ from collections.abc import Generator, Sequence
 import numpy as np
 import torch
 
+from restoration_core.diffusion.device import DeviceChoice, batched_with_oom_fallback
+from restoration_core.diffusion.engines import windows
 from restoration_core.errors import Cancelled
-from restoration_core.models.device import DeviceChoice, batched_with_oom_fallback
-from restoration_core.models.engines import windows
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.restore.fill import FillRequest
 

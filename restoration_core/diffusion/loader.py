@@ -7,9 +7,9 @@ import os
 import warnings
 from pathlib import Path
 
+from restoration_core.diffusion.check import ModelInfo, check_model
+from restoration_core.diffusion.device import DeviceChoice, pick_device
 from restoration_core.errors import ModelError
-from restoration_core.models.check import ModelInfo, check_model
-from restoration_core.models.device import DeviceChoice, pick_device
 
 log = logging.getLogger(__name__)
 DEFAULT_STEPS = 20
@@ -94,14 +94,14 @@ def load_fill_engine(path: str | Path, device: str | DeviceChoice | None = None,
         _warn_pickle(info)
     steps = int(steps or DEFAULT_STEPS)
     if info.kind == "sd-inpaint":
-        from restoration_core.models.engines.latent import LatentDiffusionFill
+        from restoration_core.diffusion.engines.latent import LatentDiffusionFill
 
         pipe = load_sd_pipeline(info, choice)
         kwargs = {} if init_strength is None else {"init_strength": init_strength}
         return LatentDiffusionFill(pipe, choice, info.native_size, steps=steps,
                                    batch_size=batch_size or (8 if choice.device.type == "cuda" else 2),
                                    **kwargs)
-    from restoration_core.models.engines.pixel import PixelDiffusionFill
+    from restoration_core.diffusion.engines.pixel import PixelDiffusionFill
 
     unet, alphas = load_pixel_unet(info, choice)
     kwargs = {} if init_strength is None else {"init_strength": init_strength}

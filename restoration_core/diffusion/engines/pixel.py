@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from restoration_core.models.device import DeviceChoice, batched_with_oom_fallback
-from restoration_core.models.engines import windows
+from restoration_core.diffusion.device import DeviceChoice, batched_with_oom_fallback
+from restoration_core.diffusion.engines import windows
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.restore.fill import FillRequest
 

@@ -1,6 +1,6 @@
 """Run an export plan in this process (when no job pool is used): one media export per clip and preset.
 
-Each planned output is written by :func:`restoration_core.media.export` (atomic, with its
+Each planned output is written by :func:`restoration_core.render.export` (atomic, with its
 fixity manifest) and gets a fixity report beside it; an optional review render compares the
 source with one of the outputs. Progress covers the whole plan, so one bar shows it all.
 """
@@ -11,8 +11,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from restoration_core.export_naming import PlannedExport
 from restoration_core.progress import CancelToken, Progress
+from restoration_core.render.naming import PlannedExport
 
 
 @dataclass
@@ -39,7 +39,7 @@ def _report(p: PlannedExport, result) -> Path:
 
 def export_video_only(source: str, output: Path, preset: str, frame_range: tuple[int, int],
                       cancel: CancelToken | None = None) -> Generator[Progress, None, object]:
-    """Like :func:`restoration_core.media.export`, without copying the source's audio."""
+    """Like :func:`restoration_core.render.export`, without copying the source's audio."""
     from restoration_core.media import open_reel, open_writer
 
     reel = open_reel(source, cache_bytes=0)
@@ -67,7 +67,7 @@ def export_video_only(source: str, output: Path, preset: str, frame_range: tuple
 
 
 def _review_path(review: dict, first: PlannedExport, items: int) -> Path:
-    from restoration_core.review import review_path_for
+    from restoration_core.render.signoff import review_path_for
 
     target = review.get("output")
     return Path(target) if target and items == 1 else review_path_for(first.output)
@@ -84,13 +84,13 @@ def run_plan(
     """Export every planned output in order; ``result = yield from run_plan(plan)``.
 
     ``audio``: copy the source's audio into container outputs (False: picture only).
-    ``review``: keyword arguments of :func:`restoration_core.review.render_review` (``layout``,
+    ``review``: keyword arguments of :func:`restoration_core.render.signoff.render_review` (``layout``,
     ``split``, ``preset``...) plus ``output`` (default: beside the first output of each item,
     ``NAME_review.mp4``); the review compares each item's source with its first output.
     """
-    from restoration_core.export_naming import resolve_destination
-    from restoration_core.media import export
-    from restoration_core.review import render_review
+    from restoration_core.render.export import export
+    from restoration_core.render.naming import resolve_destination
+    from restoration_core.render.signoff import render_review
 
     items = list(dict.fromkeys(p.item for p in plan))
     if review is not None:  # refuse an existing review file before any export starts

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from restoration_core.atomic import atomic_write_text
+from restoration_core.diffusion.check import ModelInfo
 from restoration_core.errors import ModelError
-from restoration_core.models.check import ModelInfo
 
 VERSION = 1
 
@@ -71,7 +71,7 @@ def registered(spec: str | Path) -> dict | None:
 def add_model(spec: str | Path, *, name: str | None = None, allow_pickle: bool = False,
               config: str | Path | None = None) -> tuple[str, ModelInfo]:
     """Validate a model and register it under ``name`` (default: its folder or file name)."""
-    from restoration_core.models.check import check_model
+    from restoration_core.diffusion.check import check_model
 
     info = check_model(spec, allow_pickle=allow_pickle, config=config)
     name = name or (info.path.stem if info.path.is_file() else info.path.name)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from restoration_core.diffusion import load_fill_engine
 from restoration_core.errors import Cancelled
-from restoration_core.models import load_fill_engine
 from restoration_core.progress import CancelToken, Progress, run_to_end
 from restoration_core.restore.fill import FillRequest
 

@@ -17,9 +17,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from restoration_core.diffusion import inspect as mi
+from restoration_core.diffusion.device import DeviceChoice, dtype_bytes, free_memory
 from restoration_core.errors import ModelError
-from restoration_core.models import inspect as mi
-from restoration_core.models.device import DeviceChoice, dtype_bytes, free_memory
 
 SD_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 DEFAULT_SD_CONFIG = "stable-diffusion-v1-5/stable-diffusion-inpainting"
@@ -56,7 +56,7 @@ def resolve_model_path(spec: str | Path) -> Path:
     path = Path(text).expanduser()
     if path.exists():
         return path.resolve()
-    from restoration_core.models.registry import lookup
+    from restoration_core.diffusion.registry import lookup
 
     entry = lookup(text)
     if entry is not None:
@@ -281,7 +281,7 @@ def check_model(spec: str | Path, *, allow_pickle: bool = False, device: DeviceC
     Raises :class:`ModelError` naming the problem: missing component, wrong model type,
     pickle weights without ``allow_pickle``, or too large for the device's free memory.
     """
-    from restoration_core.models.registry import registered
+    from restoration_core.diffusion.registry import registered
 
     entry = registered(spec)
     if entry is not None:
@@ -296,7 +296,7 @@ def check_model(spec: str | Path, *, allow_pickle: bool = False, device: DeviceC
     else:
         info = _check_single_file(path, allow_pickle, config)
     if device is None:
-        from restoration_core.models.device import pick_device
+        from restoration_core.diffusion.device import pick_device
 
         device = pick_device()
     need = int(info.params * dtype_bytes(device.dtype) * MEMORY_FACTOR)

@@ -25,12 +25,12 @@ from restoration_core import __version__
 from restoration_core.atomic import check_writable_folder
 from restoration_core.defects import Defect, Intervention
 from restoration_core.errors import Cancelled, InputError, ReelwrightError
-from restoration_core.jobs.cache import RenderCache
-from restoration_core.jobs.engines import Engines, load_engines
-from restoration_core.jobs.masks import MaskFolder
-from restoration_core.jobs.spec import JobSpec, file_identity
 from restoration_core.paths import cache_dir
 from restoration_core.progress import CancelToken, Progress
+from restoration_core.render.cache import RenderCache
+from restoration_core.render.engines import Engines, load_engines
+from restoration_core.render.masks import MaskFolder
+from restoration_core.render.spec import JobSpec, file_identity
 
 SEQUENCE_PRESETS = ("dpx", "tiff", "png")
 
@@ -298,7 +298,7 @@ def render(
     # 5. the review render for sign-off, if asked; a failed review does not undo the output
     review_path, review_error = None, None
     if spec.review is not None:
-        from restoration_core.review import render_review, review_path_for
+        from restoration_core.render.signoff import render_review, review_path_for
 
         opts = dict(spec.review)
         target = Path(opts.pop("output", None) or review_path_for(output))
