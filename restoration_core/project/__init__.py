@@ -7,6 +7,7 @@ project.save()
 """
 
 from restoration_core.project.commands import HoldEdit, MaskEdit, RejectEdit, RevokeEdit, UndoStack
+from restoration_core.project.decisions import ReviewEdit, ReviewItem, ReviewQueue
 from restoration_core.project.document import PROJECT_FILE, SUFFIX, Project, ProjectEvents
 from restoration_core.project.masks import Hold, MaskStore, decode_mask, encode_mask
 from restoration_core.project.records import Clip, HistoryRecord, ReelRecord
@@ -28,6 +29,9 @@ __all__ = [
     "ProjectEvents",
     "ReelRecord",
     "RejectEdit",
+    "ReviewEdit",
+    "ReviewItem",
+    "ReviewQueue",
     "RevokeEdit",
     "UndoStack",
     "decode_mask",

@@ -296,6 +296,12 @@ class RevokeEdit(Command):
 KINDS: dict[str, type[Command]] = {c.kind: c for c in (MaskEdit, HoldEdit, RejectEdit, RevokeEdit)}
 
 
+def register(cls: type[Command]) -> type[Command]:
+    """Make a command kind defined in another module loadable from ``undo.json``."""
+    KINDS[cls.kind] = cls
+    return cls
+
+
 def command_from_dict(d: dict) -> Command:
     return KINDS[d["kind"]].from_dict(d)  # type: ignore[attr-defined]
 

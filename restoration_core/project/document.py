@@ -22,6 +22,7 @@ from restoration_core.atomic import atomic_write_text
 from restoration_core.errors import InputError, OutputError
 from restoration_core.project import autosave
 from restoration_core.project.commands import UNDO_FILE, UndoStack
+from restoration_core.project.decisions import Decisions
 from restoration_core.project.masks import MaskStore
 from restoration_core.project.records import Clip, ReelRecord, source_fixity
 from restoration_core.project.review import ReviewMixin, check_json
@@ -39,6 +40,7 @@ class ProjectEvents(SignalGroup):
     masks_changed = Signal(str, int, str)  # reel_id, frame, layer
     held_changed = Signal(str, int, int)  # reel_id, start, stop (exclusive)
     defects_changed = Signal(str, int)  # reel_id, frame (detections or rejections)
+    decisions_changed = Signal(str, int)  # reel_id, frame (review decisions)
     flicker_changed = Signal(str)  # reel_id
     history_changed = Signal()
     dirty_changed = Signal(bool)
@@ -66,6 +68,7 @@ class Project(ReviewMixin):
         self.migrated_from: int | None = None
         self._last_id = {"r": 0, "c": 0}  # ids are never reused, so old undo records cannot hit a new reel
         self._init_review()
+        self.decisions = Decisions(self)
         self._dirty = False
         self.undo = UndoStack(self)
 
@@ -141,6 +144,7 @@ class Project(ReviewMixin):
         self._last_id.update({k: int(v) for k, v in doc.get("last_ids", {}).items() if k in self._last_id})
         self.masks.holds_from_json(doc.get("held", {}), file)
         self._review_from_json(doc, file)
+        self.decisions.from_json(doc.get("decisions", {}), file)
 
     def to_json(self) -> dict:
         """The current document as written to ``project.json``."""
@@ -153,6 +157,7 @@ class Project(ReviewMixin):
             "last_ids": dict(self._last_id),
             "held": self.masks.holds_to_json(),
             **self._review_to_json(),
+            "decisions": self.decisions.to_json(),
         }
 
     def save(self) -> Path:
@@ -281,6 +286,7 @@ class Project(ReviewMixin):
         self.reels.remove(reel)
         self.masks.drop_reel(reel_id)
         self._drop_review(reel_id)
+        self.decisions.drop_reel(reel_id)
         had_clips = any(c.reel_id == reel_id for c in self.clips)
         self.clips = [c for c in self.clips if c.reel_id != reel_id]
         self._set_dirty()

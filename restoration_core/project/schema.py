@@ -8,10 +8,12 @@ Version history
   1  First draft format: reels as ``{"id", "source", "info", "sha256"}`` with ``source``
      always absolute; clips as ``{"id", "reel", "name", "in", "out"}`` with ``out``
      inclusive; no defects, rejections, held ranges, flicker or history.
-  2  Current: reels ``{"id", "path", ...}`` with ``path`` relative when inside the project
+  2  Reels ``{"id", "path", ...}`` with ``path`` relative when inside the project
      folder; clips ``{"id", "reel_id", "name", "in_frame", "out_frame" (exclusive),
      "settings", "notes", "job_state"}``; ``held``, ``defects``, ``rejected``, ``flicker``,
      ``excluded`` (boxes of revoked repairs), ``history``.
+  3  Current: as 2, plus ``decisions`` (the review pass's accepted / rejected regions per
+     reel and frame, see ``project/decisions.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from restoration_core.errors import InputError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LAYERS = ("detected", "painted", "held")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -70,8 +72,13 @@ def _v1_to_v2(doc: dict) -> dict:
     return out
 
 
+def _v2_to_v3(doc: dict) -> dict:
+    """Add the review pass's decisions (none were made before)."""
+    return {**doc, "schema_version": 3, "decisions": {}}
+
+
 # from-version -> function returning the document at from-version + 1
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(doc: object, path: Path | None = None) -> dict:

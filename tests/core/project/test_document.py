@@ -40,7 +40,7 @@ def test_round_trip_keeps_everything(tmp_path):
     project.save()
 
     doc = json.loads(project.path.read_text())
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == 3
     assert doc["reels"][0]["path"] == "media/reel.mkv"  # relative inside the folder
     assert doc["reels"][1]["path"] == str(outside.resolve())  # absolute outside
 
@@ -160,7 +160,7 @@ def test_migrates_a_v1_document(tmp_path):
     assert project.reel("r1").path == src
     assert json.loads((folder / "project.json").read_text())["schema_version"] == 1  # not rewritten on load
     project.save()
-    assert json.loads((folder / "project.json").read_text())["schema_version"] == 2
+    assert json.loads((folder / "project.json").read_text())["schema_version"] == 3
 
 
 @pytest.mark.parametrize("bad", ["../outside.mov", "media/../../x.mov", "..\\x.mov", "C:/x.mov"])
