@@ -50,3 +50,10 @@ def cache_dir() -> Path:
     path = _home("cache") or Path(platformdirs.user_cache_dir(APP_NAME))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def log_dir() -> Path:
+    """Per-user logs: the traceback of an unexpected error, written by the command line."""
+    path = _home("logs") or Path(platformdirs.user_log_dir(APP_NAME))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -4,17 +4,23 @@ Each subcommand lives in its own module under this package and exposes
 ``register(subparsers)``, which adds a parser whose ``func(args) -> int`` does the work.
 Expected failures (:class:`~restoration_core.errors.ReelwrightError`) print one line on
 stderr and exit with their code (2 for bad input); ``--debug`` shows the traceback.
+Anything else (a bug, a library failing on odd input, a full disk) is also one line naming
+the command and the file, plus the log file in the user log folder that holds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import importlib
 import os
 import sys
+import traceback
+from pathlib import Path
 
 from restoration_core import __version__
 from restoration_core.errors import Cancelled, ReelwrightError
+from restoration_core.paths import log_dir
 
 # Order is the order in --help.
 SUBCOMMANDS = (
@@ -78,6 +84,52 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reelwright: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if args.debug:
+            raise
+        # the system refused a read or a write (disk full, permission, vanished file)
+        where = exc.filename or _subject(args)
+        reason = exc.strerror or str(exc)
+        print(f"reelwright: error: {args.command}: {where}: {reason}" if where
+              else f"reelwright: error: {args.command}: {reason}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback without --debug
+        if args.debug:
+            raise
+        log = _write_log(args, argv)
+        subject = _subject(args)
+        where = f" ({subject})" if subject else ""
+        text = " ".join(str(exc).split())[:300] or type(exc).__name__
+        tail = f"; traceback in {log}" if log else ""
+        print(f"reelwright: error: {args.command}{where}: unexpected {type(exc).__name__}: {text}{tail}",
+              file=sys.stderr)
+        return 1
+
+
+# the argument that names what a command works on, in order of preference
+_SUBJECT_ARGS = ("input", "report", "path", "jobfiles", "project", "file", "output")
+
+
+def _subject(args: argparse.Namespace) -> str | None:
+    for key in _SUBJECT_ARGS:
+        value = getattr(args, key, None)
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        if value:
+            return str(value)
+    return None
+
+
+def _write_log(args: argparse.Namespace, argv: list[str]) -> Path | None:
+    """The traceback of the exception being handled, in a new file of the user log folder."""
+    try:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = log_dir() / f"{args.command}-{stamp}-{os.getpid()}.log"
+        path.write_text(f"reelwright {__version__} {' '.join(argv)}\n\n{traceback.format_exc()}",
+                        encoding="utf-8")
+        return path
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover
