@@ -73,6 +73,20 @@ def manifest_targets(output: str | Path, what: str = "output") -> list[Target]:
             Target(out.with_name(out.name + ".sha256"), f"{what}'s .sha256 manifest")]
 
 
+def export_targets(output: str | Path, sequence: bool, what: str = "output") -> list[Target]:
+    """An export's output (a file, or the folder of a sequence) and its two manifests."""
+    out = Path(output)
+    if not str(output).strip():
+        return [Target("", what)]
+    if sequence:
+        folder = out.parent if _PRINTF.search(out.name) else out
+        if _PRINTF.search(out.name) and not str(out.parent).strip(".") :
+            raise OutputError(f"{what}: a sequence pattern needs its own folder (e.g. out/{out.name})", out)
+        return [Target(folder, f"{what} folder", folder=True, ours=listed_in_manifest(folder)),
+                *manifest_targets(folder, what)]
+    return [Target(out, what), *manifest_targets(out, what)]
+
+
 def listed_in_manifest(folder: str | Path) -> Callable[[Path], bool]:
     """Entries of a sequence folder that its own ``FOLDER.sha256`` (written by us) lists."""
     folder = Path(folder)
