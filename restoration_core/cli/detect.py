@@ -22,7 +22,9 @@ import numpy as np
 
 from restoration_core.atomic import atomic_write_text, check_writable_folder, partial_name
 from restoration_core.errors import InputError, OutputError
+from restoration_core.media.probe import check_frame_size
 from restoration_core.render.export import parse_range
+from restoration_core.safety import Target, is_mask_png, plan_outputs
 
 
 def _open_reel(path: str):
@@ -103,9 +105,19 @@ def run(args: argparse.Namespace) -> int:
     reel = _open_reel(args.input)
     stage: Path | None = None
     made: list[Path] = []
+    plan = None
     try:
         n = len(reel)
         frame_range = parse_range(args.range, n, args.input) if args.range else None
+        check_frame_size(reel.info, "detect")
+        a, b = frame_range or (0, n)
+        # masks replace only earlier masks (gray PNGs) of the frames in range, never the input
+        plan = plan_outputs("detect", [args.input], [
+            Target(out_dir, "masks folder", folder=True, merge=True, ours=is_mask_png,
+                   replaces=[f"{i:06d}.png" for i in range(a, b)], parents=True),
+            Target(args.report, "report") if args.report is not None else None,
+        ])
+        plan.acquire()
         if args.report is not None:
             check_writable_folder(Path(args.report).resolve().parent)
         stage, made = _staging(out_dir)
@@ -124,28 +136,33 @@ def run(args: argparse.Namespace) -> int:
                 last_report = now
         _publish(stage, out_dir)
         stage = None
+        if args.report is not None:
+            atomic_write_text(Path(args.report), json.dumps(_report(args, n, frame_range, settings, kinds,
+                                                                    frames_out), indent=1))
     finally:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
             _remove_empty(made)
+        if plan is not None:
+            plan.release()
         close = getattr(reel, "close", None)
         if close is not None:
             close()
-
-    if args.report is not None:
-        report = {
-            "input": str(args.input),
-            "frames": n,
-            "range": list(frame_range) if frame_range else [0, n],
-            "settings": asdict(settings),
-            "summary": {"defects": sum(kinds.values()), "by_kind": dict(sorted(kinds.items()))},
-            "flicker": [[f["frame"], *f["flicker"]] for f in frames_out if f["flicker"] is not None],
-            "per_frame": frames_out,
-        }
-        atomic_write_text(Path(args.report), json.dumps(report, indent=1))
     total = sum(kinds.values())
     print(f"detect: {len(frames_out)} masks in {out_dir}, {total} defects", file=sys.stderr)
     return 0
+
+
+def _report(args, n, frame_range, settings, kinds, frames_out) -> dict:
+    return {
+        "input": str(args.input),
+        "frames": n,
+        "range": list(frame_range) if frame_range else [0, n],
+        "settings": asdict(settings),
+        "summary": {"defects": sum(kinds.values()), "by_kind": dict(sorted(kinds.items()))},
+        "flicker": [[f["frame"], *f["flicker"]] for f in frames_out if f["flicker"] is not None],
+        "per_frame": frames_out,
+    }
 
 
 def register(subparsers) -> None:

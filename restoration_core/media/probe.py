@@ -28,3 +28,14 @@ def probe(path: str | Path, fps: Fraction | None = None) -> ReelInfo:
     ``fps`` sets the rate of a sequence whose files do not carry one (default 24).
     """
     return scan(path, fps)[0]
+
+
+# motion estimation (DIS optical flow) and the repair windows need at least this many pixels
+MIN_ANALYSIS_SIDE = 16
+
+
+def check_frame_size(info: ReelInfo, command: str) -> None:
+    """InputError naming the reel when its frames are too small to analyse (e.g. a 1x1 video)."""
+    if min(int(info.width), int(info.height)) < MIN_ANALYSIS_SIDE:
+        raise InputError(f"frames are {info.width}x{info.height}; {command} needs at least "
+                         f"{MIN_ANALYSIS_SIDE}x{MIN_ANALYSIS_SIDE} pixels", info.path)
