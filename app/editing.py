@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QInputDialog
 
 from app.painting import undo
@@ -13,15 +12,8 @@ class EditingMixin:
     """Mixed into MainWindow; every project change goes through ``self.undo_stack``."""
 
     def undo_stack_actions(self, menu) -> None:
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setUndoLimit(0)
-        u = self.undo_stack.createUndoAction(self, "Undo")
-        u.setShortcut("Ctrl+Z")
-        r = self.undo_stack.createRedoAction(self, "Redo")
-        r.setShortcut("Ctrl+Shift+Z")
-        for act in (u, r):
-            menu.addAction(act)
-            self.addAction(act)
+        """Undo/Redo in ``menu``, driven by the project's own (only) undo stack."""
+        self.undo_stack = undo.ProjectUndo(self, menu)
         self.session.project_changed.connect(self._watch_project)
         self._watched = None
 
