@@ -9,13 +9,26 @@ from pathlib import Path
 
 def run(args: argparse.Namespace) -> int:
     from restoration_core.atomic import atomic_write_text
+    from restoration_core.errors import InputError
     from restoration_core.report import html_path_for, read_report, render_report_html
+    from restoration_core.safety import Target, plan_outputs
 
-    data = read_report(args.report)
-    summary = data.summary()
+    if args.crops < 0:
+        raise InputError(f"--crops must be 0 or more, got {args.crops}", args.report)
+    try:
+        data = read_report(args.report)
+        summary = data.summary()
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+        raise InputError(f"report has a field of the wrong type ({exc})", args.report) from None
     if args.html is not None:
         target = Path(args.html) if args.html else html_path_for(args.report)
-        atomic_write_text(target, render_report_html(data, crops=args.crops))
+        # the page never replaces the report, the source or the restored output it describes
+        with plan_outputs("report", [args.report, data.source.path, data.output.path], [Target(target, "HTML page")]):
+            try:
+                page = render_report_html(data, crops=args.crops)
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                raise InputError(f"report has a field of the wrong type ({exc})", args.report) from None
+            atomic_write_text(target, page)
         print(target)
     if args.json:
         print(json.dumps({"clip": data.clip, "reel": data.reel, "source": data.source.path,
