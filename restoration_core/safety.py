@@ -54,7 +54,9 @@ class Target:
     ``merge``: files are added into the folder and only those named in ``replaces`` may be
     replaced (masks: other frames' masks are kept). ``ours(entry)`` says whether an existing
     entry of a replaced folder (or a file ``merge`` replaces) is Reelwright's own and may go.
-    ``parents``: missing parent folders may be created.
+    ``parents``: missing parent folders may be created. ``manifest``: this is the fixity
+    manifest (``.framemd5``/``.sha256``) of another target; any other target named like a
+    manifest of an existing file is refused (it would orphan that file's fixity).
     """
 
     path: str | Path
@@ -64,13 +66,14 @@ class Target:
     ours: Callable[[Path], bool] | None = None
     replaces: Sequence[str] = ()
     parents: bool = False
+    manifest: bool = False
 
 
 def manifest_targets(output: str | Path, what: str = "output") -> list[Target]:
     """The fixity manifests written beside ``output``: ``OUTPUT.framemd5`` and ``OUTPUT.sha256``."""
     out = Path(output)
-    return [Target(out.with_name(out.name + ".framemd5"), f"{what}'s .framemd5 manifest"),
-            Target(out.with_name(out.name + ".sha256"), f"{what}'s .sha256 manifest")]
+    return [Target(out.with_name(out.name + ".framemd5"), f"{what}'s .framemd5 manifest", manifest=True),
+            Target(out.with_name(out.name + ".sha256"), f"{what}'s .sha256 manifest", manifest=True)]
 
 
 def export_targets(output: str | Path, sequence: bool, what: str = "output") -> list[Target]:
@@ -130,7 +133,8 @@ def _inside(child: Path, folder: Path) -> bool:
     return child != folder and folder in child.parents
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """Words for a file that is not a regular file or folder (a device, FIFO, socket)."""
     if stat.S_ISCHR(mode):
         return "a character device"
     if stat.S_ISBLK(mode):
@@ -328,7 +332,7 @@ def _check_existing(target: Target, given: Path, real: Path) -> None:
             raise OutputError(f"{target.what} is a dangling symbolic link", given) from None
         return
     if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-        raise OutputError(f"{target.what} is {_kind(st.st_mode)}; Reelwright replaces only regular files "
+        raise OutputError(f"{target.what} is {file_kind(st.st_mode)}; Reelwright replaces only regular files "
                           "and folders", given)
     if target.folder:
         if not stat.S_ISDIR(st.st_mode):
@@ -336,13 +340,15 @@ def _check_existing(target: Target, given: Path, real: Path) -> None:
         if real == _real(Path.cwd()) and not target.merge:
             raise OutputError(f"{target.what} would replace the working folder; name a new folder", given)
         if _read_only(st):
-            raise OutputError(f"{target.what} folder is read-only", given)
+            raise OutputError(f"{target.what} is read-only", given)
         foreign = _foreign_entries(target, real)
         if foreign:
             more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-            verb = "would replace" if target.merge else "holds"
-            raise OutputError(f"{target.what} folder {verb} files Reelwright did not write "
-                              f"({', '.join(foreign[:3])}{more}); refusing to touch them", given)
+            if target.merge:
+                text = f"{target.what} would replace files Reelwright did not write"
+            else:
+                text = f"{target.what} is not empty: it holds files Reelwright did not write"
+            raise OutputError(f"{text} ({', '.join(foreign[:3])}{more}); refusing to touch them", given)
         return
     if stat.S_ISDIR(st.st_mode):
         raise OutputError(f"{target.what} is an existing folder; give a file name", given)
@@ -384,6 +390,10 @@ def plan_outputs(command: str, inputs: Iterable[str | Path | None],
                 raise OutputError(f"the {target.what} is inside the {other.what} folder {oreal}", given)
             if _inside(oreal, real):
                 raise OutputError(f"the {other.what} is inside the {target.what} folder", oreal)
+        for ext in (".framemd5", ".sha256"):
+            base = real.with_name(real.name[: -len(ext)]) if real.name.endswith(ext) else None
+            if base is not None and not target.manifest and base.exists():
+                raise OutputError(f"{target.what} would replace the fixity manifest of {base.name}", given)
         _check_existing(target, given, real)
         try:
             st = os.stat(real)

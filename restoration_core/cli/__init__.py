@@ -20,7 +20,11 @@ from pathlib import Path
 
 from restoration_core import __version__
 from restoration_core.errors import Cancelled, ReelwrightError
+from restoration_core.media.container import accepting_truncated
 from restoration_core.paths import log_dir
+
+# Commands that read media and take --accept-truncated (one input-validation path for all).
+READERS = ("probe", "export", "detect", "restore", "train-prior", "gui")
 
 # Order is the order in --help.
 SUBCOMMANDS = (
@@ -56,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(subparsers)
+    for name in READERS:
+        sub = subparsers.choices.get(name)
+        if sub is not None:
+            sub.add_argument("--accept-truncated", action="store_true",
+                             help="read a file that holds fewer frames than its header announces as far as it "
+                                  "goes (noted in the output and report); without it that is an error")
     return parser
 
 
@@ -72,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with accepting_truncated(bool(getattr(args, "accept_truncated", False))):
+            return int(args.func(args) or 0)
     except Cancelled as exc:
         print(f"reelwright: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"audio #{a.index}:  {a.codec}, {a.sample_rate} Hz, {a.channels} ch{dur}")
     if not info.audio:
         lines.append("audio:     none")
+    lines.extend(f"note:      {note}" for note in info.notes)
     print("\n".join(lines))
     return 0
 

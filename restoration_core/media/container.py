@@ -9,7 +9,12 @@ Matroska (1/1000 time base), MOV/MP4 edit lists and B-frame streams alike.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from restoration_core.media import ptsindex
 from restoration_core.media.info import AudioInfo, ReelInfo
 from restoration_core.media.ptsindex import PtsIndex, RateIndex
 from restoration_core.media.timecode import normalize_timecode
+from restoration_core.safety import file_kind
 
 STANDARD_RATES = [Fraction(n, d) for n, d in (
     (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48000, 1001), (48, 1),
@@ -30,6 +36,39 @@ STANDARD_RATES = [Fraction(n, d) for n, d in (
 
 
 COLOR_TAGS = ("colorspace", "color_range", "color_primaries", "color_trc")
+
+# Whether a file holding fewer frames than its header announces may be read as far as it
+# goes (``--accept-truncated``); off, it is an InputError naming the file and the frame.
+ACCEPT_TRUNCATED: ContextVar[bool] = ContextVar("reelwright_accept_truncated", default=False)
+
+
+@contextmanager
+def accepting_truncated(accept: bool = True) -> Iterator[None]:
+    """Within the block, truncated media is read (with a note in ``ReelInfo.notes``)."""
+    token = ACCEPT_TRUNCATED.set(bool(accept))
+    try:
+        yield
+    finally:
+        ACCEPT_TRUNCATED.reset(token)
+
+
+class DecodeError(InputError):
+    """The decoder stopped inside a file; ``reason`` is FFmpeg's word for why."""
+
+    def __init__(self, reason: str, path: Path):
+        self.reason = reason
+        super().__init__(f"damaged media, decoding stopped ({reason})", path)
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """Words for a path that exists but is a device, FIFO or socket (never opened), else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return f"is {file_kind(mode)}, not a media file"
 
 
 def exact_rate(rate: Fraction | float | None) -> Fraction | None:
@@ -63,6 +102,9 @@ def open_input(path: Path) -> av.container.InputContainer:
         raise InputError("no such file or folder", path)
     if path.is_dir():
         raise InputError("is a folder without an image sequence", path)
+    odd = not_a_regular_file(path)
+    if odd:
+        raise InputError(odd, path)
     if path.stat().st_size == 0:
         raise InputError("empty file (0 bytes)", path)
     try:
@@ -97,6 +139,17 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex | RateIndex]:
         by_order = index.by_order
         if fps is None:
             raise InputError("video stream has no frame rate", path)
+        announced = None if index.estimated else _announced_frames(container, vs, fps)
+        expected, tolerance = announced or (None, 0)
+        notes: list[str] = []
+        if expected is not None and index.count < expected - tolerance:
+            text = (f"truncated: the header announces {expected} frames, the file ends after frame "
+                    f"{index.count - 1} ({index.count} readable)")
+            if not ACCEPT_TRUNCATED.get():
+                raise InputError(f"{text}; --accept-truncated reads the {index.count}", path)
+            notes.append(f"{path}: {text}, accepted (--accept-truncated)")
+        else:
+            expected = None
         bit_depth, is_rgb, has_alpha = pix_fmt_props(pix_fmt)
         tc = _timecode_tag(container, vs)
         audio = [
@@ -126,10 +179,36 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex | RateIndex]:
             has_alpha=has_alpha,
             start_time=Fraction(0) if by_order else index.pts_of(0) * Fraction(vs.time_base),
             color={k: int(getattr(ctx, k) or 0) for k in COLOR_TAGS},
+            notes=notes,
+            expected_frames=expected,
         )
         return info, index
     finally:
         container.close()
+
+
+_HMS = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
+
+
+def _announced_frames(container: av.container.InputContainer, vs: av.stream.Stream,
+                      fps: Fraction) -> tuple[int, int] | None:
+    """How many frames the file's header says the video has, and the tolerance (None: it does not say).
+
+    From the stream's frame count (MP4, MOV: exact), else its duration tag (Matroska writes it
+    when the file is finished), else its duration (one frame of tolerance for rounding).
+    """
+    if vs.frames and vs.frames > 0:
+        return int(vs.frames), 0
+    seconds = None
+    for key, value in vs.metadata.items():
+        m = _HMS.match(str(value).strip()) if key.upper() == "DURATION" else None
+        if m:
+            seconds = Fraction(int(m[1]) * 3600 + int(m[2]) * 60) + Fraction(m[3])
+    if seconds is None and vs.duration and vs.time_base:
+        seconds = vs.duration * Fraction(vs.time_base)
+    if seconds is None or seconds <= 0:
+        return None
+    return round(seconds * fps), 1
 
 
 def _full_index(container: av.container.InputContainer, vs: av.stream.Stream, path: Path) -> PtsIndex:
@@ -242,7 +321,7 @@ class ContainerSource:
         try:
             yield from container.decode(vs)
         except av.FFmpegError as exc:
-            raise InputError(f"damaged media, decoding stopped ({_reason(exc)})", self.info.path) from None
+            raise DecodeError(_reason(exc), self.info.path) from None
 
     def read_av(self, target: int) -> av.VideoFrame:
         """The decoded frame at ``target`` (an index into the sorted pts list)."""
@@ -254,7 +333,11 @@ class ContainerSource:
         for start in attempts:
             if start is not None:
                 self._restart_at(start)
-            frame = self._decode_until(target)
+            try:
+                frame = self._decode_until(target)
+            except DecodeError as exc:
+                raise InputError(f"damaged media, decoding stopped before frame {target} ({exc.reason})",
+                                 self.info.path) from None
             if frame is not None:
                 return frame
         raise InputError(f"cannot decode frame {target}", self.info.path)
@@ -284,15 +367,19 @@ class ContainerSource:
             if keyframe > 0 and not self.index.by_order:
                 container.seek(self.index.pts_of(keyframe), backward=True, any_frame=False, stream=vs)
             expected = start
-            for idx, frame in self._indexed(self._frames_of(container)):
-                if idx is None or idx < expected:
-                    continue
-                if idx > expected:
-                    raise InputError(f"cannot decode frame {expected}", self.info.path)
-                yield idx, frame
-                expected += 1
-                if expected >= stop:
-                    return
+            try:
+                for idx, frame in self._indexed(self._frames_of(container)):
+                    if idx is None or idx < expected:
+                        continue
+                    if idx > expected:
+                        raise InputError(f"cannot decode frame {expected}", self.info.path)
+                    yield idx, frame
+                    expected += 1
+                    if expected >= stop:
+                        return
+            except DecodeError as exc:
+                raise InputError(f"damaged media, decoding stopped at frame {expected} ({exc.reason})",
+                                 self.info.path) from None
             if expected < stop:
                 raise InputError(f"media ends after frame {expected - 1} (expected {stop})", self.info.path)
         finally:

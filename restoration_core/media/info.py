@@ -50,6 +50,11 @@ class ReelInfo:
     # the video stream's colour tags (colorspace, color_range, color_primaries, color_trc as
     # FFmpeg's enum values); a lossless copy repeats them so decoders convert to RGB the same way
     color: dict[str, int] = field(default_factory=dict, repr=False)
+    # what reading this reel changes or accepts, for the report: a truncated file read as far
+    # as it goes (--accept-truncated), 8-bit frames of a 16-bit sequence scaled up
+    notes: list[str] = field(default_factory=list)
+    # frames the container's header announces when the file holds fewer (accepted truncation)
+    expected_frames: int | None = None
 
     @property
     def duration_s(self) -> float:
@@ -80,4 +85,6 @@ class ReelInfo:
             "step": self.step,
             "is_sequence": self.is_sequence,
             "audio": [asdict(a) for a in self.audio],
+            "expected_frames": self.expected_frames,
+            "notes": list(self.notes),
         }

@@ -6,7 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from restoration_core.errors import InputError
-from restoration_core.media.container import scan_container
+from restoration_core.media.container import not_a_regular_file, scan_container
 from restoration_core.media.info import ReelInfo
 from restoration_core.media.ptsindex import PtsIndex, RateIndex
 from restoration_core.media.sequence import SequenceFiles, is_sequence_path, scan_sequence
@@ -17,6 +17,9 @@ def scan(path: str | Path, fps: Fraction | None = None) -> tuple[ReelInfo, PtsIn
     path = Path(path)
     if not path.exists() and "%" not in path.name:
         raise InputError("no such file or folder", path)
+    odd = not_a_regular_file(path)
+    if odd:  # never opened: reading a FIFO blocks, a device never ends
+        raise InputError(odd, path)
     if is_sequence_path(path):
         return scan_sequence(path, fps)
     return scan_container(path)

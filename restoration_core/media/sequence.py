@@ -29,6 +29,8 @@ EXTENSIONS = {".dpx": "dpx", ".tif": "tiff", ".tiff": "tiff", ".png": "png", ".e
 _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
 _PRINTF = re.compile(r"%(0?)(\d*)d")
 DEFAULT_FPS = Fraction(24)
+# the 16-bit pixel format of an 8-bit one (a sequence read wider than its first frame)
+_WIDER = {"rgb24": "rgb48le", "gray": "gray16le", "rgba": "rgba64le"}
 
 
 def is_sequence_path(path: Path) -> bool:
@@ -66,12 +68,14 @@ def find_sequence(path: Path) -> SequenceFiles:
         folder = path.parent
         if not folder.is_dir():
             raise InputError("no such folder for the sequence pattern", path)
-        entries = [(int(mm.group(1)), f) for f in folder.iterdir() if (mm := rx.match(f.name))]
+        entries = [(int(mm.group(1)), f) for f in folder.iterdir() if (mm := rx.match(f.name)) and f.is_file()]
         if not entries:
             raise InputError("no files match the sequence pattern", path)
     else:
         if not path.exists():
             raise InputError("no such file or folder", path)
+        if not path.is_file():
+            raise InputError("is not a regular file (a device, FIFO or socket), not an image", path)
         if path.suffix.lower() not in EXTENSIONS:
             raise InputError("not an image sequence file", path)
         m = _NUMBERED.match(path.name)
@@ -82,7 +86,8 @@ def find_sequence(path: Path) -> SequenceFiles:
             padded = digits.startswith("0") and len(digits) > 1
             rx = re.compile(re.escape(m["prefix"]) + (r"(\d{" + str(len(digits)) + "})" if padded else r"(\d+)")
                             + re.escape(m["ext"]) + "$")
-            entries = [(int(mm.group(1)), f) for f in path.parent.iterdir() if (mm := rx.match(f.name))]
+            entries = [(int(mm.group(1)), f) for f in path.parent.iterdir()
+                       if (mm := rx.match(f.name)) and f.is_file()]
     entries.sort()
     numbers = [n for n, _ in entries]
     if len(set(numbers)) != len(numbers):
@@ -96,44 +101,70 @@ def find_sequence(path: Path) -> SequenceFiles:
     return SequenceFiles([f for _, f in entries], numbers, step, gaps, kind)
 
 
-def _header_size(file: Path, kind: str) -> tuple[int, int] | None:
-    """(width, height) from the file header where that is cheap (PNG, DPX), else None."""
+# no scan is wider or taller than this; a larger header value means a damaged header
+MAX_SIDE = 1 << 17
+
+
+def _header(file: Path, kind: str) -> tuple[tuple[int, int] | None, int | None]:
+    """((width, height), bits per sample) from the file header where that is cheap, else None.
+
+    A PNG, DPX or TIFF whose signature or header fields are wrong is an InputError naming
+    the file (no absurd sizes read from garbage).
+    """
     try:
         with open(file, "rb") as fh:
-            head = fh.read(808 if kind == "dpx" else 24)
+            head = fh.read(808 if kind == "dpx" else 26)
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file) from None
-    if kind == "png" and len(head) >= 24 and head[:8] == b"\x89PNG\r\n\x1a\n":
-        return struct.unpack(">II", head[16:24])
-    if kind == "dpx" and len(head) >= 780 and head[:4] in (b"SDPX", b"XPDS"):
+    size: tuple[int, int] | None = None
+    bits: int | None = None
+    if kind == "png":
+        if len(head) < 26 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+            raise InputError("not a PNG image (damaged, truncated or another format)", file)
+        size = struct.unpack(">II", head[16:24])
+        bits = max(8, head[24])  # 1, 2 and 4-bit PNGs are read as 8-bit
+    elif kind == "dpx":
+        if len(head) < 804 or head[:4] not in (b"SDPX", b"XPDS"):
+            raise InputError("not a DPX image (damaged, truncated or another format)", file)
         order = ">" if head[:4] == b"SDPX" else "<"
-        return struct.unpack(order + "II", head[772:780])
-    if kind == "tiff" and head[:4] in (b"II*\x00", b"MM\x00*"):
+        size = struct.unpack(order + "II", head[772:780])
+        bits = head[803] if head[803] in (1, 8, 10, 12, 16) else None
+    elif kind == "tiff":
+        if head[:4] not in (b"II*\x00", b"MM\x00*"):
+            raise InputError("not a TIFF image (damaged, truncated or another format)", file)
         try:
-            return _tiff_size(file, "<" if head[:2] == b"II" else ">")
+            size, bits = _tiff_header(file, "<" if head[:2] == b"II" else ">")
         except (struct.error, OSError):
-            return None  # unreadable header: the frame's own read reports it
-    return None
+            return None, None  # unreadable header: the frame's own read reports it
+    if size is not None and not (0 < size[0] <= MAX_SIDE and 0 < size[1] <= MAX_SIDE):
+        raise InputError(f"damaged {kind.upper()} header (no plausible picture size)", file)
+    return size, bits
 
 
-def _tiff_size(file: Path, order: str) -> tuple[int, int] | None:
-    """ImageWidth and ImageLength of a TIFF's first image (its first IFD)."""
+def _tiff_header(file: Path, order: str) -> tuple[tuple[int, int] | None, int | None]:
+    """(ImageWidth, ImageLength) and BitsPerSample of a TIFF's first image (its first IFD)."""
     with open(file, "rb") as fh:
         fh.seek(4)
         (ifd,) = struct.unpack(order + "I", fh.read(4))
         fh.seek(ifd)
         raw = fh.read(2)
         if len(raw) < 2:
-            return None
+            return None, None
         (count,) = struct.unpack(order + "H", raw)
         entries = fh.read(12 * count)
     found = {}
     for k in range(len(entries) // 12):
-        tag, typ, _n = struct.unpack(order + "HHI", entries[12 * k:12 * k + 8])
-        if tag in (256, 257):
+        tag, typ, n = struct.unpack(order + "HHI", entries[12 * k:12 * k + 8])
+        if tag in (256, 257) or (tag == 258 and (typ == 3 and n <= 2)):
             value = entries[12 * k + 8:12 * k + 12]
             found[tag] = struct.unpack(order + ("H" if typ == 3 else "I"), value[: 2 if typ == 3 else 4])[0]
-    return (found[256], found[257]) if 256 in found and 257 in found else None
+        elif tag == 258 and typ == 3:  # one value per sample, stored elsewhere: the first one
+            (offset,) = struct.unpack(order + "I", entries[12 * k + 8:12 * k + 12])
+            with open(file, "rb") as fh:
+                fh.seek(offset)
+                found[258] = struct.unpack(order + "H", fh.read(2))[0]
+    size = (found[256], found[257]) if 256 in found and 257 in found else None
+    return size, found.get(258)
 
 
 def read_image(file: Path, kind: str) -> tuple[np.ndarray, str]:
@@ -173,17 +204,35 @@ def read_image(file: Path, kind: str) -> tuple[np.ndarray, str]:
 def scan_sequence(path: Path, fps: Fraction | None = None) -> tuple[ReelInfo, SequenceFiles]:
     """Probe a sequence: sizes checked for every file whose header is cheap to read."""
     seq = find_sequence(path)
+    head_size, head_bits = _header(seq.files[0], seq.kind)
     first, pix_fmt = read_image(seq.files[0], seq.kind)
     height, width = first.shape[:2]
+    if head_size is not None and head_size != (width, height):
+        raise InputError(f"damaged {seq.kind.upper()} header (it says {head_size[0]}x{head_size[1]}, "
+                         f"the picture is {width}x{height})", seq.files[0])
+    bit_depth = 8 if first.dtype == np.uint8 else 16
+    if seq.kind == "dpx" and head_bits in (8, 10, 12, 16):
+        bit_depth = head_bits
+    # every file's header: sizes must agree; the widest bit depth is the sequence's, so a
+    # 16-bit scan is never narrowed to the depth of an 8-bit first frame
+    depths = {seq.files[0]: bit_depth}
     for f in seq.files[1:]:
-        size = _header_size(f, seq.kind)
+        size, bits = _header(f, seq.kind)
         if size is not None and size != (width, height):
             raise InputError(f"frame is {size[0]}x{size[1]}, the sequence is {width}x{height}", f)
-    bit_depth = 8 if first.dtype == np.uint8 else 16
+        if bits is not None:
+            depths[f] = bits
+    widest = max(depths.values())
+    notes = []
+    if widest > bit_depth and (widest > 8) != (bit_depth > 8):
+        pix_fmt = _WIDER.get(pix_fmt, "rgb48le")
+    if widest != bit_depth or len(set(depths.values())) > 1:
+        narrow = [f for f, b in depths.items() if b < widest]
+        notes.append(f"{path}: {len(narrow)} of {len(seq.files)} frames are {min(depths.values())}-bit among "
+                     f"{widest}-bit ones (first {narrow[0].name}); read at {widest} bits, the narrower "
+                     "frames scaled up (x257 from 8 bits), never cut down")
+        bit_depth = widest
     if seq.kind == "dpx":
-        with open(seq.files[0], "rb") as fh:
-            head = fh.read(804)
-        bit_depth = head[803] if len(head) > 803 and head[803] in (8, 10, 12, 16) else bit_depth
         tc, header_fps = read_industry_headers(seq.files[0])
         header_fps = exact_rate(header_fps)
     else:
@@ -208,6 +257,7 @@ def scan_sequence(path: Path, fps: Fraction | None = None) -> tuple[ReelInfo, Se
         is_rgb=not pix_fmt.startswith("gray"),
         has_alpha=pix_fmt.startswith("rgba") or pix_fmt.startswith("gbrap"),
         frame_numbers=seq.numbers,
+        notes=notes,
     )
     return info, seq
 
@@ -229,7 +279,10 @@ class SequenceSource:
             )
         want = np.uint8 if self.info.dtype_bits == 8 else np.uint16
         if data.dtype != want:
-            data = (data.astype(np.uint16) * 257) if want == np.uint16 else (data >> 8).astype(np.uint8)
+            if want == np.uint8:  # never narrowed: the probe read every header to pick the widest
+                raise InputError(f"frame is {data.dtype.itemsize * 8}-bit but the sequence was probed as "
+                                 "8-bit (its header says otherwise); the file is damaged", file)
+            data = data.astype(np.uint16) * 257  # 8 -> 16 bits, full range (0 -> 0, 255 -> 65535)
         return data
 
     def close(self) -> None:

@@ -104,7 +104,7 @@ def test_folders_are_replaced_only_when_everything_in_them_is_ours(tmp_path, src
     (folder.with_name("seq.sha256")).write_text("abc  seq/seq_000000.png\n")
     plan_outputs("test", [src], [Target(folder, folder=True, ours=listed_in_manifest(folder))])
     (folder / "notes.txt").write_text("mine")
-    _refused([src], [Target(folder, folder=True, ours=listed_in_manifest(folder))], "did not write.*notes.txt")
+    _refused([src], [Target(folder, folder=True, ours=listed_in_manifest(folder))], "not empty.*did not write.*notes.txt")
 
 
 def test_a_merge_folder_replaces_only_its_own_masks(tmp_path, src):
@@ -204,3 +204,11 @@ def test_publish_together_writes_the_manifests_before_the_output_is_renamed(tmp_
     cm.__enter__().write_text("new")
     publish_together(cm, {tmp_path / "out.bin.sha256": "s"})
     assert out.read_text() == "new" and (tmp_path / "out.bin.sha256").read_text() == "s"
+
+
+def test_an_output_named_like_the_manifest_of_an_existing_file_is_refused(tmp_path, src):
+    (tmp_path / "master.mkv").write_bytes(b"m")
+    _refused([src], [Target(tmp_path / "master.mkv.sha256", "report")], "fixity manifest of master.mkv")
+    _refused([src], [Target(tmp_path / "in.mkv.framemd5")], "fixity manifest of in.mkv")
+    out = tmp_path / "master.mkv"
+    plan_outputs("test", [src], [Target(out), *manifest_targets(out)])  # its own manifests: fine
