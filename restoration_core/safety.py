@@ -90,6 +90,18 @@ def export_targets(output: str | Path, sequence: bool, what: str = "output") -> 
     return [Target(out, what), *manifest_targets(out, what)]
 
 
+def render_targets(output: str | Path, sequence: bool, report: str | Path, html: str | Path,
+                   review: str | Path | None = None, cache: str | Path | None = None) -> list[Target]:
+    """Everything a restore writes: the output and its manifests, the report and its HTML page,
+    the review render (with its manifests) and the render-cache folder (files added to it)."""
+    targets = [*export_targets(output, sequence), Target(report, "report"), Target(html, "report's HTML page")]
+    if review is not None:
+        targets += export_targets(review, False, "review render")
+    if cache is not None:
+        targets.append(Target(cache, "render cache", folder=True, merge=True, parents=True))
+    return targets
+
+
 def listed_in_manifest(folder: str | Path) -> Callable[[Path], bool]:
     """Entries of a sequence folder that its own ``FOLDER.sha256`` (written by us) lists."""
     folder = Path(folder)
