@@ -19,7 +19,7 @@ import numpy as np
 
 from restoration_core.defects import Defect
 from restoration_core.detect import flicker as flk
-from restoration_core.detect import regions, scratch
+from restoration_core.detect import motion, regions, scratch
 from restoration_core.detect.dust import motion_boundaries, temporal_outliers
 from restoration_core.detect.flow import estimate_flow, reliable, to_luma
 from restoration_core.detect.settings import DetectSettings, FrameDetection
@@ -126,6 +126,18 @@ class _Window:
         return self.lines[i]
 
 
+def _motion_neighbours(win: _Window, i: int, n: int) -> list[motion.Neighbour]:
+    """Frames +-1 and +-2 for the motion search; +-2 reuse the +-1 flow doubled (constant
+    velocity) as the place to search around, so no extra flow is computed."""
+    out = []
+    for d in (1, 2):
+        for sign in (-1, 1):
+            j, near = i + sign * d, i + sign
+            if 0 <= j < n and j in win.luma and 0 <= near < n and (i, near) in win.flows:
+                out.append(motion.Neighbour(sign * d, win.luma[j], win.flow(i, near) * float(d)))
+    return out
+
+
 def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
     s = win.settings
     ts = s.threshold_scale
@@ -156,6 +168,9 @@ def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
             cur, win.luma[a], win.flow(i, a), win.luma[b], win.flow(i, b), Z_LOW * k, ignore
         )
         dust_mask = regions.refine(out.z, Z_LOW * k, Z_HIGH * k, signed=out.signed)
+        dust_mask = motion.protect(
+            cur, dust_mask, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, n), s.motion_protection
+        )
         defects += regions.defects_from_mask(i, dust_mask, out.signed, out.z, Z_HIGH * k, inv, 1)
         mask |= dust_mask
 

@@ -17,6 +17,10 @@ class DetectSettings:
     ``2 ** (1 - 2 * sensitivity)``: 0 doubles them (only obvious damage), 1 halves them
     (fainter damage, more false alarms). ``work_max_side`` caps the resolution the
     detector looks at; larger frames are analysed downscaled and the masks scaled back.
+    ``motion_protection`` is in [0, 1] (default 0.5): how hard a candidate must be to explain
+    by motion before it counts as dust or dirt (search reach in the neighbours, how closely a
+    displaced copy must match, the extra evidence asked for on and next to moving things);
+    0 switches the motion checks off.
     """
 
     sensitivity: float = 0.5
@@ -25,10 +29,13 @@ class DetectSettings:
     flicker: bool = True
     flicker_radius: int = 3  # frames each side of the smoothed brightness reference
     work_max_side: int = 1280
+    motion_protection: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0.0 <= float(self.sensitivity) <= 1.0:
             raise ValueError(f"sensitivity must be within [0, 1], got {self.sensitivity}")
+        if not 0.0 <= float(self.motion_protection) <= 1.0:
+            raise ValueError(f"motion_protection must be within [0, 1], got {self.motion_protection}")
         if self.flicker_radius < 1:
             raise ValueError("flicker_radius must be at least 1")
         if self.work_max_side < 64:
