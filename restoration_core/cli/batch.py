@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from restoration_core.errors import InputError
 from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, Job, JobQueue
+from restoration_core.render.naming import is_sequence_preset, report_path_for
 from restoration_core.render.spec import load_job_file
+from restoration_core.report import html_path_for
+from restoration_core.safety import Target, export_targets, plan_outputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -78,14 +82,43 @@ class _Printer:
             print(" ".join([status, *(_line(j) for j in running)]), file=sys.stderr)
 
 
+def _load(path: str) -> list:
+    """The jobs of one job file; a value of the wrong type is an InputError naming the file."""
+    try:
+        specs = load_job_file(path)
+        for spec in specs:
+            spec.validate()
+            if spec.frame_range is not None:
+                a, b = spec.frame_range
+                if not (isinstance(a, int) and isinstance(b, int)):
+                    raise TypeError(f"frame_range must be two whole numbers, got {list(spec.frame_range)}")
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        raise InputError(f"bad job file ({' '.join(str(exc).split())})", path) from None
+    return specs
+
+
+def _check_outputs(specs: list) -> None:
+    """Every job's outputs against every job's inputs and each other, before any job starts."""
+    targets, inputs = [], []
+    for spec in specs:
+        output = Path(spec.output)
+        report = Path(spec.report) if spec.report else report_path_for(output, spec.preset)
+        targets += export_targets(output, is_sequence_preset(spec.preset), f"output of job {spec.name}")
+        targets += [Target(report, f"report of job {spec.name}"),
+                    Target(html_path_for(report), f"HTML report of job {spec.name}")]
+        inputs += [spec.input or None, spec.masks]
+    plan_outputs("batch", inputs, targets)
+
+
 def run(args: argparse.Namespace) -> int:
-    specs = [spec for path in args.jobfiles for spec in load_job_file(path)]
+    specs = [spec for path in args.jobfiles for spec in _load(path)]
     outputs = [s.output for s in specs]
     dupes = sorted({o for o in outputs if outputs.count(o) > 1})
     if dupes:
         raise InputError(f"two jobs write the same output: {dupes[0]}")
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1")
+    _check_outputs(specs)
     queue = JobQueue(args.queue)
     known = {(j.spec.output, j.spec.cache_key()): j for j in queue.jobs}
     for spec in specs:
