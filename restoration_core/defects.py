@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-DefectKind = Literal["dust", "dirt", "scratch", "blotch", "painted"]
+DefectKind = Literal["dust", "dirt", "scratch", "blotch", "painted", "held"]  # painted, held: masks from no detector
 Polarity = Literal["dark", "bright", "mixed"]
 FillMethod = Literal["temporal", "diffusion", "classical"]
 

@@ -19,11 +19,22 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class RenderStats:
+    """How fast a render goes: frames per second, seconds left, frames restored and from the cache."""
+
+    fps: float = 0.0
+    eta_s: float | None = None
+    computed: int = 0
+    cached: int = 0
+
+
+@dataclass(frozen=True)
 class Progress:
     """One step of a long task: ``done`` of ``total`` units in ``stage``.
 
     ``payload`` carries the step's result where the consumer needs it (a detected frame,
-    a restored frame); it is ``None`` for pure progress ticks.
+    a restored frame); it is ``None`` for pure progress ticks. ``stats`` is a render's
+    speed (:class:`RenderStats`), never mixed into ``payload``.
     """
 
     done: int
@@ -32,6 +43,7 @@ class Progress:
     frame: int | None = None
     message: str = ""
     payload: Any = None
+    stats: RenderStats | None = None
 
     @property
     def fraction(self) -> float:

@@ -6,7 +6,8 @@ import argparse
 import sys
 import time
 
-from restoration_core.progress import Progress
+from restoration_core.progress import Progress, RenderStats
+from restoration_core.render.pipeline import render
 from restoration_core.render.spec import ENGINES, PRESETS, JobSpec, parse_range
 
 
@@ -51,16 +52,14 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
 
 
 def format_progress(p: Progress) -> str:
-    info = p.payload if isinstance(p.payload, dict) else {}
-    eta = info.get("eta_s")
+    stats = p.stats or RenderStats()
+    eta = stats.eta_s
     left = "" if eta is None else f"  {int(eta) // 60}:{int(eta) % 60:02d} left"
-    fps = info.get("fps") or 0.0
+    fps = stats.fps
     return f"{p.stage:8s} {100 * p.fraction:5.1f}%  frame {p.frame if p.frame is not None else '-'}  {fps:.1f}/s{left}"
 
 
 def run(args: argparse.Namespace) -> int:
-    from restoration_core.render.pipeline import render
-
     spec = spec_from_args(args)
     task = render(spec)
     tty = sys.stderr.isatty()

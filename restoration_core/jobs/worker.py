@@ -16,7 +16,10 @@ from dataclasses import asdict
 from typing import Any
 
 from restoration_core.errors import Cancelled, ReelwrightError
-from restoration_core.progress import CancelToken
+from restoration_core.progress import CancelToken, RenderStats
+from restoration_core.render.engines import load_engines
+from restoration_core.render.pipeline import render
+from restoration_core.render.spec import JobSpec
 
 PROGRESS_INTERVAL_S = 0.2
 
@@ -38,10 +41,6 @@ def result_dict(result: Any) -> dict[str, Any]:
 
 def run_job(spec_dict: dict, cancel: CancelToken, send: Any, engines_module: str | None) -> None:
     """Render one job, sending progress and exactly one final message through ``send``."""
-    from restoration_core.render.engines import load_engines
-    from restoration_core.render.pipeline import render
-    from restoration_core.render.spec import JobSpec
-
     spec = JobSpec.from_dict(spec_dict)
     job_id = spec.id
     last, stage = 0.0, ""
@@ -56,9 +55,8 @@ def run_job(spec_dict: dict, cancel: CancelToken, send: Any, engines_module: str
             now = time.monotonic()
             if now - last >= PROGRESS_INTERVAL_S or p.stage != stage:
                 last, stage = now, p.stage
-                info = p.payload if isinstance(p.payload, dict) else {}
-                send(("progress", job_id, p.done, p.total, p.stage, info.get("fps", 0.0), info.get("eta_s"),
-                      p.message))
+                stats = p.stats or RenderStats()
+                send(("progress", job_id, p.done, p.total, p.stage, stats.fps, stats.eta_s, p.message))
     except Cancelled:
         send(("cancelled", job_id))
     except ReelwrightError as exc:

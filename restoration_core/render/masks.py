@@ -1,13 +1,20 @@
-"""A folder of user masks: ``DIR/NNNNNN.png``, 0-based frame index within the input, 255 = damage."""
+"""The masks a render repairs: a folder of user masks (``DIR/NNNNNN.png``, 0-based frame index,
+255 = damage) and :class:`ClipMasks`, the one repair-mask rule of a job's frames."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
+from restoration_core.defects import Defect
 from restoration_core.errors import InputError
+from restoration_core.project.masks import union
+from restoration_core.restore.interventions import KIND_CODES
 
 
 class MaskFolder:
@@ -36,3 +43,107 @@ class MaskFolder:
             )
         threshold = 32768 if image.dtype == np.uint16 else 128
         return image >= threshold
+
+
+# codes of the provenance image handed to restore as ``kinds_for``: detected kinds, painted, held
+PROVENANCE_CODES = {kind: code for code, kind in KIND_CODES.items()}
+
+Detection = tuple[np.ndarray | None, list[Defect], tuple[float, float] | None]
+
+
+@dataclass
+class ClipMasks:
+    """The repair mask of every frame of one job, and where each of its pixels came from.
+
+    A project clip's mask is the project's rule and nothing else:
+    ``painted ∪ ((held ∪ (detected − rejected)) − revoked)`` (:meth:`Project.repair_mask`).
+    A fresh detection (``detections``, from the render cache or the preview) only stands in
+    for the ``detected`` layer of frames the project has never detected; frames the
+    archivist has reviewed keep the project's detections, rejections and take-backs.
+    A plain input's mask is its fresh detection plus the ``painted`` mask folder.
+    """
+
+    shape: tuple[int, int]
+    frame_range: tuple[int, int]
+    project: Any = None
+    reel_id: str | None = None
+    painted: MaskFolder | None = None
+    detections: Callable[[int], Detection | None] | None = None
+
+    def reviewed(self, index: int) -> bool:
+        """Whether the project holds a detection of ``index`` (then a fresh one is not used)."""
+        if self.project is None:
+            return False
+        p, r = self.project, self.reel_id
+        return bool(p.defects(r, index)) or p.masks.get(r, index, "detected") is not None
+
+    def needs_detection(self, index: int) -> bool:
+        a, b = self.frame_range
+        return a <= index < b and not self.reviewed(index)
+
+    def fresh(self, index: int) -> Detection | None:
+        if self.detections is None or not self.needs_detection(index):
+            return None
+        return self.detections(index)
+
+    def _layers(self, index: int) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None,
+                                         list[Defect]]:
+        """(repair mask, painted, held, defects that label detected pixels) of one frame."""
+        painted = self.painted.get(index, self.shape) if self.painted is not None else None
+        held = None
+        fresh = self.fresh(index)
+        detected, defects = (None, []) if fresh is None else (fresh[0], list(fresh[1]))
+        if self.project is not None:
+            p, r = self.project, self.reel_id
+            mask = p.repair_mask(r, index, self.shape)
+            own_painted = p.masks.get(r, index, "painted")
+            painted = union([painted, own_painted])
+            held = p.masks.get(r, index, "held")
+            if not defects:
+                defects = p.defects(r, index)
+            if detected is not None:  # the fresh detection is this frame's detected layer
+                detected = np.asarray(detected, bool).copy()
+                for x, y, w, h in p.excluded(r, index):
+                    detected[y:y + h, x:x + w] = False
+            mask = union([mask, detected, painted])
+        else:
+            mask = union([detected, painted])
+        if mask is not None and not mask.any():
+            mask = None
+        return mask, painted, held, defects
+
+    def mask(self, index: int) -> np.ndarray | None:
+        """The repair mask of ``index`` (None where nothing is repaired)."""
+        return self._layers(index)[0]
+
+    def provenance(self, index: int) -> np.ndarray | None:
+        """An int image (codes of :data:`PROVENANCE_CODES`): where each repaired pixel's mask came from.
+
+        Painted wins over held, held over a detection; a detected pixel takes the kind of the
+        defect whose box holds it (the largest such defect)."""
+        mask, painted, held, defects = self._layers(index)
+        if mask is None:
+            return None
+        codes = np.zeros(self.shape, np.uint8)
+        for d in sorted(defects, key=lambda d: -d.bbox[2] * d.bbox[3]):
+            x, y, w, h = d.bbox
+            codes[y:y + h, x:x + w] = PROVENANCE_CODES.get(d.kind, 0)
+        if held is not None:
+            codes[held] = PROVENANCE_CODES["held"]
+        if painted is not None:
+            codes[painted] = PROVENANCE_CODES["painted"]
+        codes[~mask] = 0
+        return codes
+
+    def flicker(self, curve: dict[int, tuple[float, float]] | None = None) -> dict[int, tuple[float, float]]:
+        """The measured brightness curve over the job's range: the project's, else the fresh detection's."""
+        a, b = self.frame_range
+        out = {i: v for i, v in (curve or {}).items() if a <= i < b}
+        if self.project is not None:
+            out.update({i: v for i, v in self.project.flicker(self.reel_id).items() if a <= i < b})
+        for i in range(a, b):
+            if i not in out:
+                fresh = self.fresh(i)
+                if fresh is not None and fresh[2] is not None:
+                    out[i] = tuple(fresh[2])
+        return out

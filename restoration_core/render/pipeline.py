@@ -1,38 +1,48 @@
-"""Render one job: read -> detect (optional) -> restore -> render cache -> write -> report.
+"""The one render pipeline: every front end that detects, restores or writes a clip runs these steps.
 
-:func:`render` is a generator of :class:`Progress` (stages ``detect``, ``restore``,
-``encode``, ``report``), so the CLI, a worker process and a Ray task drive the same code and
-cancel it between steps. Every finished frame goes to the :class:`RenderCache` first; the
-encode pass reads all frames back from the cache, so a render resumed after a crash writes
-exactly what an uninterrupted one would. The output appears only when complete (the media
-writer commits atomically); the report is written after it.
+    1. resolve  the job: source, frame range, settings, model, and the clip's repair masks
+                (:class:`~restoration_core.render.masks.ClipMasks`: the project's rule)
+    2. detect   the frames the project has not detected (kept in the render cache)
+    3. restore  chunk by chunk into the render cache (a resumed run redoes at most a chunk)
+    4. encode   every frame from the cache (identical output whether resumed or not)
+    5. report   a :class:`~restoration_core.report.ReportData`: each region's mask source and method
+    6. review   the sign-off render (before | after), if the job asks for one
+
+:func:`render` runs them all (CLI ``restore`` and ``batch``, the workbench queue and export,
+worker processes, Ray tasks); :func:`detect` is step 2 alone (CLI ``detect``);
+:func:`preview_frame` runs steps 2 and 3 for one frame without writing anything, with the
+same neighbours' masks, seeds and flicker curve as the whole-clip render (both previews).
+Every step is a generator of :class:`Progress`, so a caller can cancel between frames.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from restoration_core import __version__
 from restoration_core.atomic import check_writable_folder
-from restoration_core.defects import Defect, Intervention
+from restoration_core.defects import Intervention
 from restoration_core.errors import Cancelled, InputError, ReelwrightError
+from restoration_core.media.probe import check_frame_size
 from restoration_core.paths import cache_dir
-from restoration_core.progress import CancelToken, Progress
+from restoration_core.progress import CancelToken, Progress, RenderStats
 from restoration_core.render.cache import RenderCache
 from restoration_core.render.engines import Engines, load_engines
-from restoration_core.render.masks import MaskFolder
-from restoration_core.render.spec import JobSpec, file_identity
-
-SEQUENCE_PRESETS = ("dpx", "tiff", "png")
+from restoration_core.render.masks import ClipMasks, Detection, MaskFolder
+from restoration_core.render.naming import is_sequence_preset, report_path_for
+from restoration_core.render.signoff import render_review, review_path_for
+from restoration_core.render.spec import JobSpec, clip_settings, file_identity
+from restoration_core.report import html_path_for
+from restoration_core.report.data import Fixity, ReportData
+from restoration_core.safety import OutputPlan, plan_outputs, render_targets
 
 
 @dataclass
@@ -51,269 +61,420 @@ class RenderResult:
     review_error: str | None = None
 
 
-class _Clock:
-    """Frames per second and time left over the units processed in this run."""
+@dataclass
+class Job:
+    """Step 1's answer: a checked job, everything later steps need except the open reel."""
+
+    spec: JobSpec
+    input_path: str
+    output: Path
+    report_path: Path
+    settings: dict[str, Any]
+    detect_settings: dict[str, Any]
+    restore: Any  # the engine's RestoreSettings
+    model: dict | None
+    frame_range: tuple[int, int] | None
+    project: Any = None
+    reel_id: str | None = None
+    clip_id: str | None = None
+    plan: OutputPlan | None = None  # every path the job writes, checked; locked while it runs
+
+    @property
+    def uses_model(self) -> bool:
+        return bool(self.settings.get("model")) and self.settings.get("engine", "auto") in ("auto", "diffusion")
+
+
+class _Meter:
+    """Units done over the whole render, and its speed (the ``stats`` of every Progress)."""
 
     def __init__(self, total: int):
         self.total = total
         self.start = time.monotonic()
-        self.worked = 0
+        self.done = self.worked = self.computed = self.cached = 0
 
-    def payload(self, done: int, computed: int, cached: int) -> dict[str, Any]:
-        elapsed = max(1e-6, time.monotonic() - self.start)
-        rate = self.worked / elapsed
-        eta = (self.total - done) / rate if rate > 0 else None
-        return {"fps": rate, "eta_s": eta, "computed": computed, "cached": cached}
+    def step(self, worked: bool = True) -> None:
+        self.done += 1
+        self.worked += int(worked)
 
+    def stats(self) -> RenderStats:
+        rate = self.worked / max(1e-6, time.monotonic() - self.start)
+        eta = (self.total - self.done) / rate if rate > 0 else None
+        return RenderStats(rate, eta, self.computed, self.cached)
 
-def default_report_path(output: str | Path, preset: str) -> Path:
-    output = Path(output)
-    if preset in SEQUENCE_PRESETS or not output.suffix:
-        return output.parent / f"{output.name}.report.json"
-    return output.with_name(f"{output.stem}.report.json")
-
-
-@dataclass
-class _Source:
-    """Where a job's frames and painted masks come from."""
-
-    path: str
-    frame_range: tuple[int, int] | None
-    settings: dict[str, Any] = field(default_factory=dict)
-    mask: Callable[[int, tuple[int, int]], np.ndarray | None] | None = None
-    flicker: dict[int, tuple[float, float]] = field(default_factory=dict)
-    digest: Callable[[tuple[int, int], tuple[int, int]], str] | None = None
-    clip: str | None = None
-    reel: str | None = None
+    def tick(self, stage: str, frame: int | None, message: str = "") -> Progress:
+        return Progress(self.done, self.total, stage, frame, message, stats=self.stats())
 
 
-def _resolve_source(spec: JobSpec, eng: Engines) -> _Source:
-    """A plain input, or a project clip: its reel, in/out range, repair masks and flicker curve."""
-    if not spec.project:
-        return _Source(str(spec.input), spec.frame_range)
-    if eng.load_project is None:
-        raise InputError("project jobs are not supported by this engine", spec.project)
-    project = eng.load_project(spec.project)
-    try:
-        clip = project.clip(str(spec.clip))
-        reel = project.reel(clip.reel_id)
-    except KeyError as exc:
-        raise InputError(str(exc.args[0] if exc.args else exc), spec.project) from None
-
-    def mask(index: int, shape: tuple[int, int]) -> np.ndarray | None:
-        return project.repair_mask(reel.id, index, shape)
-
-    def digest(frames: tuple[int, int], shape: tuple[int, int]) -> str:
-        """The project's reel, clip settings and masks pin the cached frames (an edited mask invalidates them)."""
-        marks = project.mask_digests(reel.id, range(*frames), shape)
-        pinned = [file_identity(str(reel.path)), clip.settings, marks, sorted(project.flicker(reel.id).items())]
-        return hashlib.sha256(json.dumps(pinned, default=str).encode()).hexdigest()
-
-    return _Source(str(reel.path), spec.frame_range or (clip.in_frame, clip.out_frame),
-                   dict(clip.settings or {}), mask, project.flicker(reel.id), digest, clip.id, reel.id)
-
-
-def render(
-    spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | None = None
-) -> Generator[Progress, None, RenderResult]:
-    """Render ``spec``; ``result = yield from render(spec)``. Resumes from its render cache."""
-    eng = engines or load_engines()
+# ---- 1. resolve ----------------------------------------------------------------------
+def resolve(spec: JobSpec, eng: Engines) -> Job:
+    """Check ``spec`` and gather what it names (project clip, settings, model) before any work."""
     spec.validate()
-    source = _resolve_source(spec, eng)
-    input_path, project_mask = source.path, source.mask
-    pattern = "%" in Path(input_path).name and Path(input_path).parent.is_dir()  # a printf sequence
-    if not (Path(input_path).exists() or pattern):
+    project = reel_id = clip_id = None
+    input_path, frame_range = str(spec.input), spec.frame_range
+    own_restore: dict[str, Any] = {}
+    own_detect: dict[str, Any] = {}
+    if spec.project:
+        if eng.load_project is None:
+            raise InputError("project jobs are not supported by this engine", spec.project)
+        project = eng.load_project(spec.project)
+        try:
+            clip = project.clip(str(spec.clip))
+            reel = project.reel(clip.reel_id)
+        except KeyError as exc:
+            raise InputError(str(exc.args[0] if exc.args else exc), spec.project) from None
+        input_path, reel_id, clip_id = str(reel.path), reel.id, clip.id
+        frame_range = frame_range or (clip.in_frame, clip.out_frame)
+        own_restore, own_detect = clip_settings(clip.settings)
+    if not (Path(input_path).exists() or _is_pattern(input_path)):
         raise InputError("input does not exist", input_path)
     output = Path(spec.output)
     check_writable_folder(output.parent if str(output.parent) else Path("."))
-    report_path = Path(spec.report) if spec.report else default_report_path(output, spec.preset)
+    report_path = Path(spec.report) if spec.report else report_path_for(output, spec.preset)
     if spec.report:
         check_writable_folder(report_path.parent if str(report_path.parent) else Path("."))
-    user_masks = MaskFolder(spec.masks) if spec.masks else None
-    settings = {**source.settings, **spec.settings}
-    rsettings = eng.restore_settings(settings)
-    model_info = None
-    uses_model = bool(settings.get("model")) and settings.get("engine", "auto") in ("auto", "diffusion")
-    if uses_model and eng.model_identity is not None:
-        model_info = eng.model_identity(settings["model"])  # a bad model fails before any work
-
-    reel = eng.open_reel(input_path)
-    try:
-        n = len(reel)
-        a, b = source.frame_range or (0, n)
-        b = n if b == -1 else b
-        if not (0 <= a < b <= n):
-            raise InputError(f"frame range {a}:{b} is outside the reel (0:{n})", input_path)
-        frames = b - a
-        shape = (int(reel.info.height), int(reel.info.width))
-        key = spec.cache_key()
-        if source.digest is not None:
-            key = hashlib.sha256((key + source.digest((a, b), shape)).encode()).hexdigest()[:20]
-        if model_info is not None:  # the weights, not just the model's name, pin the frames
-            key = hashlib.sha256((key + str(model_info.get("sha256"))).encode()).hexdigest()[:20]
-        # a project's clip renders keep their cache in the project (until the job is done)
-        root = Path(spec.cache) if spec.cache else \
-            (Path(spec.project) / "cache" if spec.project else cache_dir() / "renders")
-        cache = RenderCache.for_key(root, key, {"input": input_path, "range": [a, b]})
-        stages = (2 if spec.detect else 1) + 1
-        total = stages * frames
-        clock = _Clock(total)
-        done = computed = cached = 0
-
-        def tick(stage: str, frame: int | None, message: str = "") -> Progress:
-            return Progress(done, total, stage, frame, message, clock.payload(done, computed, cached))
-
-        chunks = [(c, min(b, c + spec.chunk)) for c in range(a, b, spec.chunk)]
-
-        # 1. detect (cached, so the restore pass and a resumed run see the same masks)
-        if spec.detect:
-            dsettings = eng.detect_settings(spec.detect_settings)
-            for c0, c1 in chunks:
-                if cache.first_missing_detection(c0, c1) is None:
-                    done += c1 - c0
-                    continue
-                for p in eng.detect_reel(reel, dsettings, frame_range=(c0, c1), cancel=cancel):
-                    fd = p.payload
-                    if fd is not None:
-                        if not cache.has_detection(fd.index):
-                            cache.put_detection(fd.index, fd.mask, list(fd.defects), fd.flicker)
-                        done += 1
-                        clock.worked += 1
-                        yield tick("detect", fd.index)
-                    if cancel is not None:
-                        cancel.check()
-            missing = cache.first_missing_detection(a, b)
-            if missing is not None:
-                raise InputError(f"detection did not report frame {missing}", input_path)
-
-        def detected(index: int) -> tuple[np.ndarray | None, list[Defect], Any]:
-            if spec.detect and a <= index < b and cache.has_detection(index):
-                return cache.detection(index)
-            return None, [], None
-
-        def mask_for(index: int) -> np.ndarray | None:
-            layers = [detected(index)[0]]
-            if user_masks is not None:
-                layers.append(user_masks.get(index, shape))
-            if project_mask is not None:
-                layers.append(project_mask(index, shape))
-            layers = [m for m in layers if m is not None]
-            if not layers:
-                return None
-            return np.logical_or.reduce(layers) if len(layers) > 1 else layers[0]
-
-        def kinds_for(index: int) -> list[Defect]:
-            return detected(index)[1]
-
-        # the measured brightness curve; restore applies it only when settings.deflicker is on
-        curve = {i: v for i, v in source.flicker.items() if a <= i < b}
-        if spec.detect:
-            curve.update({i: v for i in range(a, b) if (v := detected(i)[2]) is not None})
-        flicker = curve or None
-
-        # 2. restore, chunk by chunk: each chunk is one restore_frames call from its first
-        # frame, so a chunk redone after an interruption carries exactly the state (region
-        # tracks, seeds, fill init, flicker) it had in an uninterrupted run
-        fill_engine = None
-        for c0, c1 in chunks:
-            if cache.first_missing_frame(c0, c1) is None:
-                done += c1 - c0
-                cached += c1 - c0
-                continue
-            if fill_engine is None and uses_model and eng.load_fill_engine is not None:
-                kwargs = {"steps": settings["steps"]} if settings.get("steps") else {}
-                fill_engine = eng.load_fill_engine(settings["model"], **kwargs)  # only when needed
-            work = eng.restore_frames(
-                reel, (c0, c1), mask_for, rsettings, cancel=cancel, fill_engine=fill_engine,
-                kinds_for=kinds_for, flicker=flicker,
-            )
-            for p in work:
-                rf = p.payload
-                if rf is not None:
-                    if not cache.has_frame(rf.index):
-                        cache.put_frame(rf.index, rf.data, list(rf.interventions))
-                    computed += 1
-                    done += 1
-                    clock.worked += 1
-                    yield tick("restore", rf.index)
-                else:
-                    yield tick("restore", p.frame, p.message or p.stage)
-                if cancel is not None:
-                    cancel.check()
-        missing = cache.first_missing_frame(a, b)
-        if missing is not None:
-            raise InputError(f"restore did not return frame {missing}", input_path)
-
-        # 3. encode every frame from the cache: identical output whether resumed or not
-        writer = eng.open_writer(output, spec.preset, reel.info, frame_range=(a, b), audio_source=input_path,
-                                 overwrite=spec.overwrite)
-        try:
-            for i in range(a, b):
-                if cancel is not None:
-                    cancel.check()
-                writer.write(cache.frame(i))
-                done += 1
-                clock.worked += 1
-                yield tick("encode", i)
-            export = writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
-        fps, start_timecode = getattr(reel.info, "fps", None), getattr(reel.info, "timecode", None)
-    finally:
-        reel.close()
-
-    # 4. report: what was done to which frame, with the writer's fixity
-    interventions: list[Intervention] = []
-    for i in range(a, b):
-        interventions.extend(cache.interventions(i))
-    frame_md5 = list(getattr(export, "frame_md5", []) or [])
-    data = {
-        "tool": f"reelwright {__version__}",
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "source": str(Path(input_path).resolve()),
-        "output": str(Path(getattr(export, "path", output)).resolve()),
-        "manifest": str(getattr(export, "manifest_path", "") or "") or None,
-        "preset": spec.preset,
-        "frame_range": [a, b],
-        "fps": str(fps) if fps else None,
-        "start_timecode": start_timecode,
-        "clip": source.clip,
-        "reel": source.reel,
-        "settings": settings,
-        "detect": spec.detect,
-        "detect_settings": spec.detect_settings,
-        "masks": spec.masks,
-        "model": model_info,
-        "interventions": [i.to_dict() for i in interventions],
-        "frames": [{"index": a + k, "md5": m} for k, m in enumerate(frame_md5)],
-        "sha256": getattr(export, "sha256", None),
-        "frames_computed": computed,
-        "frames_from_cache": cached,
-    }
-    yield Progress(total, total, "report", None, str(report_path), clock.payload(total, computed, cached))
-    if eng.write_report is not None:
-        eng.write_report(report_path, data)
-
-    # 5. the review render for sign-off, if asked; a failed review does not undo the output
-    review_path, review_error = None, None
+    settings = {**own_restore, **spec.settings}
+    detect_settings = {**own_detect, **spec.detect_settings}
+    job = Job(spec, input_path, output, report_path, settings, detect_settings,
+              eng.restore_settings(settings), None, frame_range, project, reel_id, clip_id)
+    review_target = None
     if spec.review is not None:
-        from restoration_core.render.signoff import render_review, review_path_for
+        review_target = spec.review.get("output") or review_path_for(output)
+    job.plan = plan_outputs("restore", [input_path, spec.masks], render_targets(
+        output, is_sequence_preset(spec.preset), report_path, html_path_for(report_path), review_target,
+        spec.cache))
+    if spec.detect:
+        eng.detect_settings(detect_settings)  # a bad detect setting fails before any work
+    if job.uses_model and eng.model_identity is not None:
+        job.model = eng.model_identity(settings["model"])  # a bad model fails before any work
+    return job
 
-        opts = dict(spec.review)
-        target = Path(opts.pop("output", None) or review_path_for(output))
+
+def _is_pattern(path: str) -> bool:
+    """A printf image-sequence pattern (``scan_%06d.dpx``) in an existing folder."""
+    return "%" in Path(path).name and Path(path).parent.is_dir()
+
+
+def clip_range(reel: Any, frame_range: tuple[int, int] | None, path: str) -> tuple[int, int]:
+    """The job's [a, b) within the reel (an open end, -1, is the reel's end)."""
+    n = len(reel)
+    a, b = frame_range or (0, n)
+    b = n if b == -1 else b
+    if not (0 <= a < b <= n):
+        raise InputError(f"frame range {a}:{b} is outside the reel (0:{n})", path)
+    return a, b
+
+
+def clip_masks(job: Job, reel: Any, frame_range: tuple[int, int]) -> ClipMasks:
+    """The job's repair masks (step 1's mask half; detections are joined in step 2)."""
+    shape = (int(reel.info.height), int(reel.info.width))
+    painted = MaskFolder(job.spec.masks) if job.spec.masks else None
+    return ClipMasks(shape, frame_range, job.project, job.reel_id, painted)
+
+
+def open_cache(job: Job, masks: ClipMasks) -> RenderCache:
+    """The job's render cache: keyed by everything that changes its pixels (the project's masks too)."""
+    spec = job.spec
+    key = spec.cache_key()
+    pinned: list[Any] = [job.settings, job.detect_settings]
+    if masks.project is not None:  # an edited mask, rejection or take-back invalidates the frames
+        p, r = masks.project, masks.reel_id
+        frames = range(*masks.frame_range)
+        pinned += [file_identity(job.input_path), p.mask_digests(r, frames, masks.shape),
+                   [i for i in frames if masks.reviewed(i)], sorted(p.flicker(r).items())]
+    if job.model is not None:  # the weights, not just the model's name, pin the frames
+        pinned.append(job.model.get("sha256"))
+    key = hashlib.sha256((key + json.dumps(pinned, default=str)).encode()).hexdigest()[:20]
+    # a project's clip renders keep their cache in the project (until the job is done)
+    root = Path(spec.cache) if spec.cache else \
+        (Path(spec.project) / "cache" if spec.project else cache_dir() / "renders")
+    return RenderCache.for_key(root, key, {"input": job.input_path, "range": list(masks.frame_range)})
+
+
+# ---- 2. detect -----------------------------------------------------------------------
+def detect(reel: Any, frame_range: tuple[int, int], settings: Any, eng: Engines,
+           cancel: CancelToken | None = None) -> Generator[Progress, None, None]:
+    """Detect frames [a, b): one Progress per frame with its detection as ``payload``."""
+    for p in eng.detect_reel(reel, settings, frame_range=frame_range, cancel=cancel):
+        if p.payload is not None:
+            yield p
+        if cancel is not None:
+            cancel.check()
+
+
+def _runs(frames: list[int]) -> Iterator[tuple[int, int]]:
+    """Consecutive runs of sorted frame indices as [start, stop) ranges."""
+    start = prev = None
+    for i in frames:
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            yield start, prev + 1
+            start = prev = i
+    if start is not None:
+        yield start, prev + 1
+
+
+def detect_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache, meter: _Meter,
+                      eng: Engines, cancel: CancelToken | None) -> Generator[Progress, None, None]:
+    """Step 2: detect the frames the clip's masks lack, once (the cache keeps them for a resume)."""
+    a, b = masks.frame_range
+    wanted = [i for i in range(a, b) if masks.needs_detection(i) and not cache.has_detection(i)]
+    meter.done += (b - a) - len(wanted)
+    if wanted:
+        settings = eng.detect_settings(job.detect_settings)
+        for run in _runs(wanted):
+            for p in detect(reel, run, settings, eng, cancel):
+                fd = p.payload
+                if not cache.has_detection(fd.index):
+                    cache.put_detection(fd.index, fd.mask, list(fd.defects), fd.flicker)
+                meter.step()
+                yield meter.tick("detect", fd.index)
+    missing = next((i for i in wanted if not cache.has_detection(i)), None)
+    if missing is not None:
+        raise InputError(f"detection did not report frame {missing}", job.input_path)
+    masks.detections = lambda i: cache.detection(i) if cache.has_detection(i) else None
+
+
+# ---- 3. restore ----------------------------------------------------------------------
+def restore_range(reel: Any, frame_range: tuple[int, int], masks: Callable[[int], Any], settings: Any,
+                  eng: Engines, *, kinds: Callable[[int], Any] | None = None,
+                  flicker: dict | None = None, fill_engine: Any = None,
+                  cancel: CancelToken | None = None) -> Generator[Progress, None, None]:
+    """One restore call over [a, b): Progress ticks, and one per frame with a RestoredFrame ``payload``."""
+    yield from eng.restore_frames(reel, frame_range, masks, settings, cancel=cancel, fill_engine=fill_engine,
+                                  kinds_for=kinds, flicker=flicker or None)
+
+
+def load_fill_engine(job: Job, eng: Engines) -> Any:
+    """The job's diffusion model, when its settings use one (loaded only when a frame needs it)."""
+    if not job.uses_model or eng.load_fill_engine is None:
+        return None
+    kwargs = {"steps": job.settings["steps"]} if job.settings.get("steps") else {}
+    return eng.load_fill_engine(job.settings["model"], **kwargs)
+
+
+def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache, meter: _Meter,
+                       eng: Engines, cancel: CancelToken | None) -> Generator[Progress, None, None]:
+    """Step 3, chunk by chunk: each chunk is one restore call from its first frame, so a chunk
+    redone after an interruption carries exactly the state (region tracks, seeds, flicker) it had."""
+    a, b = masks.frame_range
+    flicker = masks.flicker()
+    fill_engine = None
+    for c0, c1 in chunks(masks.frame_range, job.spec.chunk):
+        if cache.first_missing_frame(c0, c1) is None:
+            meter.done += c1 - c0
+            meter.cached += c1 - c0
+            continue
+        if fill_engine is None:
+            fill_engine = load_fill_engine(job, eng)
+        for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
+                               flicker=flicker, fill_engine=fill_engine, cancel=cancel):
+            rf = p.payload
+            if rf is None:
+                yield meter.tick("restore", p.frame, p.message or p.stage)
+                continue
+            if not cache.has_frame(rf.index):
+                cache.put_frame(rf.index, rf.data, list(rf.interventions))
+            meter.computed += 1
+            meter.step()
+            yield meter.tick("restore", rf.index)
+    missing = cache.first_missing_frame(a, b)
+    if missing is not None:
+        raise InputError(f"restore did not return frame {missing}", job.input_path)
+
+
+def chunks(frame_range: tuple[int, int], size: int) -> list[tuple[int, int]]:
+    a, b = frame_range
+    return [(c, min(b, c + size)) for c in range(a, b, size)]
+
+
+# ---- 4. encode -----------------------------------------------------------------------
+def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int], meter: _Meter, eng: Engines,
+           cancel: CancelToken | None) -> Generator[Progress, None, Any]:
+    """Step 4: write every frame from the cache; the output appears only when complete."""
+    a, b = frame_range
+    writer = eng.open_writer(job.output, job.spec.preset, reel.info, frame_range=(a, b),
+                             audio_source=job.input_path, overwrite=job.spec.overwrite)
+    try:
+        for i in range(a, b):
+            if cancel is not None:
+                cancel.check()
+            writer.write(cache.frame(i))
+            meter.step()
+            yield meter.tick("encode", i)
+        return writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+# ---- 5. report -----------------------------------------------------------------------
+def build_report(job: Job, reel_info: Any, export: Any, frame_range: tuple[int, int],
+                 interventions: list[Intervention], meter: _Meter) -> ReportData:
+    """Step 5: what was done to which frame (kind = where the mask came from, method = how)."""
+    fps = getattr(reel_info, "fps", None)
+    spec = job.spec
+    return ReportData(
+        source=Fixity(str(Path(job.input_path).resolve())),
+        output=Fixity(str(Path(getattr(export, "path", job.output)).resolve()), getattr(export, "sha256", None),
+                      list(getattr(export, "frame_md5", []) or [])),
+        interventions=interventions, settings=job.settings, model=job.model, clip=job.clip_id,
+        reel=job.reel_id, frame_range=frame_range, fps=None if fps is None else _fraction(fps),
+        start_timecode=getattr(reel_info, "timecode", None), preset=spec.preset,
+        extra={"manifest": str(getattr(export, "manifest_path", "") or "") or None, "detect": spec.detect,
+               "detect_settings": job.detect_settings, "masks": spec.masks, "frames_computed": meter.computed,
+               "frames_from_cache": meter.cached},
+    )
+
+
+def _fraction(fps: Any) -> Fraction:
+    return Fraction(fps).limit_denominator(1001) if isinstance(fps, float) else Fraction(fps)
+
+
+# ---- 6. review -----------------------------------------------------------------------
+def review(job: Job, frame_range: tuple[int, int], cancel: CancelToken | None
+           ) -> Generator[Progress, None, tuple[Path | None, str | None]]:
+    """Step 6: the before | after sign-off render; one that cannot be written does not undo the output."""
+    if job.spec.review is None:
+        return None, None
+    opts = dict(job.spec.review)
+    target = Path(opts.pop("output", None) or review_path_for(job.output))
+    try:
+        yield from render_review(job.input_path, job.output, target, frame_range=frame_range, restored_start=0,
+                                 cancel=cancel, **opts)
+    except Cancelled:
+        raise
+    except ReelwrightError as exc:
+        return None, str(exc)
+    return target, None
+
+
+# ---- the whole render ----------------------------------------------------------------
+def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | None = None
+           ) -> Generator[Progress, None, RenderResult]:
+    """Render ``spec`` (steps 1-6); ``result = yield from render(spec)``. Resumes from its render cache."""
+    eng = engines or load_engines()
+    job = resolve(spec, eng)
+    with job.plan:  # the output, manifests, report and review are this run's until it ends
+        reel = eng.open_reel(job.input_path)
         try:
-            yield from render_review(input_path, output, target, frame_range=(a, b), restored_start=0,
-                                     cancel=cancel, **opts)
-            review_path = target
-        except Cancelled:
-            raise
-        except ReelwrightError as exc:
-            review_error = str(exc)
+            frame_range = clip_range(reel, job.frame_range, job.input_path)
+            check_frame_size(reel.info, "restore")
+            masks = clip_masks(job, reel, frame_range)
+            cache = open_cache(job, masks)
+            frames = frame_range[1] - frame_range[0]
+            meter = _Meter(((2 if spec.detect else 1) + 1) * frames)
+            if spec.detect:
+                yield from detect_into_cache(job, reel, masks, cache, meter, eng, cancel)
+            yield from restore_into_cache(job, reel, masks, cache, meter, eng, cancel)
+            export = yield from encode(job, reel, cache, frame_range, meter, eng, cancel)
+            info = reel.info
+        finally:
+            reel.close()
+        interventions = [i for f in range(*frame_range) for i in cache.interventions(f)]
+        data = build_report(job, info, export, frame_range, interventions, meter)
+        yield Progress(meter.total, meter.total, "report", None, str(job.report_path), stats=meter.stats())
+        if eng.write_report is not None:
+            eng.write_report(job.report_path, data)
+        review_path, review_error = yield from review(job, frame_range, cancel)
     if not spec.cache:
         cache.remove()
     return RenderResult(
-        output=output, report=report_path, frames=frames, computed=computed, from_cache=cached,
-        interventions=len(interventions), sha256=data["sha256"], frame_md5=frame_md5,
-        review=review_path, review_error=review_error,
+        output=job.output, report=job.report_path, frames=frames, computed=meter.computed,
+        from_cache=meter.cached, interventions=len(interventions), sha256=data.output.sha256,
+        frame_md5=list(data.output.frame_md5), review=review_path, review_error=review_error,
     )
+
+
+# ---- previews: steps 2 and 3 for one frame -------------------------------------------
+@dataclass
+class PreviewPlan:
+    """What restoring one frame exactly as the whole-clip render does needs (plain data: it
+    travels to the model preview's worker process)."""
+
+    index: int
+    start: int  # the restore call starts here: the chunk's first frame, or after a frame with no mask
+    masks: dict[int, np.ndarray | None]
+    flicker: dict[int, tuple[float, float]]
+
+
+def _reach(settings: Any) -> int:
+    """How far from a frame the restore looks (temporal radius, deflicker radius)."""
+    get = settings.get if isinstance(settings, dict) else lambda k, d=None: getattr(settings, k, d)
+    reach = int(get("radius", 3) or 0) + 1
+    if get("deflicker", False):
+        reach = max(reach, int(get("deflicker_radius", 6) or 0))
+    return reach
+
+
+def plan_preview(reel: Any, index: int, masks: ClipMasks, restore: Any, eng: Engines, *, chunk: int = 100,
+                 detect_settings: Any = None, cancel: CancelToken | None = None
+                 ) -> Generator[Progress, None, PreviewPlan]:
+    """The masks and flicker values frame ``index`` of the clip render sees, detecting (as the
+    render would) the frames near it that the clip's masks lack (``detect_settings`` None: no detection)."""
+    a, b = masks.frame_range
+    if not a <= index < b:
+        raise InputError(f"frame {index} is outside the clip ({a}:{b})")
+    c0 = a + ((index - a) // chunk) * chunk
+    reach = _reach(restore)
+    n = len(reel)
+    found: dict[int, Detection] = {}
+
+    def fresh_for(lo: int, hi: int) -> Generator[Progress, None, None]:
+        wanted = [i for i in range(max(a, lo), min(b, hi)) if i not in found and masks.needs_detection(i)]
+        if detect_settings is None or not wanted:
+            return
+        for run in _runs(wanted):
+            for p in detect(reel, run, detect_settings, eng, cancel):
+                fd = p.payload
+                found[fd.index] = (fd.mask, list(fd.defects), fd.flicker)
+                yield Progress(len(found), len(wanted), "detect", fd.index)
+
+    masks.detections = found.get
+    # the render's region tracks (hence seeds) restart at its chunk and after a frame with no mask
+    start = index
+    yield from fresh_for(index - reach, index + reach + 1)
+    while start > c0:
+        j = start - 1
+        if j not in found and masks.needs_detection(j):
+            yield from fresh_for(max(c0, j - 7), j + 1)  # a few frames back at a time
+        if masks.mask(j) is None:
+            break
+        start = j
+    lo, hi = max(0, start - reach), min(n, index + reach + 1)
+    yield from fresh_for(lo, hi)
+    plan_masks = {j: masks.mask(j) for j in range(lo, hi)}
+    return PreviewPlan(index, start, plan_masks, masks.flicker())
+
+
+def restore_preview(reel: Any, plan: PreviewPlan, restore: Any, eng: Engines, *, fill_engine: Any = None,
+                    cancel: CancelToken | None = None) -> Generator[Progress, None, Any]:
+    """Restore ``plan.index`` as the clip render does; returns its RestoredFrame (nothing is written)."""
+    result = None
+    for p in restore_range(reel, (plan.start, plan.index + 1), plan.masks.get, restore, eng,
+                           flicker=plan.flicker, fill_engine=fill_engine, cancel=cancel):
+        if p.payload is not None:
+            result = p.payload
+        else:
+            yield p
+    if result is None or result.index != plan.index:
+        raise InputError(f"restore did not return frame {plan.index}")
+    return result
+
+
+def preview_frame(reel: Any, index: int, masks: ClipMasks, settings: dict[str, Any], *,
+                  detect_settings: dict[str, Any] | None = None, chunk: int = 100, fill_engine: Any = None,
+                  engines: Engines | None = None, cancel: CancelToken | None = None
+                  ) -> Generator[Progress, None, Any]:
+    """Frame ``index`` restored exactly as a whole-clip render with these settings restores it.
+
+    ``settings`` / ``detect_settings`` are the job's setting dicts (``detect_settings`` None:
+    the job does not detect); ``chunk`` the job's chunk size. Returns the RestoredFrame."""
+    eng = engines or load_engines()
+    restore = eng.restore_settings(settings)
+    dsettings = None if detect_settings is None else eng.detect_settings(detect_settings)
+    plan = yield from plan_preview(reel, index, masks, restore, eng, chunk=chunk, detect_settings=dsettings,
+                                   cancel=cancel)
+    return (yield from restore_preview(reel, plan, restore, eng, fill_engine=fill_engine, cancel=cancel))

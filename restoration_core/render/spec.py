@@ -17,24 +17,45 @@ from pathlib import Path
 from typing import Any
 
 from restoration_core.errors import InputError
+from restoration_core.media.presets import PRESET_NAMES as PRESETS
+from restoration_core.render.signoff import LAYOUTS
+from restoration_core.restore.settings import ENGINES
 
-PRESETS = ("master", "mezzanine", "access", "dpx", "tiff", "png")
-ENGINES = ("auto", "temporal", "diffusion", "classical")
 
+def parse_range(text: str | None, frames: int | None = None, path: str | Path | None = None
+                ) -> tuple[int, int] | None:
+    """``"A:B"`` -> (A, B), B exclusive; either side may be empty (``"A:"`` leaves the end open).
 
-def parse_range(text: str | None) -> tuple[int, int] | None:
-    """``"A:B"`` -> (A, B), B exclusive; ``"A:"`` leaves the end open (-1)."""
+    Without ``frames`` an open end is -1 (resolved when the reel is opened); with ``frames``
+    the range is resolved and checked against a reel of that many frames. The one range
+    parser of the CLI, job files and the export dialog."""
     if text in (None, ""):
-        return None
+        return None if frames is None else (0, frames)
     try:
         a_text, b_text = str(text).split(":")
         a = int(a_text) if a_text.strip() else 0
         b = int(b_text) if b_text.strip() else -1
     except ValueError:
-        raise InputError(f"frame range {text!r} is not A:B (0-based, end exclusive)") from None
+        raise InputError(f"frame range {text!r} is not A:B (0-based, end exclusive)", path) from None
     if a < 0 or (b != -1 and b <= a):
-        raise InputError(f"frame range {text!r} is empty or negative")
+        raise InputError(f"frame range {text!r} is empty or negative", path)
+    if frames is not None:
+        b = frames if b == -1 else b
+        if not a < b <= frames:
+            raise InputError(f"frame range {text} is outside the reel (0:{frames})", path)
     return a, b
+
+
+def clip_settings(settings: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A project clip's (restore, detect) settings: ``{"restore": {...}, "detect": {...}}`` as the
+    workbench stores them, or the restore settings alone (a flat dict)."""
+    settings = dict(settings or {})
+    if "restore" in settings or "detect" in settings:
+        unknown = sorted(set(settings) - {"restore", "detect"})
+        if unknown:
+            raise InputError(f"unknown clip setting {unknown[0]!r} beside 'restore' and 'detect'")
+        return dict(settings.get("restore") or {}), dict(settings.get("detect") or {})
+    return settings, {}
 
 
 def file_identity(path: str | None) -> list | None:
@@ -99,8 +120,6 @@ class JobSpec:
         if engine == "diffusion" and not self.settings.get("model"):
             raise InputError(f"job {self.name}: the diffusion engine needs a model (--model PATH)")
         if self.review is not None:
-            from restoration_core.render.signoff import LAYOUTS
-
             unknown = sorted(set(self.review) - REVIEW_KEYS)
             if unknown:
                 raise InputError(f"job {self.name}: unknown review option(s): {', '.join(unknown)}")

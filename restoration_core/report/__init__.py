@@ -2,8 +2,8 @@
 
 write_report("out.report.json", data)  # writes out.report.json and out.report.html
 
-``data`` is a :class:`ReportData`, a report's own JSON dict, or the job runner's result dict
-(``restoration_core.render.pipeline``). Missing facts are completed from the files where they
+``data`` is a :class:`ReportData` from end to end (the render pipeline builds one; a report's
+JSON reads back into one with :func:`read_report`). Missing facts are completed from the files where they
 can be read: the source's SHA-256 and per-frame MD5, frame rate and start timecode, and the
 timecode of each intervention.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from restoration_core.atomic import atomic_write_text
-from restoration_core.errors import ReelwrightError
-from restoration_core.report.data import FORMAT, Fixity, ReportData, coerce
+from restoration_core.errors import InputError, ReelwrightError
+from restoration_core.report.data import FORMAT, Fixity, ReportData
 from restoration_core.report.html import Crop, largest, make_crop, render_html
 
 __all__ = ["FORMAT", "Fixity", "ReportData", "html_path_for", "read_report", "render_report_html", "write_report"]
@@ -96,20 +96,19 @@ def _crops(
 
 
 def render_report_html(
-    data: ReportData | dict,
+    data: ReportData,
     frames: Mapping[int, FramePair] | Callable[[int], FramePair] | None = None,
     crops: int = 6,
 ) -> str:
     """The HTML page of a report; ``frames`` gives (before, after) arrays per source frame index,
     else they are read from the source and output files."""
-    data = coerce(data)
     pictures, note = _crops(data, frames, crops)
     return render_html(data, pictures, note)
 
 
 def write_report(
     json_path: str | Path,
-    data: ReportData | dict,
+    data: ReportData,
     *,
     frames: Mapping[int, FramePair] | Callable[[int], FramePair] | None = None,
     complete: bool = True,
@@ -121,7 +120,9 @@ def write_report(
     Returns the JSON path; the HTML is at :func:`html_path_for`.
     """
     json_path = Path(json_path)
-    report = coerce(data)
+    if not isinstance(data, ReportData):
+        raise TypeError(f"write_report takes a ReportData, not {type(data).__name__}")
+    report = replace(data, source=replace(data.source), extra=dict(data.extra))  # completing it changes no caller's
     if complete:
         _complete(report)
     atomic_write_text(json_path, json.dumps(report.to_dict(), indent=1, default=str) + "\n")
@@ -131,8 +132,6 @@ def write_report(
 
 def read_report(json_path: str | Path) -> ReportData:
     """Load a JSON report written by :func:`write_report` (InputError if it is not one)."""
-    from restoration_core.errors import InputError
-
     path = Path(json_path)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -141,7 +140,5 @@ def read_report(json_path: str | Path) -> ReportData:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not a JSON report ({exc})", path) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        if isinstance(doc, dict) and "interventions" in doc:
-            return coerce(doc)  # a report written by the job runner's JSON-only fallback
         raise InputError(f"not a reelwright intervention report (format {FORMAT!r} expected)", path)
     return ReportData.from_dict(doc)

@@ -11,7 +11,6 @@ import datetime as _dt
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 from restoration_core import __version__
 from restoration_core.defects import Intervention
@@ -118,44 +117,3 @@ class ReportData:
             created=str(d.get("created") or ""),
             extra=dict(d.get("extra") or {}),
         )
-
-
-# keys of the job runner's dict (restoration_core.render.pipeline) that map onto ReportData fields
-_JOB_KEYS = {"source", "output", "sha256", "frames", "interventions", "settings", "model", "frame_range",
-             "preset", "tool", "created", "clip", "reel", "fps", "start_timecode"}
-
-
-def coerce(data: ReportData | dict[str, Any]) -> ReportData:
-    """A :class:`ReportData` from itself, a report's JSON dict, or the job runner's result dict."""
-    if isinstance(data, ReportData):
-        return data
-    if data.get("format") == FORMAT:
-        return ReportData.from_dict(data)
-    source = data.get("source")
-    output = data.get("output")
-    src = Fixity.from_dict(source) if isinstance(source, dict) else Fixity(str(source or ""))
-    out = Fixity.from_dict(output) if isinstance(output, dict) else Fixity(str(output or ""))
-    if data.get("sha256") and not out.sha256:
-        out.sha256 = str(data["sha256"])
-    if data.get("frames") and not out.frame_md5:
-        out.frame_md5 = [str(f["md5"]) if isinstance(f, dict) else str(f) for f in data["frames"]]
-    fr = data.get("frame_range")
-    model = data.get("model")
-    tool = str(data.get("tool") or "")
-    items = [i if isinstance(i, Intervention) else Intervention.from_dict(i) for i in data.get("interventions") or []]
-    return ReportData(
-        source=src,
-        output=out,
-        interventions=items,
-        settings=dict(data.get("settings") or {}),
-        model=dict(model) if model else None,
-        clip=data.get("clip"),
-        reel=data.get("reel"),
-        frame_range=(int(fr[0]), int(fr[1])) if fr else None,
-        fps=Fraction(data["fps"]) if data.get("fps") else None,
-        start_timecode=data.get("start_timecode"),
-        preset=data.get("preset"),
-        program_version=tool.split()[-1] if tool.startswith("reelwright ") else __version__,
-        created=str(data.get("created") or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")),
-        extra={k: v for k, v in data.items() if k not in _JOB_KEYS},
-    )

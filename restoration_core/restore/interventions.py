@@ -19,7 +19,7 @@ import numpy as np
 from restoration_core.defects import Defect, Intervention
 
 DUST_MAX_FRACTION = 2e-4
-KIND_CODES = {1: "dust", 2: "dirt", 3: "scratch", 4: "blotch", 5: "painted"}
+KIND_CODES = {1: "dust", 2: "dirt", 3: "scratch", 4: "blotch", 5: "painted", 6: "held"}
 KINDS = set(KIND_CODES.values())
 
 

@@ -165,7 +165,7 @@ def engines() -> Engines:
 
         from restoration_core.atomic import atomic_write_text
 
-        atomic_write_text(path, json.dumps(data, default=str))
+        atomic_write_text(path, json.dumps(data.to_dict(), default=str))
         return path
 
     return Engines(

@@ -28,7 +28,8 @@ def test_render_writes_output_and_report(tmp_path, eng):
     stages = [p.stage for p in progress]
     assert stages[0] == "detect" and "restore" in stages and "encode" in stages
     assert ("restore", "fill 1/1") in {(p.stage, p.message) for p in progress}, "steps are reported"
-    assert progress[-1].payload["fps"] > 0 and progress[-2].payload["eta_s"] is not None
+    assert progress[-1].stats.fps > 0 and progress[-2].stats.eta_s is not None
+    assert all(p.payload is None or not isinstance(p.payload, dict) for p in progress), "speed is not a payload"
     out = np.load(tmp_path / "out.npy")
     src = np.load(clip)
     assert out.shape == src.shape
@@ -36,9 +37,9 @@ def test_render_writes_output_and_report(tmp_path, eng):
     untouched = ~np.all(src == 255, axis=3)
     assert np.array_equal(out[untouched], src[untouched])
     report = json.loads((tmp_path / "out.report.json").read_text())
-    assert report["frame_range"] == [0, 8] and len(report["frames"]) == 8
+    assert report["frame_range"] == [0, 8] and len(report["output"]["frame_md5"]) == 8
     assert report["interventions"] and report["interventions"][0]["method"] == "temporal"
-    assert report["frames_computed"] == 8
+    assert report["extra"]["frames_computed"] == 8
 
 
 def _drive(gen):

@@ -92,8 +92,13 @@ def test_queue_states_persist_and_running_jobs_requeue(tmp_path):
 
 
 def test_real_engine_settings_errors_are_input_errors():
-    from restoration_core.render.engines import _detect_settings
+    from restoration_core.render.engines import detect_settings, restore_settings
 
-    assert _detect_settings({"sensitivity": 0.7, "not_a_setting": 1}).sensitivity == 0.7
+    assert detect_settings({"sensitivity": 0.7}).sensitivity == 0.7
     with pytest.raises(InputError, match="sensitivity"):
-        _detect_settings({"sensitivity": 3})
+        detect_settings({"sensitivity": 3})
+    with pytest.raises(InputError, match="unknown setting 'not_a_setting'"):
+        detect_settings({"sensitivity": 0.7, "not_a_setting": 1})
+    assert restore_settings({"feather": 2}).feather == 2
+    with pytest.raises(InputError, match="unknown setting 'feathr'"):
+        restore_settings({"feathr": 2})

@@ -122,20 +122,24 @@ def test_report_lists_one_intervention_per_repaired_region(tmp_path):
     assert again.interventions[0].timecode == "01:00:00:10" and again.model == data.model
 
 
-def test_job_runner_dict_is_accepted(tmp_path):
+def test_a_report_is_a_dataclass_end_to_end_and_a_dict_is_refused(tmp_path):
     _, _, masks = damaged_frames(3)
     items = interventions_from(masks)
-    data = {
-        "tool": "reelwright 9.9.9", "source": "/gone/scan.mov", "output": str(tmp_path / "o.mkv"),
-        "preset": "master", "frame_range": [0, 3], "settings": {"engine": "temporal"}, "model": None,
-        "interventions": [i.to_dict() for i in items], "frames": [{"index": k, "md5": f"{k:032x}"} for k in range(3)],
-        "sha256": "aa" * 32, "frames_computed": 3,
-    }
+    data = ReportData(
+        source=Fixity("/gone/scan.mov"),
+        output=Fixity(str(tmp_path / "o.mkv"), "aa" * 32, [f"{k:032x}" for k in range(3)]),
+        interventions=items, settings={"engine": "temporal"}, frame_range=(0, 3), preset="master",
+        program_version="9.9.9", extra={"frames_computed": 3},
+    )
+    with pytest.raises(TypeError, match="ReportData"):
+        write_report(tmp_path / "d.report.json", data.to_dict())
+    assert not (tmp_path / "d.report.json").exists()
     path = write_report(tmp_path / "o.report.json", data)
     doc = json.loads(path.read_text())
     assert doc["program"]["version"] == "9.9.9" and doc["output"]["sha256"] == "aa" * 32
     assert doc["output"]["frame_md5"][2] == f"{2:032x}" and doc["extra"]["frames_computed"] == 3
     assert len(doc["interventions"]) == len(items) and doc["model"] is None
+    assert read_report(path).interventions == items
     html = html_path_for(path).read_text()
     check_offline(html)
     assert "unavailable" in html  # the source is gone: no crops, but still a report
