@@ -23,6 +23,7 @@ from app.editing import EditingMixin
 from app.models.session import Session
 from app.models.state import CompareState, OverlayState, PaintState
 from app.models.transport import Transport
+from app.review_pass import install as install_review_pass
 from app.theme import icon
 from app.viewer.viewer import ViewerWidget
 from app.welcome import WelcomePage
@@ -68,6 +69,7 @@ class MainWindow(EditingMixin, QMainWindow):
 
         self.painter = PaintController(self, self.viewer)
         self.autosaver = Autosaver(self)
+        install_review_pass(self)
         self.statusBar().showMessage("Ready")
         self.frame_label = QLabel("", self)
         self.statusBar().addPermanentWidget(self.frame_label)
