@@ -24,7 +24,6 @@ concurrent run can never pair one run's file with another run's ``.sha256``.
 
 from __future__ import annotations
 
-import errno
 import glob
 import hashlib
 import os
@@ -398,9 +397,10 @@ def plan_outputs(command: str, inputs: Iterable[str | Path | None],
         for other, oreal in checked:
             if real == oreal:
                 raise OutputError(f"the {target.what} and the {other.what} are the same path", given)
-            if _inside(real, oreal):
+            # files may go into a folder that receives files (merge); a replaced folder is one output
+            if _inside(real, oreal) and not other.merge:
                 raise OutputError(f"the {target.what} is inside the {other.what} folder {oreal}", given)
-            if _inside(oreal, real):
+            if _inside(oreal, real) and not target.merge:
                 raise OutputError(f"the {other.what} is inside the {target.what} folder", oreal)
         for ext in (".framemd5", ".sha256"):
             base = real.with_name(real.name[: -len(ext)]) if real.name.endswith(ext) else None
@@ -420,6 +420,23 @@ def plan_outputs(command: str, inputs: Iterable[str | Path | None],
     return OutputPlan(command, checked)
 
 
-def disk_full(exc: OSError) -> bool:
-    """Whether ``exc`` says the disk (or quota) is full."""
-    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+def check_within(root: str | Path, folder: str | Path, what: str = "folder") -> None:
+    """OutputError unless ``folder`` and every existing folder on the way to it stay inside ``root``.
+
+    A symbolic link anywhere under ``root`` (``masks/`` or ``masks/<reel>`` of a project) that
+    leads elsewhere would make a save write outside the folder the archivist chose.
+    """
+    root_real = _real(Path(root))
+    folder = Path(folder)
+    try:
+        rel = folder.relative_to(root)
+    except ValueError:
+        rel = None
+    steps = [Path(root).joinpath(*rel.parts[:k]) for k in range(1, len(rel.parts) + 1)] if rel else [folder]
+    for step in steps:
+        if not (step.exists() or step.is_symlink()):
+            break
+        real = _real(step)
+        if real != root_real and root_real not in real.parents:
+            raise OutputError(f"{what} leads outside {root} (a symbolic link to {real}); nothing was written",
+                              step)

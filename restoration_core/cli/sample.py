@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from restoration_core.errors import InputError
+from restoration_core.safety import Target, is_mask_png, plan_outputs
+from restoration_core.sample import DESCRIPTION_NAME, MASKS_NAME, REEL_NAME
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -23,7 +26,16 @@ def run(args: argparse.Namespace) -> int:
             f"need --frames >= 1 and a --size of at least 16x16 (got {args.frames}, "
             f"{args.size[0]}x{args.size[1]})"
         )
-    reel = make_sample_reel(args.out_dir, frames=args.frames, size=args.size, seed=args.seed)
+    folder = Path(args.out_dir)
+    # the folder may hold other things; only an earlier sample's reel, description and masks go
+    plan = plan_outputs("sample", [], [
+        Target(folder, "output folder", folder=True, merge=True, parents=True),
+        Target(folder / REEL_NAME, "sample reel", parents=True),
+        Target(folder / DESCRIPTION_NAME, "sample description", parents=True),
+        Target(folder / MASKS_NAME, "sample masks folder", folder=True, ours=is_mask_png, parents=True),
+    ])
+    with plan:
+        reel = make_sample_reel(folder, frames=args.frames, size=args.size, seed=args.seed)
     print(reel)
     return 0
 
