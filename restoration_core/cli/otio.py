@@ -6,6 +6,7 @@ import argparse
 from fractions import Fraction
 
 from restoration_core.errors import InputError
+from restoration_core.safety import Target, plan_outputs
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -19,7 +20,9 @@ def _export(args: argparse.Namespace) -> int:
             clips = [project.clip(c) for c in args.clip]
         except KeyError as exc:
             raise InputError(str(exc).strip("'\""), project.path) from None
-    print(export_otio(project, args.output, clips, overwrite=args.overwrite))
+    inputs = [project.path, *(r.path for r in project.reels)]
+    with plan_outputs("otio export", inputs, [Target(args.output, "timeline")]):
+        print(export_otio(project, args.output, clips, overwrite=args.overwrite))
     return 0
 
 
