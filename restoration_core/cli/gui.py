@@ -6,6 +6,7 @@ The GUI package is imported only when this command runs, so the engine stays Qt-
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -20,8 +21,27 @@ def register(subparsers) -> None:
     p.set_defaults(func=_run)
 
 
+def check_screenshot_input(args: argparse.Namespace) -> None:
+    """A headless screenshot run fails here, once, before any window exists: the input must open
+    (a project of a newer schema, a text file named .mkv are InputErrors) and the PNG be writable."""
+    from restoration_core.media import probe
+    from restoration_core.project import PROJECT_FILE, SUFFIX, Project
+    from restoration_core.safety import Target, plan_outputs
+
+    plan_outputs("gui --screenshot", [args.input], [Target(args.screenshot, "screenshot")])
+    if not args.input:
+        return
+    path = Path(args.input)
+    if path.name == PROJECT_FILE or (path.is_dir() and ((path / PROJECT_FILE).is_file() or path.suffix == SUFFIX)):
+        Project.load(path)
+    else:
+        probe(path)
+
+
 def _run(args: argparse.Namespace) -> int:
     import importlib
 
+    if args.screenshot:
+        check_screenshot_input(args)
     gui = importlib.import_module("app.main")
     return int(gui.run(args) or 0)
