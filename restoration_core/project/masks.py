@@ -293,6 +293,27 @@ class MaskStore:
             _put(self.hold_path(reel_id, hold_id), data, root)
             del self._pending_holds[(reel_id, hold_id)]
 
+    def write_snapshot(self, frames: dict, holds: dict) -> None:
+        """Write the edits captured earlier by :meth:`pending` (a save in a background thread).
+
+        Files are written outside the lock, so painting goes on meanwhile; an edit made since
+        the snapshot stays pending for the next save.
+        """
+        root = self.folder.resolve()
+        for key, data in frames.items():
+            reel_id, layer, frame = key
+            _put(self.path(reel_id, layer, frame), data, root)
+            with self._lock:
+                on_disk = self._disk_frames(reel_id, layer)
+                (on_disk.add if data is not None else on_disk.discard)(frame)
+                if key in self._pending and self._pending[key] is data:
+                    del self._pending[key]
+        for key, data in holds.items():
+            _put(self.hold_path(*key), data, root)
+            with self._lock:
+                if key in self._pending_holds and self._pending_holds[key] is data:
+                    del self._pending_holds[key]
+
     @_locked
     def pending(self) -> tuple[dict, dict]:
         """Unsaved per-frame masks and held masks as PNG bytes (None = deleted), for autosave."""

@@ -217,10 +217,14 @@ class ReviewMixin:
         output: str | Path | None = None,
         settings: dict | None = None,
         report: dict | None = None,
+        mask_digests: dict[str, str] | None = None,
     ) -> HistoryRecord:
         """Record a restore: its range, output, settings, every intervention and the masks it used
-        (``report``: where its intervention report is and when it was made, if it has one)."""
+        (``report``: where its intervention report is and when it was made, if it has one;
+        ``mask_digests``: :meth:`mask_digests` of the range, when already computed elsewhere)."""
         a, b = int(frame_range[0]), int(frame_range[1])
+        if mask_digests is None:
+            mask_digests = self.mask_digests(reel_id, range(a, b), shape)
         return self.record(
             "restore",
             {
@@ -230,16 +234,17 @@ class ReviewMixin:
                 "output": None if output is None else str(output),
                 "settings": dict(settings or {}),
                 "interventions": [i.to_dict() for i in interventions],
-                "mask_digests": self.mask_digests(reel_id, range(a, b), shape),
+                "mask_digests": dict(mask_digests),
                 **({"report": report} if report is not None else {}),
             },
         )
 
-    def record_render_report(self, report_path: str | Path | None, report: dict | None = None
-                             ) -> HistoryRecord | None:
+    def record_render_report(self, report_path: str | Path | None, report: dict | None = None,
+                             mask_digests: dict[str, str] | None = None) -> HistoryRecord | None:
         """Record a finished render of one of this project's clips from its intervention report
         (the JSON a job writes at ``report_path``, or ``report`` already read), once: the same
-        report seen again returns the existing record. OSError / ValueError for an unreadable file."""
+        report seen again returns the existing record. OSError / ValueError for an unreadable file.
+        ``mask_digests`` may be computed beforehand (off the GUI thread) from ``report``'s range."""
         if report is None:
             report = json.loads(Path(report_path).read_text(encoding="utf-8"))
         reel_id = report.get("reel")
@@ -256,7 +261,7 @@ class ReviewMixin:
             reel_id, tuple(report["frame_range"]),
             [Intervention.from_dict(d) for d in report.get("interventions", [])], shape,
             clip_id=report.get("clip"), output=report.get("output"), settings=report.get("settings"),
-            report=stamp,
+            report=stamp, mask_digests=mask_digests,
         )
 
     def interventions(self, record_id: int) -> list[Intervention]:
