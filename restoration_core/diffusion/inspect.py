@@ -37,8 +37,24 @@ def safetensors_header(path: Path) -> dict:
             header = json.loads(f.read(n))
     except (OSError, ValueError, struct.error) as exc:
         raise ModelError(f"not a readable safetensors file ({exc})", path) from None
+    if not isinstance(header, dict):
+        raise ModelError(f"not a safetensors file (its header is a JSON {type(header).__name__}, "
+                         "not a table of tensors)", path)
     header.pop("__metadata__", None)
+    bad = next((k for k, v in header.items() if not isinstance(v, dict)
+                or not isinstance(v.get("shape", []), list)
+                or not all(isinstance(d, int) and d >= 0 for d in v.get("shape", []))), None)
+    if bad is not None:
+        raise ModelError(f"not a safetensors file (tensor {bad!r} has no valid dtype and shape)", path)
     return header
+
+
+def int_field(cfg: dict, key: str, where: Path, default: int = 0) -> int:
+    """A whole-number field of a model config (ModelError naming the file when it is not one)."""
+    value = cfg.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ModelError(f"config field {key!r} must be a whole number, not {value!r}", where)
+    return value
 
 
 def param_count(path: Path) -> tuple[int, int]:
