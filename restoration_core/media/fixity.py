@@ -22,6 +22,10 @@ def sha256_file(path: str | Path, chunk: int = 4 * 1024 * 1024) -> str:
     return h.hexdigest()
 
 
+# which byte of a 4-byte packed pixel is padding (not a component)
+PAD_BYTE = {"bgr0": 3, "rgb0": 3, "0rgb": 0, "0bgr": 0}
+
+
 def _plane_row_bytes(fmt: av.VideoFormat, plane_index: int, width: int) -> int:
     if not fmt.is_planar:
         return width * (fmt.padded_bits_per_pixel // 8)
@@ -50,10 +54,16 @@ def frame_md5(picture: av.VideoFrame | np.ndarray) -> str:
     return h.hexdigest()
 
 
-def frame_md5_and_size(frame: av.VideoFrame) -> tuple[str, int]:
+def frame_md5_and_size(frame: av.VideoFrame, zero_pad: bool = False) -> tuple[str, int]:
+    """framemd5 entry (MD5, byte size) of a picture; ``zero_pad``: its packed padding byte
+    (bgr0's) hashed as zero, which is what the FFV1 decoder puts there."""
     h = hashlib.md5()
     size = 0
     for plane in frame_bytes(frame):
+        if zero_pad and frame.format.name in PAD_BYTE:
+            pixels = plane.reshape(plane.shape[0], -1, 4).copy()
+            pixels[..., PAD_BYTE[frame.format.name]] = 0
+            plane = pixels
         h.update(plane)
         size += plane.nbytes
     return h.hexdigest(), size

@@ -1,7 +1,11 @@
 """open_writer(): encode numpy frames (or untouched decoder frames) through a preset.
 
 The output is written under a temporary name beside the destination and renamed on
-:meth:`commit`; :meth:`abort` (or any failure) removes it. Frame timestamps come from a
+:meth:`commit`; :meth:`abort` (or any failure) removes it. A container writer encodes in its
+own thread (fed through a short bounded queue, so memory stays flat) while the caller
+decodes or computes the next frame; the encoder uses every core given to the process
+(slice threads, and frame threads where the codec has them), and the per-frame MD5s of a
+lossless output are taken from the frames as they go in, beside the encode. Frame timestamps come from a
 fixed ``1/fps`` Fraction (a Matroska stream's time base turns into 1/1000 once the header
 is written), the start timecode is carried (shifted by the range start), audio is copied
 and trimmed to the range, and a fixity manifest (``OUTPUT.framemd5`` in ffmpeg's framemd5
@@ -11,6 +15,9 @@ format plus ``OUTPUT.sha256`` in sha256sum format) is written beside the output.
 from __future__ import annotations
 
 import contextlib
+import os
+import queue
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,7 +29,13 @@ import numpy as np
 from restoration_core.atomic import atomic_path, atomic_write_text
 from restoration_core.errors import Cancelled, InputError, OutputError
 from restoration_core.media.audio import AudioCopier
-from restoration_core.media.fixity import decoded_md5s, frame_md5_and_size, framemd5_text, sha256_file
+from restoration_core.media.fixity import (
+    PAD_BYTE,
+    decoded_md5s,
+    frame_md5_and_size,
+    framemd5_text,
+    sha256_file,
+)
 from restoration_core.media.info import ReelInfo
 from restoration_core.media.presets import Preset, load_preset
 from restoration_core.media.timecode import frames_to_timecode
@@ -68,6 +81,21 @@ def check_frame(data: np.ndarray, info: ReelInfo) -> np.ndarray:
     if data.shape[:2] != (info.height, info.width):
         raise ValueError(f"frame is {data.shape[1]}x{data.shape[0]}, the reel is {info.width}x{info.height}")
     return np.ascontiguousarray(data)
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+# codecs whose decoder fills a packed format's padding byte with zero (checked by a test that
+# decodes the output): for these the MD5 of the input frame, pad zeroed, equals ffmpeg's framemd5
+_ZERO_PAD_DECODERS = ("ffv1",)
+
+_QUEUE_DEPTH = 4  # frames waiting for the encoder thread (bounded: memory stays flat)
 
 
 def array_to_av(data: np.ndarray) -> av.VideoFrame:
@@ -125,13 +153,20 @@ class ContainerWriter(_Base):
     """Writes a single media file (master, mezzanine, access)."""
 
     def __init__(self, output, preset, info, frame_range=None, audio_source=None, source_frames=False,
-                 overwrite=True):
+                 overwrite=True, threads: int | None = None, verify: bool = False):
         super().__init__(output, preset, info, frame_range)
+        self.threads = int(threads) if threads else available_cores()
+        self.verify = bool(verify)
         self._atomic = atomic_path(self.output, overwrite=overwrite)
         self._tmp: Path = self._atomic.__enter__()
-        self._pool = ThreadPoolExecutor(1)
+        self._pool = ThreadPoolExecutor(2)
         self._md5: list[Future] = []
         self._audio: AudioCopier | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE_DEPTH)
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._encoder: threading.Thread | None = None
+        self.encoded = 0
         try:
             self._open(audio_source, source_frames)
         except BaseException:
@@ -161,7 +196,10 @@ class ContainerWriter(_Base):
         stream.codec_context.time_base = 1 / self.fps
         rgb_target = self.pix_fmt in (preset.data.get("pix_fmt_rgb"), preset.data.get("pix_fmt_alpha"))
         stream.options = preset.options_for(rgb_target)
-        stream.thread_type = "AUTO"
+        # slice threads (FFV1, ProRes) and frame threads where the codec has them, on every core
+        # given; neither changes the bitstream, so the same frames still give the same bytes
+        stream.codec_context.thread_type = "AUTO"
+        stream.codec_context.thread_count = self.threads
         self._passthrough = source_frames and self.pix_fmt == info.pix_fmt and self.size == (info.width, info.height)
         if self._passthrough:
             for key, value in info.color.items():  # same tags: decoders convert to RGB the same way
@@ -179,7 +217,8 @@ class ContainerWriter(_Base):
         # such as bgr0's, which the decoder fills in its own way); else hash a decode afterwards.
         fmt = av.VideoFormat(self.pix_fmt)
         padded = not fmt.is_planar and fmt.padded_bits_per_pixel > fmt.bits_per_pixel
-        self._hash_inputs = preset.lossless and not padded
+        self._zero_pad = padded and preset.codec in _ZERO_PAD_DECODERS and self.pix_fmt in PAD_BYTE
+        self._hash_inputs = preset.lossless and (not padded or self._zero_pad)
         if audio_source is not None and info.audio:
             a, b = self.range
             audio = preset.audio
@@ -190,22 +229,72 @@ class ContainerWriter(_Base):
             self.notes.extend(self._audio.notes)
 
     def write_av(self, frame: av.VideoFrame) -> None:
-        """Append one decoded frame (converted to the preset's pixel format if needed)."""
+        """Append one decoded frame (converted to the preset's pixel format if needed).
+
+        The frame is handed to the encoder thread; an error there is raised here (at the
+        next write or at :meth:`commit`) as an :class:`OutputError`.
+        """
         if self._done:
             raise OutputError("writer is already closed", self.output)
-        frame = self._to_target(frame, self.pix_fmt, self.size)
-        frame.pts = self.count
-        frame.time_base = 1 / self.fps
-        if self._hash_inputs:
-            self._md5.append(self._pool.submit(frame_md5_and_size, frame))
-        try:
-            for packet in self.stream.encode(frame):
-                self.container.mux(packet)
-        except (av.FFmpegError, OSError) as exc:
-            raise OutputError(f"writing failed ({exc})", self.output) from None
+        if self._encoder is None:
+            self._encoder = threading.Thread(target=self._encode_loop, name="reelwright-encode", daemon=True)
+            self._encoder.start()
+        while True:
+            self._raise_encoder_error()
+            try:
+                self._queue.put(frame, timeout=0.1)
+                break
+            except queue.Full:
+                continue
         self.count += 1
-        if self._audio is not None:
-            self._audio.pump(Fraction(self.count) / self.fps, self.container)
+
+    def _raise_encoder_error(self) -> None:
+        if self._error is not None:
+            error = self._error
+            if isinstance(error, OutputError):
+                raise error
+            raise OutputError(f"writing failed ({error})", self.output) from error
+
+    def _encode_loop(self) -> None:
+        """The encoder thread: convert, hash, encode and mux (with the audio) frame by frame."""
+        try:
+            while not self._stop.is_set():
+                frame = self._queue.get()
+                if frame is None:
+                    return
+                frame = self._to_target(frame, self.pix_fmt, self.size)
+                frame.pts = self.encoded
+                frame.time_base = 1 / self.fps
+                if self._hash_inputs:
+                    self._md5.append(self._pool.submit(frame_md5_and_size, frame, self._zero_pad))
+                try:
+                    for packet in self.stream.encode(frame):
+                        self.container.mux(packet)
+                except (av.FFmpegError, OSError) as exc:
+                    raise OutputError(f"writing failed ({exc})", self.output) from None
+                self.encoded += 1
+                if self._audio is not None:
+                    self._audio.pump(Fraction(self.encoded) / self.fps, self.container)
+        except BaseException as exc:  # handed to the writing thread
+            self._error = exc
+
+    def _join_encoder(self, drain: bool) -> None:
+        """Stop the encoder thread once the queued frames are done (``drain``) or at once."""
+        if self._encoder is None:
+            return
+        if not drain:
+            self._stop.set()
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()
+        while self._encoder.is_alive():
+            try:
+                self._queue.put(None, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self._encoder.join()
+        self._encoder = None
 
     def commit(self) -> ExportResult:
         """Finish the file, check it, rename it into place and write its fixity manifests."""
@@ -214,6 +303,8 @@ class ContainerWriter(_Base):
         try:
             if self.count == 0:
                 raise InputError("no frames were written", self.output)
+            self._join_encoder(drain=True)
+            self._raise_encoder_error()
             for packet in self.stream.encode(None):
                 self.container.mux(packet)
             if self._audio is not None:
@@ -221,13 +312,21 @@ class ContainerWriter(_Base):
                 self._audio.t1 = min(self._audio.t1, self._audio.t0 + Fraction(self.count) / self.fps)
                 self._audio.finish(self.container)
             self.container.close()
+            sha = self._pool.submit(sha256_file, self._tmp)
             if self._hash_inputs:
                 entries = [f.result() for f in self._md5]
+                if self.verify:  # decode the file back beside the SHA-256 and compare
+                    decoded = decoded_md5s(self._tmp)
+                    bad = next((k for k, (x, y) in enumerate(zip(entries, decoded, strict=False)) if x != y), None)
+                    if len(decoded) != len(entries) or bad is not None:
+                        where = f"frame {bad}" if bad is not None else f"{len(decoded)} of {len(entries)} frames"
+                        raise OutputError(f"verify failed: {where} does not decode to what was written",
+                                          self.output)
             else:
                 entries = decoded_md5s(self._tmp)
             if len(entries) != self.count:
                 raise OutputError(f"wrote {self.count} frames but {len(entries)} decode back", self.output)
-            digest = sha256_file(self._tmp)
+            digest = sha.result()
             self._done = True
             atomic, self._atomic = self._atomic, None
             atomic.__exit__(None, None, None)
@@ -247,6 +346,7 @@ class ContainerWriter(_Base):
         if self._atomic is None:
             return
         self._done = True
+        self._join_encoder(drain=False)  # the encoder thread stops before the container closes
         if self._audio is not None:
             self._audio.close()
         with contextlib.suppress(Exception):
@@ -259,8 +359,13 @@ class ContainerWriter(_Base):
 
 
 def open_writer(output: str | Path, preset: str | Preset, info: ReelInfo, frame_range: tuple[int, int] | None = None,
-                audio_source: str | Path | None = None, source_frames: bool = False, overwrite: bool = True):
+                audio_source: str | Path | None = None, source_frames: bool = False, overwrite: bool = True,
+                threads: int | None = None, verify: bool = False):
     """A writer for ``preset`` (a name or Preset) producing ``output`` for a reel like ``info``.
+
+    ``threads``: encoder threads (default: every core this process may use). ``verify``: a
+    lossless container output is also decoded back after it is written (beside its SHA-256)
+    and each frame compared with what went in; a mismatch is an :class:`OutputError`.
 
     ``overwrite=False``: an existing output, or one that appears before this one is
     committed, is an :class:`OutputError` instead of being replaced.
@@ -281,4 +386,5 @@ def open_writer(output: str | Path, preset: str | Preset, info: ReelInfo, frame_
             raise InputError(f"range {a}:{b} is outside the reel (0:{info.frames})", info.path)
     if preset.is_sequence:
         return SequenceWriter(output, preset, info, frame_range, source_frames=source_frames, overwrite=overwrite)
-    return ContainerWriter(output, preset, info, frame_range, audio_source, source_frames, overwrite=overwrite)
+    return ContainerWriter(output, preset, info, frame_range, audio_source, source_frames, overwrite=overwrite,
+                           threads=threads, verify=verify)

@@ -1,0 +1,114 @@
+"""The threaded container writer: same bytes on any thread count, MD5s from the frames as
+written (bgr0 too), --verify, errors and cancel from the encoder thread, a bounded queue."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from restoration_core.errors import OutputError
+from restoration_core.media import open_reel, open_writer, probe
+from restoration_core.media import writer as writer_module
+from restoration_core.media.fixity import decoded_md5s, read_framemd5, sha256_file
+from restoration_core.progress import run_to_end
+from restoration_core.render.export import export
+from tests.core.fixtures_media import make_ffv1_mkv, picture
+
+
+@pytest.fixture
+def rgb8(tmp_path):
+    """An 8-bit source (restored 8-bit frames are written as bgr0 FFV1 by the master preset)."""
+    return make_ffv1_mkv(tmp_path / "rgb8.mkv", frames=6, pix_fmt="bgr0", size=(96, 64))
+
+
+def _write(out, info, frames, **kwargs):
+    writer = open_writer(out, "master", info, **kwargs)
+    for data in frames:
+        writer.write(data)
+    return writer.commit()
+
+
+def test_bgr0_master_hashes_the_frames_as_written_and_any_thread_count_gives_the_same_bytes(rgb8, tmp_path):
+    info = probe(rgb8)
+    frames = [picture(i, 96, 64, bits=8) for i in range(6)]
+    one = _write(tmp_path / "one.mkv", info, frames, threads=1)
+    two = _write(tmp_path / "two.mkv", info, frames, threads=2, verify=True)
+    assert one.sha256 == two.sha256 == sha256_file(tmp_path / "two.mkv")
+    # the manifest taken from the input frames (pad byte as the FFV1 decoder writes it) is the decode's
+    decoded = [m for m, _ in decoded_md5s(tmp_path / "one.mkv")]
+    assert read_framemd5(one.manifest_path) == one.frame_md5 == decoded
+    with open_reel(tmp_path / "one.mkv") as reel:
+        assert all(np.array_equal(f.data, frames[f.index]) for f in reel.frames())
+
+
+def test_untouched_8bit_export_manifest_equals_the_decode(rgb8, tmp_path):
+    out = tmp_path / "m.mkv"
+    result = run_to_end(export(rgb8, out, "master"))
+    assert result.frame_md5 == [m for m, _ in decoded_md5s(out)] == [m for m, _ in decoded_md5s(rgb8)]
+
+
+def test_verify_refuses_an_output_that_decodes_differently(rgb8, tmp_path, monkeypatch):
+    info = probe(rgb8)
+    frames = [picture(i, 96, 64, bits=8) for i in range(3)]
+    real = writer_module.decoded_md5s
+
+    def tampered(path):
+        entries = real(path)
+        entries[1] = ("0" * 32, entries[1][1])
+        return entries
+
+    monkeypatch.setattr(writer_module, "decoded_md5s", tampered)
+    with pytest.raises(OutputError, match="verify failed: frame 1"):
+        _write(tmp_path / "v.mkv", info, frames, verify=True)
+    assert list(tmp_path.glob("v.mkv*")) == []
+    _write(tmp_path / "plain.mkv", info, frames)  # without --verify the file is not decoded back
+
+
+def test_an_encoder_error_reaches_the_caller_and_nothing_is_left(rgb8, tmp_path):
+    info = probe(rgb8)
+    writer = open_writer(tmp_path / "e.mkv", "master", info)
+
+    def broken(frame, pix_fmt, size):
+        raise ValueError("no such conversion")
+
+    writer._to_target = broken
+    with pytest.raises(OutputError, match="no such conversion"):
+        for i in range(20):
+            writer.write(picture(i, 96, 64, bits=8))
+        writer.commit()
+    writer.abort()
+    assert list(tmp_path.iterdir()) == [rgb8]
+    assert not any(t.name == "reelwright-encode" for t in threading.enumerate())
+
+
+def test_abort_mid_write_stops_the_encoder_thread_and_removes_the_output(rgb8, tmp_path):
+    info = probe(rgb8)
+    writer = open_writer(tmp_path / "c.mkv", "master", info)
+    for i in range(4):
+        writer.write(picture(i, 96, 64, bits=8))
+    writer.abort()
+    assert list(tmp_path.iterdir()) == [rgb8]
+    assert not any(t.name == "reelwright-encode" for t in threading.enumerate())
+    with pytest.raises(OutputError, match="closed"):
+        writer.write(picture(5, 96, 64, bits=8))
+
+
+def test_frames_wait_in_a_bounded_queue(rgb8, tmp_path):
+    info = probe(rgb8)
+    writer = open_writer(tmp_path / "q.mkv", "master", info)
+    convert = writer._to_target
+
+    def slow(frame, pix_fmt, size):
+        time.sleep(0.01)
+        return convert(frame, pix_fmt, size)
+
+    writer._to_target = slow
+    most = 0
+    for i in range(24):
+        writer.write(picture(i % 6, 96, 64, bits=8))
+        most = max(most, writer._queue.qsize())
+    result = writer.commit()
+    assert result.frames == 24 and 0 < most <= writer_module._QUEUE_DEPTH
