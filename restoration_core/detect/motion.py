@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from restoration_core.detect.dust import fill_flow
+
 MOVE_PX = 1.5  # px of motion relative to the frame's overall motion that makes a pixel "moving"
 NEAR_MOVING = 9  # px (at 640 wide): "next to" a moving object
 BASE_REACH = 6  # px (at 640 wide) searched around the predicted place at strength 0
@@ -29,7 +31,12 @@ EXTRA_REACH = 36  # px added at strength 1
 RING = 2  # px of surroundings matched with the candidate's shape
 MATCH_TOLERANCE = (0.3, 0.7)  # rms(best displaced match) / rms(aligned) that explains a tile, strength 0..1
 CONTEXT = 0.5  # weight of a tile's surroundings in the match (its own pixels weigh 1)
+RING_OUT = 8  # px: the surroundings whose fit tells whether the flow failed
+MISFIT = 0.15  # surroundings misfit, relative to the candidate's contrast, that means the flow failed
+ATTACHED = 0.3  # ring share that makes a candidate part of an object of the picture
+BLUR = 1.0  # px (at 640 wide): Gaussian blur of the pictures before matching
 TILE = 8  # px (at 640 wide): a candidate is searched for tile by tile
+VALUE_EXPLAINED = 0.6  # share of its pixels whose values the neighbours show nearby that makes it motion
 EXPLAINED = 0.5  # share of a candidate's pixels in explained tiles that makes it motion
 MOVING_EVIDENCE = 0.0  # peak-z factor on moving picture: 1 + MOVING_EVIDENCE * strength
 
@@ -43,13 +50,18 @@ class Neighbour:
     flow: np.ndarray
 
 
+def relative_motion(flow: np.ndarray) -> np.ndarray:
+    """Per-pixel motion (px) relative to the frame's overall (median) motion."""
+    rel = flow - np.median(flow[::4, ::4].reshape(-1, 2), axis=0)
+    return np.hypot(rel[..., 0], rel[..., 1])
+
+
 def moving_pixels(flows: list[np.ndarray], scale: float) -> np.ndarray:
     """Pixels that move relative to the frame's overall motion (in any of ``flows``), grown
     by :data:`NEAR_MOVING` px: the picture on and next to moving objects."""
     moving = None
     for f in flows:
-        rel = f - np.median(f[::4, ::4].reshape(-1, 2), axis=0)
-        m = np.hypot(rel[..., 0], rel[..., 1]) > MOVE_PX * scale
+        m = relative_motion(f) > MOVE_PX * scale
         moving = m if moving is None else moving | m
     assert moving is not None
     r = max(1, round(NEAR_MOVING * scale))
@@ -81,6 +93,7 @@ def explained_share(
         return 0.0
     pad = RING + 1
     explained = 0
+    offsets_sides = {np.sign(nb.offset) for nb in neighbours}
     for ty in range(y0, y1, tile):
         for tx in range(x0, x1, tile):
             sub = region[ty - y0 : ty - y0 + tile, tx - x0 : tx - x0 + tile]
@@ -97,6 +110,7 @@ def explained_share(
                 max(0, b0 - y0) : b1 - y0, max(0, a0 - x0) : a1 - x0
             ]
             weight = np.where(cv2.dilate(own, np.ones((3, 3), np.uint8)) > 0, 1.0, CONTEXT).astype(np.float32)
+            found: set[int] = set()
             for nb in neighbours:
                 f = nb.flow[min(h - 1, (b0 + b1) // 2), min(w - 1, (a0 + a1) // 2)]
                 dx, dy = int(round(float(f[0]))), int(round(float(f[1])))
@@ -110,9 +124,94 @@ def explained_share(
                     aligned = float(np.sum(((nb.luma[b0:b1, a0:a1] - tpl) * weight) ** 2))
                 best = float(cv2.matchTemplate(search, tpl, cv2.TM_SQDIFF, mask=weight).min())
                 if best < tolerance * tolerance * aligned:
-                    explained += count
-                    break
+                    found.add(nb.offset)
+            # a moving object is seen again on both sides in time (or in two frames on the one
+            # side a clip's end has); a look-alike speck of another frame is seen once
+            sides = {np.sign(o) for o in found}
+            if len(found) >= 2 and (len(sides) == 2 or len(offsets_sides) == 1):
+                explained += count
     return explained / total
+
+
+def value_explained(
+    cur: np.ndarray, signed: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int],
+    neighbours: list[Neighbour], radius: int,
+) -> float:
+    """Share of the candidate's pixels whose value both nearest neighbours (+-1) show within
+    ``radius`` px of where the flow puts them, to within half the outlier distance: what a
+    moving object, carried by a wrong flow, looks like. ``radius`` is the local motion."""
+    h, w = cur.shape
+    x0, y0, x1, y1 = box
+    near = [nb for nb in neighbours if abs(nb.offset) == 1]
+    if len(near) < 2:  # a clip's end: both frames on its one side must show it
+        near = list(neighbours)
+    if len(near) < 2 or not region.any():
+        return 0.0
+    a0, b0, a1, b1 = max(0, x0 - radius), max(0, y0 - radius), min(w, x1 + radius), min(h, y1 + radius)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    c = cur[y0:y1, x0:x1][region]
+    s = signed[y0:y1, x0:x1][region]
+    ok = np.ones(c.shape, bool)
+    for nb in near:
+        f = np.median(nb.flow[y0:y1, x0:x1][region], axis=0)
+        dx, dy = int(round(float(f[0]))), int(round(float(f[1])))
+        src = nb.luma[max(0, b0 + dy) : max(0, b1 + dy), max(0, a0 + dx) : max(0, a1 + dx)]
+        if src.shape != (b1 - b0, a1 - a0):
+            return 0.0
+        hi = cv2.dilate(src, k)[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0][region]
+        lo = cv2.erode(src, k)[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0][region]
+        slack = 0.5 * np.abs(s)
+        ok &= np.where(s > 0, hi >= c - slack, lo <= c + slack)
+    return float(ok.mean())
+
+
+def surroundings_misfit(
+    cur: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], neighbours: list[Neighbour],
+) -> float:
+    """How badly the flow explains the candidate's surroundings: the smallest (over the +-1
+    neighbours) median |current - warped neighbour| on a ring 3..8 px around it. Near zero
+    for a speck on a well-tracked background; large where the flow failed (a fast limb)."""
+    h, w = cur.shape
+    x0, y0, x1, y1 = box
+    m = RING_OUT
+    a0, b0, a1, b1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+    own = np.zeros((b1 - b0, a1 - a0), np.uint8)
+    own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
+    ring = (cv2.dilate(own, np.ones((2 * m + 1,) * 2, np.uint8)) > 0) & ~(cv2.dilate(own, np.ones((7, 7), np.uint8)) > 0)
+    if ring.sum() < 8:
+        return 0.0
+    gy, gx = np.mgrid[b0:b1, a0:a1].astype(np.float32)
+    out = np.inf
+    for nb in neighbours:
+        if abs(nb.offset) != 1:
+            continue
+        f = nb.flow[b0:b1, a0:a1]
+        warped = cv2.remap(nb.luma, gx + f[..., 0], gy + f[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out = min(out, float(np.median(np.abs(cur[b0:b1, a0:a1] - warped)[ring])))
+    return 0.0 if not np.isfinite(out) else out
+
+
+def attached_share(cur: np.ndarray, signed: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Share of the 2-px ring just outside the candidate whose value is as far from the
+    picture as the candidate (within a fifth of its outlier distance): the candidate continues a
+    bright or dark object of the picture (the tip of a limb) instead of sitting on it."""
+    h, w = cur.shape
+    x0, y0, x1, y1 = box
+    a0, b0, a1, b1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
+    own = np.zeros((b1 - b0, a1 - a0), np.uint8)
+    own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
+    ring = (cv2.dilate(own, np.ones((5, 5), np.uint8)) > 0) & (own == 0)
+    if not ring.any():
+        return 0.0
+    c = cur[b0:b1, a0:a1]
+    s = signed[b0:b1, a0:a1]
+    inside = own > 0
+    # the candidate's core (the detection's rim is grown by a pixel into the picture)
+    core = inside & (np.abs(s) >= 0.5 * float(np.abs(s[inside]).max()))
+    level = float(np.median(c[core]))
+    slack = 0.2 * float(np.median(np.abs(s[core])))
+    polarity = 1.0 if float(np.sum(s[inside])) > 0 else -1.0
+    return float(np.mean(polarity * (c[ring] - level) >= -slack))
 
 
 def protect(
@@ -134,16 +233,26 @@ def protect(
     h, w = cur.shape
     scale = max(h, w) / 640.0
     near = [nb for nb in neighbours if abs(nb.offset) == 1]
-    moving = moving_pixels([nb.flow for nb in (near or neighbours)], scale)
+    # the candidates themselves bend the flow: their motion is read from around them
+    hole = cv2.dilate(mask.astype(np.uint8), np.ones((17, 17), np.uint8)) > 0
+    sigma_fill = max(4.0, max(h, w) / 80.0)
+    filled = [fill_flow(nb.flow, hole, sigma_fill) for nb in (near or neighbours)]
+    moving = moving_pixels(filled, max(1.0, scale))
+    rel = np.max([relative_motion(f) for f in filled], axis=0)
+    r_near = 2 * max(1, round(NEAR_MOVING * max(1.0, scale)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     flat = labels.ravel()
     peak = np.zeros(n, np.float32)
     sel = labels > 0
     np.maximum.at(peak, labels[sel], z[sel])
     on_moving = np.bincount(flat, weights=moving.ravel(), minlength=n) > 0
-    reach = max(2, round((BASE_REACH + EXTRA_REACH * strength) * scale))
+    reach = max(2, round((BASE_REACH + EXTRA_REACH * strength) * max(1.0, scale)))  # motion does not shrink with the picture
     tol = MATCH_TOLERANCE[0] + (MATCH_TOLERANCE[1] - MATCH_TOLERANCE[0]) * strength
     tile = max(4, round(TILE * scale))
+    # matched a little blurred: a turning limb's edges then still line up within a pixel
+    sigma = BLUR * scale
+    soft = cv2.GaussianBlur(cur, (0, 0), sigma)
+    neighbours = [Neighbour(nb.offset, cv2.GaussianBlur(nb.luma, (0, 0), sigma), nb.flow) for nb in neighbours]
     keep = np.ones(n, bool)
     keep[0] = False
     for k in range(1, n):
@@ -154,6 +263,19 @@ def protect(
             continue
         x, y, bw, bh = (int(v) for v in stats[k, :4])
         region = labels[y : y + bh, x : x + bw] == k
-        if explained_share(cur, region, (x, y, x + bw, y + bh), neighbours, reach, tol, tile) >= EXPLAINED:
+        box = (x, y, x + bw, y + bh)
+        if explained_share(soft, region, box, neighbours, reach, tol, tile) >= EXPLAINED:
+            keep[k] = False
+            continue
+        # where the flow does not explain even the surroundings (it failed on a fast limb),
+        # the candidate's values found within reach of it are enough
+        contrast = float(np.sqrt(np.mean(signed[y : y + bh, x : x + bw][region] ** 2)))
+        # as far as the picture around it moves (the flow may be wrong on it, not all around)
+        around = rel[max(0, y - r_near) : y + bh + r_near, max(0, x - r_near) : x + bw + r_near]
+        radius = min(reach, int(np.ceil(float(around.max()))) + 2)
+        suspect = attached_share(cur, signed, region, box) >= ATTACHED
+        if (suspect or surroundings_misfit(cur, region, box, neighbours) > MISFIT * contrast) and (
+            value_explained(cur, signed, region, box, neighbours, radius) >= VALUE_EXPLAINED
+        ):
             keep[k] = False
     return keep[labels]

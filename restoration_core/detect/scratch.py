@@ -135,6 +135,59 @@ def on_edge(luma: np.ndarray, c: LineCandidate, height: int) -> bool:
     return step > 0.75 * contrast
 
 
+def line_position(z: np.ndarray, c: LineCandidate, height: int, reach: int = DRIFT) -> float | None:
+    """Sub-pixel column of the line near ``c.x`` over ``c``'s rows: the median over rows of the
+    response's centroid within ``reach`` px of the row's peak (None where nothing responds)."""
+    bands = min(BANDS, max(1, height // 4))
+    y0 = int(c.band_start * height / bands)
+    y1 = max(y0 + 1, int(c.band_end * height / bands))
+    w = z.shape[-1]
+    x0, x1 = max(0, c.x - reach), min(w, c.x + reach + 1)
+    band = np.maximum(z[c.polarity, y0:y1, x0:x1], 0.0)
+    k = np.argmax(band, axis=1)
+    ok = band[np.arange(len(k)), k] > ROW_Z
+    if ok.sum() < 4:
+        return None
+    cols = np.arange(x0, x1, dtype=np.float64)
+    near = np.abs(cols[None, :] - (x0 + k)[:, None]) <= 1
+    wgt = band * near
+    centre = (wgt * cols[None, :]).sum(axis=1) / np.maximum(wgt.sum(axis=1), 1e-9)
+    return float(np.median(centre[ok]))
+
+
+BESIDE = (10, 18)  # px either side of the line where the picture's motion is read
+LOCKED = 0.5  # px: a line that follows the picture's motion this closely moves with it
+WEAVE = 0.3  # px of picture motion at the line that makes the "follows the picture" test decisive
+
+
+def moves_with_picture(
+    ev: LineEvidence, c: LineCandidate, neighbours: list[tuple[LineEvidence, np.ndarray]], height: int
+) -> bool:
+    """True when the line follows the picture's own motion (pan, camera weave) into every
+    neighbour: a pole, a door frame or a building corner. A scratch lies on the film and
+    wanders on its own. Only decisive where the picture does move at the line."""
+    here = line_position(ev.z, c, height)
+    if here is None or not neighbours:
+        return False
+    bands = min(BANDS, max(1, height // 4))
+    y0 = int(c.band_start * height / bands)
+    y1 = max(y0 + 1, int(c.band_end * height / bands))
+    moved = False
+    for nev, flow in neighbours:
+        # the picture's motion at the line, from beside it: the line drags the flow within
+        # the flow's patch size of itself
+        cols = [x for d in range(BESIDE[0], BESIDE[1] + 1) for x in (c.x - d, c.x + d) if 0 <= x < flow.shape[1]]
+        if not cols:
+            return False
+        dx = float(np.median(flow[y0:y1, cols, 0]))
+        shifted = LineCandidate(int(round(here + dx)), c.polarity, c.band_start, c.band_end, c.strength)
+        there = line_position(nev.z, shifted, height, reach=2)
+        if there is None or abs(there - here - dx) > LOCKED:
+            return False
+        moved |= abs(dx) >= WEAVE
+    return moved
+
+
 def confirmed(
     ev: LineEvidence,
     neighbours: list[tuple[LineEvidence, np.ndarray]],
@@ -150,6 +203,8 @@ def confirmed(
     out = []
     for c in ev.candidates:
         if luma is not None and on_edge(luma, c, height):
+            continue
+        if moves_with_picture(ev, c, neighbours, height):
             continue
         long_enough = (c.band_end - c.band_start) >= STATIC_RUN * bands
         if not neighbours:
