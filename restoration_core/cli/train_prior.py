@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
+
+# what a prior folder holds (train_prior writes these and nothing else)
+PRIOR_FILES = frozenset({"config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json",
+                         "reelwright.json"})
+SCRATCH_STEPS = 2000
+FROM_STEPS = 150  # where the fine-tuning curve of the shipped prior flattens on a CPU (README, Models)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -12,12 +19,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train-prior",
         help="train a small inpainting model on the reel's own undamaged patches",
         description="Train a concat-conditioned UNet2DModel on undamaged patches of INPUT with "
-        "synthetic holes (strokes, blobs, vertical lines) and save it as a diffusers folder, "
-        "usable with `reelwright restore --model MODEL_DIR`. Slow on a CPU, fast on a GPU.",
+        "synthetic holes (strokes, blobs, stains, vertical lines) and save it as a diffusers folder, "
+        "usable with `reelwright restore --model MODEL_DIR`. `--from default` fine-tunes the prior "
+        "that ships with Reelwright on the reel (a few CPU minutes); from scratch it is slow on a "
+        "CPU, fast on a GPU.",
     )
     p.add_argument("input", help="video file or image sequence")
     p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="folder to create")
-    p.add_argument("--steps", type=int, default=2000, help="optimizer steps (default 2000)")
+    p.add_argument("--from", dest="init_from", metavar="MODEL",
+                   help="fine-tune this concat prior (e.g. `default`, the shipped one) instead of "
+                   "training from random weights; its size and channels are kept")
+    p.add_argument("--steps", type=int, help=f"optimizer steps (default {FROM_STEPS} with --from, "
+                   f"{SCRATCH_STEPS} from scratch)")
     p.add_argument("--size", type=int, default=64, help="patch size in pixels (default 64)")
     p.add_argument("--batch", type=int, help="patches per step (default 64 on a GPU, 8 on the CPU)")
     p.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
@@ -55,15 +68,29 @@ def run(args: argparse.Namespace) -> int:
         channels = tuple(int(c) for c in args.channels.split(","))
     except ValueError:
         raise InputError(f"--channels must be comma-separated integers, got {args.channels!r}") from None
-    if args.steps < 1 or (args.batch is not None and args.batch < 1):
+    steps = args.steps if args.steps is not None else FROM_STEPS if args.init_from else SCRATCH_STEPS
+    if steps < 1 or (args.batch is not None and args.batch < 1):
         raise InputError("--steps and --batch must be at least 1")
+    if args.frames < 1:
+        raise InputError(f"--frames must be at least 1, got {args.frames}")
+    if not math.isfinite(args.lr) or args.lr <= 0:
+        raise InputError(f"--lr must be a positive number, got {args.lr}")
+    if not channels or min(channels) < 1 or any(c % min(32, min(channels)) for c in channels):
+        raise InputError(f"--channels must be positive widths that are multiples of {min(32, max(1, min(channels or (1,))))} "
+                         f"(the group-norm size), got {args.channels!r}")
     if not Path(args.input).exists():
         raise InputError("input does not exist", args.input)
     from restoration_core.media import open_reel
+    from restoration_core.safety import Target, plan_outputs
 
-    settings = PriorSettings(steps=args.steps, size=args.size, batch=args.batch, lr=args.lr, seed=args.seed,
-                             channels=channels, frames=args.frames, device=args.device)
-    with open_reel(args.input) as reel:
+    # the folder is replaced only when it is empty or holds nothing but an earlier prior's files
+    plan = plan_outputs("train-prior", [args.input], [
+        Target(args.output, "prior folder", folder=True, ours=lambda entry: entry.name in PRIOR_FILES)])
+
+    settings = PriorSettings(steps=steps, size=args.size, batch=args.batch, lr=args.lr, seed=args.seed,
+                             channels=channels, frames=args.frames, device=args.device,
+                             init_from=args.init_from)
+    with plan, open_reel(args.input) as reel:
         last = 0.0
         task = train_prior(reel, args.output, settings, mask_for=_mask_for(reel, not args.no_detect))
         try:

@@ -25,6 +25,7 @@ SD_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 DEFAULT_SD_CONFIG = "stable-diffusion-v1-5/stable-diffusion-inpainting"
 PIXEL_PIPELINES = ("DDPMPipeline", "DDIMPipeline", "ScoreSdeVePipeline", "RePaintPipeline")
 MEMORY_FACTOR = 1.5  # weights plus activations of a modest batch
+MARKER = "reelwright.json"  # a Reelwright prior's card: what it was trained on, its weights' SHA-256
 
 
 @dataclass
@@ -156,7 +157,7 @@ def _check_sd_folder(folder: Path, index: dict, allow_pickle: bool) -> ModelInfo
     unet_cfg = mi.read_json(folder / "unet" / "config.json")
     if unet_cfg.get("_class_name") not in (None, "UNet2DConditionModel"):
         raise ModelError(f"wrong model type: unet is a {unet_cfg.get('_class_name')}", folder)
-    ch = int(unet_cfg.get("in_channels", 0))
+    ch = mi.int_field(unet_cfg, "in_channels", folder / "unet" / "config.json")
     if ch != 9:
         raise ModelError(f"not an inpainting model: its UNet takes {ch} input channels, an "
                          "inpainting UNet takes 9 (latents 4 + mask 1 + masked image 4)", folder)
@@ -173,7 +174,7 @@ def _check_pixel_unet(folder: Path, cfg: dict, allow_pickle: bool, root: Path) -
     if not files:
         raise ModelError("missing weights (no diffusion_pytorch_model.safetensors)", folder)
     uses_pickle = mi.refuse_pickle(files, allow_pickle, folder)
-    cin, cout = int(cfg.get("in_channels", 0)), int(cfg.get("out_channels", 0))
+    cin, cout = mi.int_field(cfg, "in_channels", folder / "config.json"), mi.int_field(cfg, "out_channels", folder / "config.json")
     if cout != 3 or cin not in (3, 7):
         raise ModelError(f"unsupported pixel UNet: {cin} -> {cout} channels; Reelwright uses RGB "
                          "models with 3 (unconditional) or 7 (noisy 3 + masked image 3 + mask 1) "
@@ -206,7 +207,30 @@ def _check_pixel_schedule(folder: Path, root: Path) -> None:
             return
 
 
+def verify_card(folder: Path) -> None:
+    """Refuse a Reelwright prior whose weights differ from the SHA-256 its card records."""
+    card_path = folder / MARKER
+    if not card_path.is_file():
+        return
+    card = mi.read_json(card_path)
+    expected, name = card.get("sha256"), card.get("weights")
+    if not expected or not name:
+        return  # a prior trained before cards recorded the hash
+    weights = folder / str(name)
+    if not weights.is_file():
+        raise ModelError(f"missing weights: {name} (named in {MARKER})", folder)
+    h = hashlib.sha256()
+    with open(weights, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    if h.hexdigest() != expected:
+        raise ModelError(f"{name} is corrupted or was modified: its SHA-256 {h.hexdigest()[:16]}... is not "
+                         f"the {expected[:16]}... recorded in {MARKER} (reinstall Reelwright or retrain "
+                         "the prior)", folder)
+
+
 def _check_folder(folder: Path, allow_pickle: bool) -> ModelInfo:
+    verify_card(folder)
     if (folder / "model_index.json").is_file():
         index = mi.read_json(folder / "model_index.json")
         cls = str(index.get("_class_name", ""))

@@ -1,8 +1,8 @@
-"""Synthetic damage masks for training an inpainting prior: strokes, blobs, vertical lines.
+"""Synthetic damage masks for training an inpainting prior: strokes, blobs, stains, lines.
 
 They imitate the shapes a reel's own defects take (hairs and scratches as thin strokes,
-dirt and mould as blobs, line scratches as long vertical lines), so the prior learns to
-fill holes of those shapes.
+dirt and mould as blobs, stains and emulsion loss as large irregular patches, line
+scratches as long vertical lines), so the prior learns to fill holes of those shapes.
 """
 
 from __future__ import annotations
@@ -26,6 +26,16 @@ def blobs(rng: np.random.Generator, size: int, mask: np.ndarray) -> None:
         cv2.ellipse(mask, center, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
 
 
+def stains(rng: np.random.Generator, size: int, mask: np.ndarray) -> None:
+    """One large irregular patch (a third to two thirds of the patch across): a stain."""
+    c = rng.uniform(size * 0.3, size * 0.7, 2)
+    r = rng.uniform(size / 6, size / 3)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 9))
+    radii = r * rng.uniform(0.6, 1.2, 9)
+    pts = np.stack([c[0] + radii * np.cos(angles), c[1] + radii * np.sin(angles)], 1).astype(np.int32)
+    cv2.fillPoly(mask, [pts.reshape(-1, 1, 2)], 1)
+
+
 def vertical_lines(rng: np.random.Generator, size: int, mask: np.ndarray) -> None:
     for _ in range(int(rng.integers(1, 3))):
         x = int(rng.integers(0, size))
@@ -34,7 +44,7 @@ def vertical_lines(rng: np.random.Generator, size: int, mask: np.ndarray) -> Non
         mask[top:, x:x + width] = 1
 
 
-SHAPES = (strokes, blobs, vertical_lines)
+SHAPES = (strokes, blobs, stains, vertical_lines)
 
 
 def synthetic_mask(rng: np.random.Generator, size: int) -> np.ndarray:

@@ -11,6 +11,7 @@ that the pixel-space engine loads through the registry.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import shutil
 import time
@@ -24,13 +25,12 @@ import cv2
 import numpy as np
 import torch
 
-from restoration_core.atomic import check_writable_folder
+from restoration_core.atomic import check_writable_folder, partial_name
+from restoration_core.diffusion.check import MARKER, verify_card
 from restoration_core.diffusion.device import pick_device
 from restoration_core.diffusion.synthetic_masks import synthetic_mask
 from restoration_core.errors import InputError, OutputError
 from restoration_core.progress import CancelToken, Progress
-
-MARKER = "reelwright.json"
 
 
 @dataclass
@@ -44,6 +44,8 @@ class PriorSettings:
     layers_per_block: int = 1
     frames: int = 16  # frames sampled from the reel
     device: str | None = None
+    init_from: str | None = None  # a concat prior (path or registered name) to fine-tune
+    max_seconds: float | None = None  # stop earlier than ``steps`` after this long and save
 
 
 def _to_float(data: np.ndarray) -> np.ndarray:
@@ -108,7 +110,11 @@ class PatchSampler:
 
 
 def build_unet(settings: PriorSettings):
+    """A fresh UNet of ``settings``' shape, or the prior ``settings.init_from`` (its own shape)."""
     from diffusers import UNet2DModel
+
+    if settings.init_from:
+        return load_init(settings.init_from)
 
     n = len(settings.channels)
     return UNet2DModel(
@@ -118,6 +124,23 @@ def build_unet(settings: PriorSettings):
         up_block_types=("AttnUpBlock2D",) + ("UpBlock2D",) * (n - 1),
         norm_num_groups=min(32, min(settings.channels)),
     )
+
+
+def load_init(spec: str) -> Any:
+    """The float32 UNet of a concat-conditioned prior to fine-tune (checked, SHA-256 verified)."""
+    from diffusers import UNet2DModel
+
+    from restoration_core.diffusion.check import check_model
+
+    info = check_model(spec)
+    if info.kind != "pixel-unet-concat":
+        raise InputError(f"--from needs a concat-conditioned pixel prior (pixel-unet-concat), "
+                         f"{spec} is a {info.kind}")
+    folder = info.unet_dir or info.path
+    try:
+        return UNet2DModel.from_pretrained(folder, local_files_only=True, torch_dtype=torch.float32)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(f"{folder}: cannot load the prior to fine-tune ({exc})") from None
 
 
 def _install(tmp: Path, out_dir: Path) -> None:
@@ -138,12 +161,20 @@ def train_prior(reel: Any, out_dir: str | Path, settings: PriorSettings | None =
                 cancel: CancelToken | None = None) -> Generator[Progress, None, Path]:
     """Train on ``reel`` (len(), read(i) -> Frame) and save the model to ``out_dir``.
 
-    Yields progress per optimizer step (the loss in ``message``); returns ``out_dir``.
+    Yields progress per optimizer step (the smoothed loss in ``message``, the step's raw loss
+    as ``payload``); returns ``out_dir``. ``settings.init_from`` fine-tunes that prior instead
+    of starting from random weights (its architecture wins over ``size``/``channels``).
     """
     from diffusers import DDIMScheduler, DDPMScheduler
 
     st = settings or PriorSettings()
     out_dir = Path(out_dir)
+    unet = build_unet(st) if st.init_from else None
+    if unet is not None:  # fine-tuning keeps the prior's shape
+        size = unet.config.sample_size
+        st = PriorSettings(**{**asdict(st), "size": int(size[0] if isinstance(size, list | tuple) else size),
+                              "channels": tuple(unet.config.block_out_channels),
+                              "layers_per_block": int(unet.config.layers_per_block)})
     if st.size % 2 ** (len(st.channels) - 1) or st.size < 8:
         raise InputError(f"--size must be a multiple of {2 ** (len(st.channels) - 1)} and at least 8")
     if out_dir.exists() and not (out_dir.is_dir() and (not any(out_dir.iterdir()) or (out_dir / MARKER).is_file())):
@@ -156,23 +187,29 @@ def train_prior(reel: Any, out_dir: str | Path, settings: PriorSettings | None =
     torch.manual_seed(st.seed)
     yield Progress(0, st.steps, stage="train-prior", message="reading patches from the reel")
     sampler = PatchSampler(reel, st.size, st.frames, rng, mask_for)
-    unet = build_unet(st).to(dev)
+    unet = (unet if unet is not None else build_unet(st)).to(dev)
+    amp = dev.type == "cuda"
+    if amp:  # bf16 autocast on channels-last tensors: the fast path of tensor cores
+        unet = unet.to(memory_format=torch.channels_last)
     ema = copy.deepcopy(unet).requires_grad_(False)
     sched = DDPMScheduler(num_train_timesteps=1000)
     alphas = sched.alphas_cumprod.to(dev)
     opt = torch.optim.AdamW(unet.parameters(), lr=st.lr, weight_decay=0.0)
-    amp = dev.type == "cuda"
-    started, loss_avg = time.monotonic(), None
+    started, loss_avg, done = time.monotonic(), None, 0
     unet.train()
     for step in range(st.steps):
         if cancel is not None:
             cancel.check()
-        x0, m = (t.to(dev) for t in sampler.batch(batch))
+        if st.max_seconds is not None and step and time.monotonic() - started > st.max_seconds:
+            break
+        x0, m = (t.to(dev, non_blocking=True) for t in sampler.batch(batch))
         noise = torch.randn_like(x0)
         t = torch.randint(0, len(alphas), (batch,), device=dev)
         a = alphas[t].view(-1, 1, 1, 1)
         xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
         inp = torch.cat([xt, x0 * (1 - m), m], dim=1)
+        if amp:
+            inp = inp.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
             pred = unet(inp, t).sample
         loss = ((pred.float() - noise) ** 2 * (1 + 3 * m)).mean()
@@ -185,25 +222,32 @@ def train_prior(reel: Any, out_dir: str | Path, settings: PriorSettings | None =
             for pe, pm in zip(ema.parameters(), unet.parameters(), strict=True):
                 pe.lerp_(pm, 1 - decay)
         value = float(loss.detach())
+        done = step + 1
         loss_avg = value if loss_avg is None else 0.95 * loss_avg + 0.05 * value
         yield Progress(step + 1, st.steps, stage="train-prior",
-                       message=f"step {step + 1}/{st.steps} loss {loss_avg:.4f}")
-    tmp = out_dir.with_name(f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}")
+                       message=f"step {step + 1}/{st.steps} loss {loss_avg:.4f}", payload=value)
+    tmp = partial_name(out_dir)  # a killed run's leftover is removed by the next run (safety)
     try:
-        ema.to("cpu").save_pretrained(tmp, safe_serialization=True)
+        ema.to("cpu", memory_format=torch.contiguous_format).save_pretrained(tmp, safe_serialization=True)
         DDIMScheduler.from_config(sched.config).save_pretrained(tmp)
+        weights = tmp / "diffusion_pytorch_model.safetensors"
         info = {
             "kind": "pixel-unet-concat",
             "conditioning": "input = [x_t, image * (1 - mask), mask]; image in [-1, 1], mask 1 = hole",
             "trained_on": str(getattr(getattr(reel, "info", None), "path", "") or ""),
+            "fine_tuned_from": st.init_from,
             "frames_sampled": sampler.indices,
             "settings": {**asdict(st), "batch": batch, "channels": list(st.channels)},
+            "steps_done": done,
             "device": choice.label,
             "final_loss": loss_avg,
             "seconds": round(time.monotonic() - started, 1),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "weights": weights.name,
+            "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
         }
         (tmp / MARKER).write_text(json.dumps(info, indent=1))
+        verify_card(tmp)
         _install(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
