@@ -22,7 +22,7 @@ def build_menus(w) -> None:
     w.recent_menu = file.addMenu("Open recent")
     w.recent_menu.aboutToShow.connect(lambda: _fill_recent(w))
     file.addSeparator()
-    w.act_save = a("Save project", lambda: project_io.save(w), "Ctrl+S", "mdi6.content-save-outline", file)
+    w.act_save = a("Save project", lambda: project_io.save_in_background(w), "Ctrl+S", "mdi6.content-save-outline", file)
     a("Save project as…", lambda: project_io.save_as(w), "Ctrl+Shift+S", None, file)
     if importlib.util.find_spec("app.export_dialog") is not None:
         file.addSeparator()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import engine
+from app import background, engine
 from app.theme import icon
 
 ENGINES = ("auto", "temporal", "classical", "diffusion")
@@ -34,6 +34,7 @@ def _slider(lo: int, hi: int, value: int) -> QSlider:
 
 
 class Inspector(QScrollArea):
+    models_listed = Signal()   # the model list was (re)filled
     def __init__(self, window, parent: QWidget | None = None):
         super().__init__(parent)
         self.window = window
@@ -217,14 +218,26 @@ class Inspector(QScrollArea):
 
     # ---- settings -----------------------------------------------------------------
     def refresh_models(self, select: str | None = None) -> None:
-        """Fill the model list from the registry: "(none)" first, missing models disabled."""
+        """Fill the model list from the registry: "(none)" first, missing models disabled.
+
+        The first listing imports the registry, and torch with it, in a worker thread (the
+        list fills in when it is done); later ones just read the small registry file."""
         current = select or self.model_path()
+        if background.registry_loaded():
+            try:
+                models = engine.list_models()
+            except Exception:  # noqa: BLE001 - an unreadable registry just lists nothing
+                models = []
+            self._fill_models(models, current)
+        else:
+            if self.model.count() == 0:
+                self.model.addItem("(none: classical fill)", None)
+            background.list_models(self, lambda models: self._fill_models(models, current))
+
+    def _fill_models(self, models: list[dict], current: str | None) -> None:
+        current = current or self.model_path()
         self.model.clear()
         self.model.addItem("(none: classical fill)", None)
-        try:
-            models = engine.list_models()
-        except Exception:  # noqa: BLE001 - an unreadable registry just lists nothing
-            models = []
         for m in models:
             self.model.addItem(f"{m['name']}  ({m.get('kind', '?')})", m["path"])
             if not m.get("present", True):
@@ -233,6 +246,7 @@ class Inspector(QScrollArea):
                 item.setToolTip(f"{m['path']} is missing")
         i = self.model.findData(current) if current else -1
         self.model.setCurrentIndex(max(0, i))
+        self.models_listed.emit()
 
     def model_path(self) -> str | None:
         return self.model.currentData() if hasattr(self, "model") else None
@@ -243,13 +257,16 @@ class Inspector(QScrollArea):
         folder = QFileDialog.getExistingDirectory(self, "Add a diffusion model folder")
         if not folder:
             return
-        try:
-            name = engine.add_model(folder)
-        except Exception as exc:  # noqa: BLE001 - the registry's one-line reason goes to a dialog
+
+        def added(name: str) -> None:
+            entry = next((m for m in engine.list_models() if m["name"] == name), None)
+            self.refresh_models(select=entry["path"] if entry else None)
+
+        def failed(exc: BaseException) -> None:   # the registry's one-line reason goes to a dialog
             self.window.show_error("Cannot add model", str(exc).splitlines()[0] if str(exc) else folder)
-            return
-        entry = next((m for m in engine.list_models() if m["name"] == name), None)
-        self.refresh_models(select=entry["path"] if entry else None)
+
+        self.window.statusBar().showMessage(f"Checking the model in {folder}…")
+        background.add_model(self, folder, added, failed)   # validation reads the weights
 
     def settings_dict(self) -> dict:
         restore = {"engine": self.engine.currentText(), "feather": self.feather.value(),
@@ -278,6 +295,8 @@ class Inspector(QScrollArea):
     def _frame_changed(self, *_args) -> None:
         w = self.window
         s = w.session
+        if w.transport.speed != 0:
+            return   # not while playing: the list is rebuilt when playback stops on a frame
         self._refresh_repairs()
         self.defects.blockSignals(True)
         self.defects.clear()
@@ -289,7 +308,10 @@ class Inspector(QScrollArea):
                 item = QListWidgetItem(f"#{d.id} {d.kind} ({d.polarity})  score {d.score:.2f}  "
                                        f"{bw}x{bh} at {x},{y}")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Unchecked if d.id in rejected else Qt.CheckState.Checked)
+                # setData, not setCheckState: PySide6 6.11 leaks a reference to None when C++
+                # calls a new item's virtual setData (setCheckState, setText, setToolTip do)
+                item.setData(Qt.ItemDataRole.CheckStateRole,
+                             Qt.CheckState.Unchecked if d.id in rejected else Qt.CheckState.Checked)
                 item.setData(Qt.ItemDataRole.UserRole, d.id)
                 self.defects.addItem(item)
         self.defects.blockSignals(False)

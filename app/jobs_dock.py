@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QListWidget
 
-from app import engine
+from app import background, engine
 from app.workers import ReelWorker
 
 
@@ -30,6 +30,8 @@ class JobsHost:
         self.panel = None
         self.runner = None
         self.auto_run = True        # tests turn this off: no worker processes
+        self.gpus: int | None = None   # found by a background probe before the first pool starts
+        self._probing = False
         self.list = QListWidget(window)   # used when the jobs engineer's panel is absent
         window.session.project_changed.connect(self.project_changed)
 
@@ -78,7 +80,7 @@ class JobsHost:
         if clip.job_state != job.state:
             project.update_clip(clip.id, job_state=job.state)
         if job.state == "done" and job.result.get("report"):
-            record_render(project, job.result["report"], self.window.statusBar().showMessage)
+            record_render(self.window, project, job.result["report"], self.window.statusBar().showMessage)
 
     def _refresh_list(self) -> None:
         self.list.clear()
@@ -89,12 +91,21 @@ class JobsHost:
     def start_runner(self) -> None:
         if self.runner is not None or self.queue is None or not self.auto_run:
             return
+        if self.gpus is None:   # nvidia-smi (up to its 10 s timeout) never runs on the GUI thread
+            if not self._probing:
+                self._probing = True
+                background.probe_gpus(self.window, self._gpus_found)
+            return
         from restoration_core.jobs.pool import WorkerPool
 
         # sized like `reelwright batch`: one worker per GPU, CPU workers for half the cores
-        self.runner = WorkerPool(self.queue)
+        self.runner = WorkerPool(self.queue, gpus=self.gpus)
         if self.panel is not None:
             self.panel.set_runner(self.runner)
+
+    def _gpus_found(self, count: int) -> None:
+        self.gpus, self._probing = int(count), False
+        self.start_runner()
 
     def shutdown(self) -> None:
         if self.panel is not None:
@@ -104,12 +115,10 @@ class JobsHost:
         self.runner = None
 
 
-def record_render(project, report_path: str, tell) -> None:
-    """Put a finished render's interventions into the project's history (so one can be taken back)."""
-    try:
-        project.record_render_report(report_path)
-    except (OSError, ValueError, KeyError) as exc:
-        tell(f"{report_path}: the render's report could not be added to the history ({exc})", 8000)
+def record_render(owner, project, report_path: str, tell) -> None:
+    """Put a finished render's interventions into the project's history (so one can be taken back);
+    the report is read and the clip's masks digested off the GUI thread."""
+    background.record_render(owner, project, report_path, tell)
 
 
 def queue_clip(window) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
-from app import engine, settings
+from app import background, settings
 from app.controller import ReelController
 from app.editing import EditingMixin
 from app.models.session import Session
@@ -70,6 +70,7 @@ class MainWindow(EditingMixin, QMainWindow):
         self.painter = PaintController(self, self.viewer)
         self.autosaver = Autosaver(self)
         install_review_pass(self)
+        self.shutdown_hooks.append(lambda: background.wait_idle(60_000))   # e.g. a save in progress
         self.statusBar().showMessage("Ready")
         self.frame_label = QLabel("", self)
         self.statusBar().addPermanentWidget(self.frame_label)
@@ -154,14 +155,13 @@ class MainWindow(EditingMixin, QMainWindow):
             self.open_path(path)
 
     def open_sample(self) -> None:
+        """Make (or reuse) the generated sample reel in a worker thread, then open it."""
         folder = data_dir() / "sample"
         self.statusBar().showMessage("Generating the sample reel…")
-        try:
-            path = engine.make_sample_reel(folder)
-        except Exception as exc:  # noqa: BLE001 - any failure is shown, never a crash
-            self.show_error("Cannot make the sample reel", f"{folder}: {exc}")
-            return
-        self.open_path(str(path))
+        background.make_sample_reel(
+            self, folder, lambda path: self.open_path(str(path)),
+            # any failure is shown, never a crash
+            lambda exc: self.show_error("Cannot make the sample reel", f"{folder}: {exc}"))
 
     def open_path(self, path: str) -> None:
         p = Path(path)

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app import settings
+from app import background, settings
 from restoration_core.errors import ReelwrightError
 from restoration_core.paths import data_dir
 
@@ -91,6 +91,31 @@ def save(window) -> bool:
     settings.add_recent(project.folder)
     window.statusBar().showMessage(f"Saved {project.path}", 5000)
     return True
+
+
+def save_in_background(window) -> None:
+    """File > Save: the masks and files are written in a worker thread (the GUI keeps going);
+    closing and Save as, which need the result at once, use :func:`save`."""
+    project = window.session.project
+    if project is None:
+        return
+    if getattr(window, "_saving", False):
+        window.statusBar().showMessage("Already saving…", 3000)
+        return
+    window._saving = True
+    window.statusBar().showMessage(f"Saving {project.path}…")
+
+    def saved(path) -> None:
+        window._saving = False
+        settings.add_recent(project.folder)
+        window.statusBar().showMessage(f"Saved {path}" + ("" if not project.dirty else
+                                       " (changes made while saving are not in it yet)"), 5000)
+
+    def failed(exc: BaseException) -> None:
+        window._saving = False
+        window.show_error("Cannot save project", str(exc))
+
+    background.save_project(window, project, saved, failed)
 
 
 def save_as(window) -> bool:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF
+from superqt.utils import qthrottled
 
 from app.painting import raster, undo
 from app.viewer.viewer import ViewerWidget
+
+STROKE_REDRAW_MS = 33   # about 30 redraws a second while a stroke is drawn
 
 
 class PaintController(QObject):
@@ -20,6 +23,7 @@ class PaintController(QObject):
         self.start: tuple[float, float] | None = None
         self.last: tuple[float, float] | None = None
         self.points: list[tuple[float, float]] = []
+        self.redraws = 0
         viewer.canvas.stroke.connect(self.on_stroke)
         self.paint.events.connect(self._state_changed)
         self._state_changed()
@@ -62,8 +66,7 @@ class PaintController(QObject):
                 self.points.append(pt)
             self.last = pt
         if tool in ("brush", "eraser"):
-            self.viewer.painted = self.work
-            self.viewer._rebuild_overlay()
+            self.redraw()
         self._preview(tool, pt)
         if phase == "release":
             if tool in ("brush", "eraser"):
@@ -77,6 +80,16 @@ class PaintController(QObject):
                                                              "rect": "Rectangle", "lasso": "Lasso"}[tool])
             self.work, self.points = None, []
             self._preview(tool, None)
+
+    @qthrottled(timeout=STROKE_REDRAW_MS, leading=True)
+    def redraw(self) -> None:
+        """Show the stroke so far: at most once per STROKE_REDRAW_MS however fast the mouse
+        events come (rebuilding the overlay costs a full-frame pass); every event is still
+        stamped into the mask, and the finished stroke is drawn when it is committed."""
+        if self.work is not None:
+            self.viewer.painted = self.work
+            self.viewer._rebuild_overlay()
+            self.redraws += 1
 
     def _radius(self) -> float:
         return raster.effective_radius(self.paint.size, self.paint.hardness)

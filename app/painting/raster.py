@@ -17,18 +17,27 @@ def effective_radius(size: float, hardness: float) -> float:
 
 def stamp_segment(mask: np.ndarray, p0: tuple[float, float], p1: tuple[float, float],
                   radius: float, value: bool) -> None:
-    """Paint (or erase) a round-capped segment from ``p0`` to ``p1`` into ``mask`` in place."""
-    canvas = np.zeros(mask.shape, np.uint8)
+    """Paint (or erase) a round-capped segment from ``p0`` to ``p1`` into ``mask`` in place.
+
+    Drawn in the segment's own box, not a frame-sized canvas: a stroke on a 4K frame costs
+    the brush's area per mouse event, not the frame's."""
+    h, w = mask.shape
     a = (int(round(p0[0])), int(round(p0[1])))
     b = (int(round(p1[0])), int(round(p1[1])))
     r = int(round(radius))
+    x0, x1 = max(0, min(a[0], b[0]) - r - 1), min(w, max(a[0], b[0]) + r + 2)
+    y0, y1 = max(0, min(a[1], b[1]) - r - 1), min(h, max(a[1], b[1]) + r + 2)
     if r <= 0:
-        canvas[np.clip(a[1], 0, mask.shape[0] - 1), np.clip(a[0], 0, mask.shape[1] - 1)] = 1
-    else:
-        cv2.line(canvas, a, b, 1, thickness=2 * r, lineType=cv2.LINE_8)
-        cv2.circle(canvas, a, r, 1, thickness=-1)
-        cv2.circle(canvas, b, r, 1, thickness=-1)
-    mask[canvas.astype(bool)] = value
+        mask[np.clip(a[1], 0, h - 1), np.clip(a[0], 0, w - 1)] = value
+        return
+    if x0 >= x1 or y0 >= y1:
+        return
+    canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    la, lb = (a[0] - x0, a[1] - y0), (b[0] - x0, b[1] - y0)
+    cv2.line(canvas, la, lb, 1, thickness=2 * r, lineType=cv2.LINE_8)
+    cv2.circle(canvas, la, r, 1, thickness=-1)
+    cv2.circle(canvas, lb, r, 1, thickness=-1)
+    mask[y0:y1, x0:x1][canvas.astype(bool)] = value
 
 
 def fill_rect(mask: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], value: bool) -> None:

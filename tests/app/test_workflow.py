@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 
+from app import background
 from tests.app.conftest import open_reel, wait_frame
 
 
@@ -52,7 +53,10 @@ def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file, tm
         "interventions": [{"frame": 4, "bbox": [60, 40, 4, 4], "area": 16, "kind": "dust",
                            "method": "temporal", "source_frames": [3, 5]}]}))
     window.jobs.queue.mark_done(jobs[0].id, {"output": str(tmp_path / "render.mov"), "report": str(report)})
-    window.jobs.queue.mark_done(jobs[0].id, {"output": str(tmp_path / "render.mov"), "report": str(report)})
+    # the report is read in a worker thread, recorded on the GUI thread: wait for both deliveries
+    qtbot.waitUntil(lambda: background.wait_idle(0) and any(h.op == "restore" for h in s.project.history),
+                    timeout=30_000)
+    qtbot.wait(50)
     (rec,) = [h for h in s.project.history if h.op == "restore"]
     assert [i.frame for i in s.project.interventions(rec.id)] == [4] and clips[0].job_state == "done"
 
@@ -146,6 +150,7 @@ def test_reopening_a_project_runs_its_queued_jobs_and_records_them(qtbot, window
     assert host.queue.jobs[0].state == "done", host.queue.jobs[0].error
     written = sorted(p.name for p in (tmp_path / "out" / "clip").iterdir())
     assert written == ["clip_000002.png", "clip_000003.png", "clip_000004.png"]   # the clip's frames 1..3
+    qtbot.waitUntil(lambda: any(h.op == "restore" for h in window.session.project.history), timeout=30_000)
     (rec,) = [h for h in window.session.project.history if h.op == "restore"]
     assert [i.frame for i in window.session.project.interventions(rec.id)] == [2]
     assert window.session.project.clip(clip.id).job_state == "done"
