@@ -11,7 +11,7 @@ from typing import Literal
 
 DefectKind = Literal["dust", "dirt", "scratch", "blotch", "painted", "held"]  # painted, held: masks from no detector
 Polarity = Literal["dark", "bright", "mixed"]
-FillMethod = Literal["temporal", "diffusion", "classical"]
+FillMethod = Literal["temporal", "diffusion", "classical", "none"]  # none: left as scanned (see review)
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,14 @@ class Intervention:
     timecode: str | None = None
     source_frames: tuple[int, ...] = field(default_factory=tuple)
     seed: int | None = None
+    review: str | None = None  # why a person should look at it (a region left as scanned says why)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["bbox"] = list(self.bbox)
         d["source_frames"] = list(self.source_frames)
+        if self.review is None:
+            del d["review"]
         return d
 
     @classmethod
@@ -74,4 +77,5 @@ class Intervention:
             timecode=d.get("timecode"),
             source_frames=tuple(int(v) for v in d.get("source_frames", ())),
             seed=None if d.get("seed") is None else int(d["seed"]),
+            review=d.get("review"),
         )

@@ -2,7 +2,9 @@
 
 ``method`` is ``temporal`` when every pixel of the region came from neighbouring frames
 (``source_frames`` lists them), else the generative engine's (``diffusion`` or
-``classical``, with the region's ``seed``). ``kind`` comes from ``kinds_for(frame)`` when
+``classical``, with the region's ``seed``; a line scratch repaired across its width is
+``classical`` without a seed); ``none`` with a ``review`` reason when a detected region was
+left as scanned (its temporal sources disagree). ``kind`` comes from ``kinds_for(frame)`` when
 given: a list of :class:`Defect` (the defect whose bbox overlaps the region most), a
 single kind string, or an int label image (HxW) paired with ``KIND_CODES``. Without it a
 region is ``dust`` when small (area <= :data:`DUST_MAX_FRACTION` of the frame, at least 16 px)
@@ -21,6 +23,7 @@ from restoration_core.defects import Defect, Intervention
 DUST_MAX_FRACTION = 2e-4
 KIND_CODES = {1: "dust", 2: "dirt", 3: "scratch", 4: "blotch", 5: "painted", 6: "held"}
 KINDS = set(KIND_CODES.values())
+REVIEW_LEFT = "temporal sources disagree: left as scanned"
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
@@ -65,7 +68,15 @@ def interventions_for(work: Any, method: str, kinds_for: Any) -> list[Interventi
         src = work.source[sub][pix]
         bbox = (x, y, w, h)
         kind = kind_of(bbox, area, pixels, info, mask.shape)
+        left = getattr(work, "left", None)
+        if left is not None and bool((left[sub] & pix).any()):
+            out.append(Intervention(work.index, bbox, area, kind, "none", work.timecode, (), None, REVIEW_LEFT))
+            continue
         generated = work.generated is not None and bool((work.generated[sub] & pix).any())
+        if not generated and bool((src < -1).any()):  # the line-scratch repair (no frames, no seed)
+            frames = tuple(sorted(int(v) for v in np.unique(src) if v >= 0))
+            out.append(Intervention(work.index, bbox, area, kind, "classical", work.timecode, frames, None))
+            continue
         if not generated:
             frames = tuple(sorted(int(v) for v in np.unique(src) if v >= 0))
             out.append(Intervention(work.index, bbox, area, kind, "temporal", work.timecode, frames, None))

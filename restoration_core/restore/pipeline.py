@@ -16,16 +16,24 @@ from typing import Any
 import numpy as np
 
 from restoration_core.defects import Intervention
+from restoration_core.detect.flow import to_luma
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.restore import deflicker as dfl
+from restoration_core.restore import safety
 from restoration_core.restore.classical import ClassicalFill
 from restoration_core.restore.composite import composite, distance_to, feather_alpha, regions, tone_match
 from restoration_core.restore.fill import FillRequest, GenerativeFill
 from restoration_core.restore.grain import estimate_grain, synth_grain
 from restoration_core.restore.interventions import interventions_for
+from restoration_core.restore.linefill import fill_lines, line_regions
 from restoration_core.restore.settings import RestoreSettings
-from restoration_core.restore.temporal import FlowCache, neighbour_order, prefilled_luma, temporal_fill
+from restoration_core.restore.temporal import (
+    FlowCache,
+    neighbour_order,
+    prefilled_luma,
+    temporal_fill_checked,
+)
 
 
 @dataclass
@@ -113,6 +121,8 @@ class _Work:
     tracks: dict[int, int] = field(default_factory=dict)  # region label -> track id
     windows: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)  # label -> y0, y1, x0, x1
     fills: list[np.ndarray] = field(default_factory=list)
+    lines: np.ndarray | None = None  # bool HxW, thin vertical damage (line-scratch repair)
+    left: np.ndarray | None = None  # bool HxW, detected regions left as scanned (for review)
 
 
 def _seed(base: int, track: int) -> int:
@@ -166,9 +176,13 @@ def restore_frames(
     fill_engine: GenerativeFill | None = None,
     kinds_for: Callable[[int], Any] | None = None,
     flicker: dict[int, tuple[float, float]] | None = None,
+    exact_for: Callable[[int], np.ndarray | None] | None = None,
 ) -> Generator[Progress, None, None]:
     """Restore frames ``[a, b)`` of ``reel``; yields Progress, and once per frame a Progress
-    with ``stage="frame"`` whose payload is a :class:`RestoredFrame` (in frame order)."""
+    with ``stage="frame"`` whose payload is a :class:`RestoredFrame` (in frame order).
+
+    ``exact_for(i)``: bool HxW of the mask pixels that are exact (painted or supplied, not
+    detected), or None; with ``settings.exact_masks`` every mask is exact."""
     s = settings or RestoreSettings()
     n = len(reel)
     a, b = frame_range if frame_range is not None else (0, n)
@@ -199,7 +213,8 @@ def restore_frames(
             window.advance(i)
             work = _Work(i, window.data[i], window.timecode.get(i), window.masks[i])
             if work.mask is not None:
-                _temporal_step(work, window, s, use_temporal, a - radius, b + radius)
+                exact_px = exact_for(i) if exact_for is not None else None
+                _temporal_step(work, window, s, use_temporal, a - radius, b + radius, exact_px)
                 if use_temporal:
                     yield Progress(done, total, "temporal", i)
                 _plan_generative(work, window, s, tracker, prev_out, method)
@@ -219,25 +234,59 @@ def restore_frames(
         window.close()
 
 
-def _temporal_step(work: _Work, window: _Window, s: RestoreSettings, use_temporal: bool, lo: int, hi: int) -> None:
+LINE_SOURCE = -2  # work.source of pixels filled by the line-scratch repair
+
+
+def _temporal_step(
+    work: _Work, window: _Window, s: RestoreSettings, use_temporal: bool, lo: int, hi: int,
+    exact_px: np.ndarray | None = None,
+) -> None:
+    """Grow (detected masks by their halo; exact ones not), fill from time, leave disagreeing
+    detected regions as scanned, then repair line scratches across their width."""
     mask = work.mask
     assert mask is not None
     i = work.index
-    d = distance_to(mask)
-    work.alpha = feather_alpha(mask, s.feather, s.grow, d)
-    work.solid = d <= min(s.grow, s.feather)
-    work.value = window.image(i).copy()
+    if s.exact_masks:
+        exact = mask
+    elif exact_px is not None:
+        exact = mask & np.asarray(exact_px, bool)
+    else:
+        exact = np.zeros(mask.shape, bool)
+    detected = mask & ~exact
+    image = window.image(i)
+    solid_det = safety.grown(to_luma(image), detected, s.grow, s.feather) if detected.any() else detected
+    work.solid = exact | solid_det
+    alpha = feather_alpha(detected, s.feather, 0, distance_to(detected)) if detected.any() else \
+        np.zeros(mask.shape, np.float32)
+    alpha[work.solid] = 1.0
+    work.alpha = alpha
+    work.lines = line_regions(work.solid)
+    work.value = image.copy()
     work.source = np.full(mask.shape, -1, np.int32)
-    if not use_temporal:
-        return
-    ys, xs = np.nonzero(work.alpha > 0)
-    neighbours = neighbour_order(i, s.radius, max(lo, window.lo), min(hi, window.hi))
-    values, ok, src = temporal_fill(
-        i, ys, xs, ~work.solid[ys, xs], neighbours, window.image, lambda j: window.masks.get(j),
-        window.flows, s.agree, current=window.image(i),
-    )
-    work.value[ys[ok], xs[ok]] = values[ok]
-    work.source[ys[ok], xs[ok]] = src[ok]
+    if use_temporal:
+        ys, xs = np.nonzero(work.alpha > 0)
+        neighbours = neighbour_order(i, s.radius, max(lo, window.lo), min(hi, window.hi))
+        got = temporal_fill_checked(  # flows: window.flows (FlowCache)
+            i, ys, xs, ~work.solid[ys, xs], neighbours, window.image, lambda j: window.masks.get(j),
+            window.flows, s.agree, current=image, strict=work.lines[ys, xs],
+        )
+        ok = got.ok
+        work.value[ys[ok], xs[ok]] = got.values[ok]
+        work.source[ys[ok], xs[ok]] = got.source[ok]
+        disagree = np.zeros(mask.shape, bool)
+        disagree[ys, xs] = got.disagree
+        left = safety.disagreeing_regions(solid_det, disagree, skip=work.lines | exact)
+        if left.any():
+            # left as scanned: not replaced, not blended (other regions keep their repair)
+            near = (distance_to(left) <= s.feather) & ~(work.solid & ~left)
+            work.alpha[near] = 0.0
+            work.solid &= ~left
+            work.source[left] = -1
+            work.left = left
+    todo = work.solid & work.lines & (work.source < 0)
+    if todo.any():
+        work.value = fill_lines(work.value, todo, work.lines)
+        work.source[todo] = LINE_SOURCE
 
 
 def _plan_generative(
@@ -245,7 +294,7 @@ def _plan_generative(
 ) -> None:
     mask = work.solid
     assert mask is not None and work.value is not None and work.source is not None
-    remaining = mask & (work.source < 0)
+    remaining = mask & (work.source == -1)
     if not remaining.any():
         tracker.assign([])
         work.generated = np.zeros(mask.shape, bool)

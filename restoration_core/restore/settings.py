@@ -23,6 +23,11 @@ class RestoreSettings:
     bit-exact. ``grow`` (capped at ``feather``): the repair fully replaces the mask grown by this many
     px (detection and hand-painted masks tend to miss a defect's faint edge). ``radius``: how many frames each side temporal fill looks. ``batch_frames``:
     generative requests are accumulated over this many frames per engine call.
+    ``exact_masks``: every mask is exact (painted, supplied, ground truth): it is replaced as
+    it is, neither grown nor feathered (``restore_frames(exact_for=...)`` marks exact pixels
+    one by one). Detected masks are grown by the halo measured around each region (at most
+    ``feather`` px; ``grow`` is the least) and a detected region whose temporal sources disagree is left as
+    scanned and marked for review.
     """
 
     engine: str = "auto"
@@ -40,6 +45,7 @@ class RestoreSettings:
     agree: float = 0.08  # a temporal candidate must be this close (0..1) to the candidates' median
     deflicker_radius: int = 6
     cut_threshold: float = 0.4
+    exact_masks: bool = False  # the masks are exact (painted, given, ground truth): not grown, not feathered
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

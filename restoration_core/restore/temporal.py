@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -179,8 +180,9 @@ def _candidates(
     i: int, j: int, ys: np.ndarray, xs: np.ndarray, known: np.ndarray,
     image_of: Callable[[int], np.ndarray], damage_of: Callable[[int], np.ndarray | None],
     flows: FlowCache, current: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Neighbour ``j``'s pixels seen at (ys, xs) of frame ``i`` and where they can be trusted."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Neighbour ``j``'s pixels seen at (ys, xs) of frame ``i``, where they can be trusted,
+    and where the flow to them is forward-backward consistent (reliable motion)."""
     fw = flows.get(i, j)
     bw = flows.get(j, i)
     h, w = fw.shape[:2]
@@ -200,6 +202,7 @@ def _candidates(
     own = damage_of(i)
     own_bad = cv2.dilate(own.astype(np.uint8), DILATE).astype(bool) if own is not None else np.zeros((h, w), bool)
     ok = inside & clean_src
+    reliable = ok & consistent  # forward-backward consistent: the motion itself is reliable
     if not consistent[ok].all():
         lined_up = _ring_support(fw, ys, xs, current, image_of(j), own_bad, src_bad) <= 3.0
         consistent |= lined_up
@@ -208,7 +211,7 @@ def _candidates(
     ring = ok & known
     if ring.sum() >= 16:
         cand = _match_brightness(cand, cand[ring], current[ys[ring], xs[ring]])
-    return cand, ok
+    return cand, ok, reliable
 
 
 def _match_brightness(cand: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -243,6 +246,17 @@ def _settled(cands: np.ndarray, valid: np.ndarray, agree: float) -> bool:
     return bool(good.mean() >= 0.98)
 
 
+@dataclass
+class TemporalResult:
+    """What time supplies for N pixels: ``values`` (N, 3), ``ok`` (N,) filled, ``source``
+    (N,) frame or -1, and ``disagree`` (N,): two or more sources that do not agree."""
+
+    values: np.ndarray
+    ok: np.ndarray
+    source: np.ndarray
+    disagree: np.ndarray
+
+
 def temporal_fill(
     i: int,
     ys: np.ndarray,
@@ -255,22 +269,44 @@ def temporal_fill(
     agree: float,
     current: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`temporal_fill_checked` as ``(values, ok, source)``."""
+    r = temporal_fill_checked(i, ys, xs, known, neighbours, image_of, damage_of, flows, agree, current)
+    return r.values, r.ok, r.source
+
+
+def temporal_fill_checked(
+    i: int,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    known: np.ndarray,
+    neighbours: list[int],
+    image_of: Callable[[int], np.ndarray],
+    damage_of: Callable[[int], np.ndarray | None],
+    flows: FlowCache,
+    agree: float,
+    current: np.ndarray,
+    strict: np.ndarray | None = None,
+) -> TemporalResult:
     """Candidates for the pixels (ys, xs) of frame ``i`` from its neighbours.
 
     ``image_of(j)``: float32 HxWx3 in [0, 1]; ``damage_of(j)``: bool HxW or None (the
     neighbour's mask). ``known``: (N,) True for pixels of ``i`` that are themselves undamaged
     (the feather ring); they measure each neighbour's brightness offset (flicker), which is
-    removed from its candidates. ``current``: frame ``i`` as float32.
-    Returns ``values`` (N, 3) float32, ``ok`` (N,) bool and ``source`` (N,) int (-1 = none).
+    removed from its candidates. ``current``: frame ``i`` as float32. ``strict``: (N,) True
+    for pixels (a thin persistent line) filled from time only where the motion is reliable
+    (forward-backward consistent) and two such sources agree.
     """
     n = len(ys)
     if n == 0 or not neighbours:
-        return np.zeros((n, 3), np.float32), np.zeros(n, bool), np.full(n, -1, np.int64)
+        none = np.zeros(n, bool)
+        return TemporalResult(np.zeros((n, 3), np.float32), none, np.full(n, -1, np.int64), none.copy())
     cand_list: list[np.ndarray] = []
     valid_list: list[np.ndarray] = []
     used: list[int] = []
     for k, j in enumerate(neighbours):
-        cand, ok = _candidates(i, j, ys, xs, known, image_of, damage_of, flows, current)
+        cand, ok, reliable = _candidates(i, j, ys, xs, known, image_of, damage_of, flows, current)
+        if strict is not None:
+            ok = np.where(strict, reliable, ok)
         cand_list.append(cand)
         valid_list.append(ok)
         used.append(j)
@@ -286,10 +322,15 @@ def temporal_fill(
         masked = np.where(valid[..., None], cands, np.nan)
         median = np.nanmedian(masked, axis=0)
     close = valid & (np.abs(cands - median[None]).max(axis=2) <= agree)
+    # two sources that agree: the median itself is then backed by both
+    agreeing = close.sum(axis=0) >= 2
+    disagree = (count >= 2) & ~agreeing
     # Where candidates disagree (two sources, one occluded) fall back to the nearest valid one.
     pick_from = np.where(close.any(axis=0)[None], close, valid)
     first = np.argmax(pick_from, axis=0)
     ok = count > 0
+    if strict is not None:
+        ok &= ~strict | agreeing
     values = cands[first, np.arange(n)]
     source = np.where(ok, np.asarray(neighbours)[first], -1)
-    return values.astype(np.float32), ok, source
+    return TemporalResult(values.astype(np.float32), ok, source, disagree)

@@ -74,7 +74,7 @@ def test_interventions_one_per_region_with_kinds():
 
 
 def test_determinism_with_a_seed():
-    reel = ScratchReel(n=5, grain=0.03)  # persistent: temporal cannot help, classical + grain
+    reel = ScratchReel(n=5, grain=0.03, width=12)  # persistent, too wide for the line repair: classical + grain
     a = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(seed=5)))
     b = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(seed=5)))
     c = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(seed=6)))
@@ -152,7 +152,7 @@ def test_restore_single_matches_the_clip_run():
 
 
 def test_progress_stages_and_frame_payloads():
-    reel = ScratchReel(n=7)
+    reel = ScratchReel(n=7, width=12)  # too wide for the line repair: the generative engine
     stages = set()
     for p in restore_frames(reel, (1, 6), reel.mask, RestoreSettings()):
         assert isinstance(p, Progress) and p.total == 5
@@ -180,7 +180,7 @@ class FakeDiffusion:
 
 
 def test_fill_engine_gets_batched_requests_fixed_seeds_and_init():
-    reel = ScratchReel(n=6)
+    reel = ScratchReel(n=6, width=12)  # too wide for the line repair: the generative engine
     engine = FakeDiffusion()
     out = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(), fill_engine=engine))
     assert len(out) == 6 and all(v.method == "diffusion" for f in out for v in f.interventions)
