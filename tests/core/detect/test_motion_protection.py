@@ -7,49 +7,7 @@ import numpy as np
 import pytest
 
 from restoration_core.detect import DetectSettings, detect_reel
-from tests.core.detect.scenes import ArrayReel, texture
-
-
-def _rgb(img: np.ndarray) -> np.ndarray:
-    return np.repeat(np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
-
-
-def limb_clip(value: float, n: int = 7, size: tuple[int, int] = (200, 150), seed: int = 0) -> list[np.ndarray]:
-    """A still textured background and a fast-swinging "limb" (a long ellipse moving 16 px and
-    turning 25 degrees a frame, a smaller "hand" at its end), bright or dark, no damage."""
-    w, h = size
-    rng = np.random.default_rng(seed)
-    bg = texture(h, w, seed)
-    frames = []
-    for t in range(n):
-        img = bg.copy()
-        cx, cy = 40 + 16.0 * t, 80 + 6.0 * np.sin(1.3 * t)
-        angle = 20 + 25.0 * t
-        cv2.ellipse(img, (round(cx * 4), round(cy * 4)), (26 * 4, 7 * 4), angle, 0, 360, value, -1,
-                    cv2.LINE_AA, shift=2)
-        hx = cx + 26 * np.cos(np.radians(angle))
-        hy = cy + 26 * np.sin(np.radians(angle))
-        cv2.circle(img, (round(hx * 4), round(hy * 4)), 9 * 4, value, -1, cv2.LINE_AA, shift=2)
-        frames.append(_rgb(img + rng.normal(0, 0.006, img.shape)))
-    return frames
-
-
-def weave_clip(n: int = 7, size: tuple[int, int] = (200, 150), seed: int = 1) -> list[np.ndarray]:
-    """A still building: a corner (a step with a thin dark shadow line on it) and a thin dark
-    pole, the whole picture weaving by up to +-1.5 px sideways from frame to frame; no damage."""
-    w, h = size
-    rng = np.random.default_rng(seed)
-    big = texture(h + 10, w + 20, seed) * 0.5 + 0.25
-    big[:, 70:] += 0.2  # the lit wall
-    big[:, 68:71] = 0.12  # the corner's dark edge
-    big[:, 140:142] = 0.1  # a pole
-    frames = []
-    for _t in range(n):
-        dx, dy = rng.uniform(-1.5, 1.5), rng.uniform(-0.5, 0.5)
-        m = np.float32([[1, 0, -10 + dx], [0, 1, -5 + dy]])
-        img = cv2.warpAffine(big, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        frames.append(_rgb(img + rng.normal(0, 0.006, img.shape)))
-    return frames
+from tests.core.detect.scenes import ArrayReel, limb_clip, weave_clip
 
 
 def _detect(frames, **kw):

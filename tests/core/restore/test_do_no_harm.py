@@ -1,0 +1,140 @@
+"""Repairs that cannot make things worse: motion left alone, exact masks not grown,
+disagreeing sources left as scanned, line scratches without a residual line."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from restoration_core.detect import DetectSettings, detect_reel
+from restoration_core.restore import RestoreSettings, restore_frames
+from restoration_core.restore.composite import distance_to
+from restoration_core.restore.linefill import fill_lines, line_regions
+from restoration_core.restore.safety import grown, halo
+from tests.core.detect.scenes import ArrayReel, limb_clip
+from tests.core.restore.helpers import PanReel, ScratchReel
+
+
+def frames_of(task):
+    return [p.payload for p in task if p.payload is not None]
+
+
+@pytest.mark.parametrize("value", [0.95, 0.05], ids=["bright", "dark"])
+def test_a_fast_limb_without_damage_comes_out_as_it_went_in(value):
+    frames = limb_clip(value)
+    reel = ArrayReel(frames)
+    found = {p.payload.index: p.payload.mask for p in detect_reel(reel, DetectSettings())}
+    out = frames_of(restore_frames(reel, None, lambda i: found[i], RestoreSettings()))
+    assert len(out) == len(frames)
+    for f, src in zip(out, frames, strict=True):
+        assert np.array_equal(f.data, src), f"frame {f.index} changed"
+        assert f.interventions == []
+
+
+def test_an_exact_two_pixel_scratch_is_replaced_as_it_is_not_grown():
+    reel = ScratchReel(n=4, width=2, value=1.0)
+    m = reel.mask(0)
+    for s in (RestoreSettings(exact_masks=True), RestoreSettings(exact_masks=True, feather=6, grow=3)):
+        for f in frames_of(restore_frames(reel, None, reel.mask, s)):
+            src = reel.read(f.index).data
+            changed = np.abs(f.data.astype(int) - src).max(axis=2) > 0
+            assert changed[m].mean() > 0.9  # the scratch is repaired
+            assert not changed[~m].any()  # and nothing beside it is touched
+
+
+def test_exact_pixels_can_be_marked_per_frame():
+    reel = ScratchReel(n=3, width=2, value=1.0)
+    m = reel.mask(0)
+    out = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(), exact_for=reel.mask))
+    for f in out:
+        changed = np.abs(f.data.astype(int) - reel.read(f.index).data).max(axis=2) > 0
+        assert not changed[~m].any()
+    # the same mask taken as detected is blended over the feather ring
+    det = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings()))
+    changed = np.abs(det[1].data.astype(int) - reel.read(1).data).max(axis=2) > 0
+    assert changed[~m].any()
+
+
+def _speck(soft: bool) -> tuple[np.ndarray, np.ndarray]:
+    luma = np.full((41, 41), 0.6, np.float32)
+    yy, xx = np.mgrid[0:41, 0:41]
+    r = np.hypot(yy - 20, xx - 20)
+    core = r <= 3
+    luma[core] = 0.1
+    if soft:  # a soft edge fading out over 3 px, as a speck's blur leaves it
+        ring = (r > 3) & (r <= 6)
+        luma[ring] = 0.1 + 0.5 * (r[ring] - 3) / 3.0
+    return luma, core
+
+
+def test_a_detected_mask_is_grown_by_the_halo_measured_around_it():
+    luma, core = _speck(soft=True)
+    assert halo(luma, core, 4) >= 2
+    hard, core_h = _speck(soft=False)
+    assert halo(hard, core_h, 4) == 0
+    assert np.array_equal(grown(hard, core_h, 0, 4), core_h)
+    assert grown(luma, core, 0, 4).sum() > core.sum()
+
+
+def test_a_detected_region_whose_sources_disagree_is_left_as_scanned_for_review():
+    base = PanReel(n=5, h=48, w=64, dx=0)
+    frames = [base.clean(i) for i in range(5)]
+    box = (slice(20, 28), slice(28, 36))
+    for i, v in enumerate((200, 40, 120, 220, 30)):  # flashes: every frame shows something else there
+        frames[i][box] = v
+    reel = ArrayReel(frames)
+    mask = np.zeros((48, 64), bool)
+    mask[box] = True
+    out = frames_of(restore_frames(reel, (2, 3), lambda i: mask if i == 2 else None, RestoreSettings()))
+    assert np.array_equal(out[0].data, frames[2])
+    [iv] = out[0].interventions
+    assert iv.method == "none" and iv.review and "disagree" in iv.review
+    assert iv.to_dict()["review"] == iv.review
+    # an exact (painted) mask is what the user asked for: it is repaired
+    out = frames_of(restore_frames(reel, (2, 3), lambda i: mask if i == 2 else None,
+                                   RestoreSettings(exact_masks=True)))
+    assert not np.array_equal(out[0].data, frames[2])
+    assert out[0].interventions[0].method != "none"
+
+
+def _textured_line_clip(n: int = 5, w: int = 96, h: int = 80, x: int = 47):
+    """Oblique stripes and texture panning 1 px a frame, a 2-px bright line scratch fixed at x."""
+    yy, xx = np.mgrid[0:h, 0 : w + n].astype(np.float32)
+    rng = np.random.default_rng(4)
+    big = 0.5 + 0.3 * np.sin((xx + 0.7 * yy) / 3.0) + 0.05 * cv2.GaussianBlur(rng.random((h, w + n)).astype(np.float32), (0, 0), 1)
+    clean = [np.repeat(np.round(np.clip(big[:, i : i + w], 0, 1) * 255).astype(np.uint8)[..., None], 3, 2) for i in range(n)]
+    mask = np.zeros((h, w), bool)
+    mask[:, x : x + 2] = True
+    damaged = [c.copy() for c in clean]
+    for d in damaged:
+        d[mask] = 250
+    return clean, damaged, mask
+
+
+def test_the_line_scratch_repair_leaves_no_residual_line():
+    clean, damaged, mask = _textured_line_clip()
+    out = frames_of(restore_frames(ArrayReel(damaged), None, lambda i: mask, RestoreSettings(exact_masks=True)))
+    x = int(np.nonzero(mask[0])[0][0])
+    for f, c in zip(out, clean, strict=True):
+        diff = f.data.astype(np.float64) - c
+        # the row-mean profile across the scratch: no column stands out from its surroundings
+        profile = diff.mean(axis=(0, 2))
+        assert np.abs(profile[x - 4 : x + 6]).max() < 2.0, profile[x - 4 : x + 6]
+        err = np.sqrt(np.mean(diff[mask] ** 2))
+        telea = cv2.inpaint(damaged[f.index], mask.astype(np.uint8), 3, cv2.INPAINT_TELEA).astype(np.float64) - c
+        assert err < 0.8 * np.sqrt(np.mean(telea[mask] ** 2))  # clearly better than a plain inpaint
+
+
+def test_line_regions_are_thin_and_tall_only():
+    m = np.zeros((60, 60), bool)
+    m[5:55, 10:12] = True  # a line
+    m[20:30, 30:45] = True  # a blotch
+    lines = line_regions(m)
+    assert lines[30, 10] and not lines[25, 35]
+    img = np.zeros((60, 60, 3), np.float32)
+    img[:, :11] = 0.2
+    img[:, 11:] = 0.8
+    out = fill_lines(img, m)
+    assert np.array_equal(out[~lines], img[~lines])
+    assert 0.2 <= out[30, 10, 0] <= 0.8 and distance_to(m)[0, 0] > 0
