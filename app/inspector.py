@@ -125,6 +125,11 @@ class Inspector(QScrollArea):
         self.sensitivity.setToolTip("Detection sensitivity (applies to frames detected from now on)")
         self.sensitivity.valueChanged.connect(self._detect_settings_changed)
         form.addRow("Sensitivity", self.sensitivity)
+        self.motion_protection = _slider(0, 100, 50)
+        self.motion_protection.setToolTip("Motion protection: how hard motion must fail to explain a speck before "
+                                          "it is damage (higher leaves moving hands, limbs and cloth alone)")
+        self.motion_protection.valueChanged.connect(self._detect_settings_changed)
+        form.addRow("Motion protection", self.motion_protection)
         lay.addLayout(form)
         self.defects = QListWidget(box)
         self.defects.setMinimumHeight(120)
@@ -273,7 +278,8 @@ class Inspector(QScrollArea):
                    "grain": self.grain.isChecked(), "deflicker": self.deflicker.isChecked()}
         if self.model_path():
             restore.update(model=self.model_path(), steps=self.steps.value())
-        return {"restore": restore, "detect": {"sensitivity": self.sensitivity.value() / 100}}
+        return {"restore": restore, "detect": {"sensitivity": self.sensitivity.value() / 100,
+                                                   "motion_protection": self.motion_protection.value() / 100}}
 
     def restore_settings(self):
         """The engine's RestoreSettings from the fields above (fields it lacks are left out)."""
@@ -289,7 +295,8 @@ class Inspector(QScrollArea):
 
     def _detect_settings_changed(self, value: int) -> None:
         if engine.available("restoration_core.detect", "DetectSettings"):
-            self.window.controller.detect_settings = engine.detect_settings(sensitivity=value / 100)
+            self.window.controller.detect_settings = engine.detect_settings(
+                sensitivity=self.sensitivity.value() / 100, motion_protection=self.motion_protection.value() / 100)
 
     # ---- defect list ----------------------------------------------------------------
     def _frame_changed(self, *_args) -> None:

@@ -89,8 +89,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.sensitivity <= 1.0:
         raise InputError(f"--sensitivity must be within 0..1, got {args.sensitivity}", args.input)
+    if not 0.0 <= args.motion_protection <= 1.0:
+        raise InputError(f"--motion-protection must be within 0..1, got {args.motion_protection}", args.input)
     settings = DetectSettings(
         sensitivity=args.sensitivity,
+        motion_protection=args.motion_protection,
         dust=not args.no_dust,
         scratches=not args.no_scratches,
         flicker=not args.no_flicker,
@@ -181,6 +184,9 @@ def register(subparsers) -> None:
         metavar="S",
         help="0..1 (default 0.5): higher finds fainter damage, with more false alarms",
     )
+    p.add_argument("--motion-protection", type=float, default=0.5, metavar="P",
+                   help="0..1 (default 0.5): how hard motion must fail to explain a speck before it is "
+                   "damage (higher protects moving hands, limbs and cloth more; 0 = off)")
     p.add_argument("--range", metavar="A:B", help="only frames A..B-1 (0-based; neighbours still used)")
     p.add_argument("--no-dust", action="store_true", help="skip dust/dirt detection")
     p.add_argument("--no-scratches", action="store_true", help="skip line-scratch detection")

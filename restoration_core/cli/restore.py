@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", choices=PRESETS, default="master")
     p.add_argument("--masks", metavar="DIR", help="DIR/NNNNNN.png masks (0-based frame index, 255 = damage)")
     p.add_argument("--no-detect", action="store_true", help="repair only the masks given with --masks")
+    p.add_argument("--motion-protection", type=float, metavar="P",
+                   help="0..1 (default 0.5): how hard motion must fail to explain a speck before detection "
+                   "calls it damage (higher protects moving hands, limbs and cloth more; 0 = off)")
     p.add_argument("--engine", choices=ENGINES, default="auto")
     p.add_argument("--model", metavar="PATH", help="diffusion model: a folder, a .safetensors file, a name registered with "
                         "`reelwright models add`, or a repo id in the local Hugging Face cache")
@@ -42,10 +45,11 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
     for key in ("model", "steps", "seed"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
+    detect_settings = {} if args.motion_protection is None else {"motion_protection": args.motion_protection}
     spec = JobSpec(
         input=args.input, output=args.output, preset=args.preset, frame_range=parse_range(args.range),
         masks=args.masks, detect=not args.no_detect, settings=settings, cache=args.cache, report=args.report,
-        chunk=args.chunk,
+        chunk=args.chunk, detect_settings=detect_settings,
     )
     spec.validate()
     return spec
