@@ -1,0 +1,156 @@
+"""Global motion, trajectory smoothing and stabilization on generated, woven clips."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from restoration_core.errors import Cancelled, InputError
+from restoration_core.motion import (
+    StabilizedReel,
+    build_plan,
+    estimate_motion,
+    plan_stabilization,
+    similarity,
+    similarity_params,
+    to_image,
+)
+from restoration_core.motion.trajectory import chain, shots, smooth_linear
+from restoration_core.progress import CancelToken, run_to_end
+from tests.core.detect.scenes import ArrayReel, texture
+
+H, W = 96, 128
+
+
+def woven(n: int, weave: list[np.ndarray], dtype=np.uint8, pan: float = 0.0, seed: int = 3) -> list[np.ndarray]:
+    """Frames ``frame_k(p) = scene(M_k p + (pan * k, 0))``, cropped by 10 px (no invalid border)."""
+    big = texture(H + 20, W + 20 + int(abs(pan) * n) + 4, seed)
+    big = np.stack([big, 0.8 * big + 0.1, 1.0 - big], axis=2)
+    top = 65535.0 if dtype == np.uint16 else 255.0
+    out = []
+    for k in range(n):
+        shift = similarity(pan * k - pan * n / 2, 0.0)
+        m = to_image(shift @ weave[k], big.shape[:2])[:2]
+        img = cv2.warpAffine(big, m, big.shape[1::-1], flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REFLECT)
+        y0, x0 = (big.shape[0] - H) // 2, (big.shape[1] - W) // 2
+        out.append(np.clip(img[y0:y0 + H, x0:x0 + W] * top + 0.5, 0, top).astype(dtype))
+    return out
+
+
+def jitter_track(n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [similarity(*rng.uniform(-2.5, 2.5, 2), rng.normal(0, 0.1)) for _ in range(n)]
+
+
+def test_estimate_motion_recovers_a_known_similarity_to_subpixel():
+    track = [similarity(0, 0), similarity(1.7, -2.3, 0.12, 1.0)]
+    a, b = woven(2, track)
+    m = estimate_motion(a, b)
+    truth = similarity_params(np.linalg.inv(track[0]) @ track[1])
+    got = m.params
+    assert m.method == "features" and m.confidence > 0.5
+    assert abs(got[0] - truth[0]) < 0.08 and abs(got[1] - truth[1]) < 0.08
+    assert abs(got[2] - truth[2]) < 0.02
+
+
+def test_estimate_motion_ignores_a_moving_object():
+    a, b = woven(2, [similarity(0, 0), similarity(1.0, 0.5)])
+    b = b.copy()
+    b[20:60, 30:70] = np.roll(a[20:60, 30:70], 9, axis=1)  # a patch moving 9 px its own way
+    dx, dy, _, _ = estimate_motion(a, b).params
+    assert abs(dx - 1.0) < 0.15 and abs(dy - 0.5) < 0.15
+
+
+def test_smooth_linear_keeps_a_straight_pan_and_removes_jitter():
+    t = np.arange(60, dtype=float)[:, None]
+    line = 1.5 * t + 4
+    assert np.allclose(smooth_linear(line, 24), line, atol=1e-9)
+    noisy = line + np.random.default_rng(0).normal(0, 1.0, line.shape)
+    assert np.std(np.diff(smooth_linear(noisy, 24)[:, 0]) - 1.5) < 0.15
+
+
+def test_shots_and_chain_reset_at_cuts():
+    assert shots(10, [4, 7]) == [(0, 4), (4, 7), (7, 10)]
+    steps = [None] + [similarity(1.0, 0.0)] * 9
+    cams = chain(steps, [5])
+    assert similarity_params(cams[4])[0] == pytest.approx(4.0)
+    assert np.allclose(cams[5], np.eye(3)) and similarity_params(cams[9])[0] == pytest.approx(4.0)
+
+
+def test_stabilized_clip_has_the_weave_removed_and_keeps_its_dtype():
+    n = 24
+    track = jitter_track(n)
+    frames = woven(n, track, dtype=np.uint16)
+    reel = ArrayReel(frames)
+    plan = run_to_end(plan_stabilization(reel, smooth=12))
+    out = [f.data for f in StabilizedReel(reel, plan).frames()]
+    assert all(o.dtype == np.uint16 and o.shape == frames[0].shape for o in out)
+    # the known weave composed with the correction is (nearly) the same for every frame
+    resid = [track[k] @ plan.warps[k] for k in range(n)]
+    steps = [np.abs(np.array(similarity_params(resid[k + 1] @ np.linalg.inv(resid[k])))[:3]) for k in range(n - 1)]
+    before = [np.abs(np.array(similarity_params(track[k + 1] @ np.linalg.inv(track[k])))[:2]) for k in range(n - 1)]
+    assert np.mean(before) > 1.0
+    assert np.mean([s[:2] for s in steps]) < 0.25
+    # and the pictures agree: a middle frame matches its neighbour far better than before
+    inner = (slice(12, -12), slice(12, -12))
+    d_before = np.abs(frames[12][inner].astype(float) - frames[13][inner]).mean()
+    d_after = np.abs(out[12][inner].astype(float) - out[13][inner]).mean()
+    assert d_after < 0.5 * d_before
+    corr = plan.correction(12)
+    assert set(corr) >= {"frame", "dx", "dy", "angle", "scale", "matrix"} and corr["frame"] == 12
+
+
+def test_a_pan_is_kept():
+    n = 30
+    frames = woven(n, jitter_track(n, 1), pan=1.5)
+    plan = run_to_end(plan_stabilization(ArrayReel(frames), smooth=12))
+    sx = np.array([similarity_params(s)[0] for s in plan.smoothed])
+    assert (sx[-1] - sx[0]) / (n - 1) == pytest.approx(1.5, abs=0.1)
+    assert plan.cuts == []
+
+
+def test_revealed_border_comes_from_neighbours_and_crop_hides_it():
+    n = 12
+    frames = woven(n, jitter_track(n, 2))
+    reel = ArrayReel(frames)
+    plan = run_to_end(plan_stabilization(reel, smooth=8))
+    sreel = StabilizedReel(reel, plan)
+    list(sreel.frames())
+    assert sum(s["from_neighbours"] for s in sreel.border.values()) > 0
+    cropped = run_to_end(plan_stabilization(reel, smooth=8, crop=True))
+    assert cropped.zoom[0] > 1.0
+    creel = StabilizedReel(reel, cropped)
+    list(creel.frames())
+    assert all(s["from_neighbours"] == 0 and s["edge_repeated"] == 0 for s in creel.border.values())
+
+
+def test_still_clip_comes_back_bit_exact_and_cuts_reset():
+    frames = woven(6, [similarity(0, 0)] * 6)
+    reel = ArrayReel(frames)
+    plan = run_to_end(plan_stabilization(reel, smooth=4, cuts=[3]))
+    assert plan.cuts == [3]
+    for f, o in zip(frames, StabilizedReel(reel, plan).frames(), strict=True):
+        assert o.data is f or np.array_equal(o.data, f)
+
+
+def test_a_frame_with_no_match_starts_a_shot():
+    frames = woven(4, [similarity(0, 0)] * 4)
+    other = woven(4, [similarity(0, 0)] * 4, seed=9)
+    clip = frames[:2] + other[2:]
+    plan = run_to_end(plan_stabilization(ArrayReel(clip), smooth=4))
+    assert plan.cuts == [2] and plan.motions[2] is None
+
+
+def test_bad_input_and_cancel():
+    reel = ArrayReel(woven(4, [similarity(0, 0)] * 4))
+    with pytest.raises(InputError):
+        run_to_end(plan_stabilization(reel, (2, 9)))
+    with pytest.raises(InputError):
+        run_to_end(plan_stabilization(reel, smooth=1))
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        run_to_end(plan_stabilization(reel, cancel=token))
+    assert build_plan([None], 0, (H, W)).warps[0].shape == (3, 3)
