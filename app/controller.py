@@ -16,6 +16,11 @@ from app import engine
 from app.models.session import ReelSummary, Session
 from app.viewer.frames import FrameSource
 from app.workers import ReelWorker
+from restoration_core.errors import Cancelled
+from restoration_core.progress import CancelToken, run_to_end
+from restoration_core.render.engines import load_engines
+from restoration_core.render.pipeline import plan_preview, restore_preview
+from restoration_core.render.spec import DEFAULT_CHUNK
 
 
 def summarize(reel, path: str, fixity: bool = False) -> ReelSummary:
@@ -115,18 +120,17 @@ class ReelController(QObject):
 
         self.analysis.submit("detect", run, done, failed, priority=5)
 
-    def request_preview(self, index: int, mask_for, settings=None, model: str | None = None,
-                        steps: int | None = None) -> None:
-        """Run restore_single on ``index`` in the background; the result lands in the session.
+    def request_preview(self, index: int, masks, settings: dict, detect_settings: dict | None = None,
+                        chunk: int = DEFAULT_CHUNK, model: str | None = None, steps: int | None = None) -> None:
+        """Restore ``index`` in the background as the clip's render will; the result lands in the session.
 
-        With ``model``, the frame is restored in a worker process that keeps the model
-        loaded (model code never runs in the GUI process) and fills what neighbouring frames
-        cannot, as the clip's render will."""
+        ``masks`` (the clip's :class:`ClipMasks`), ``settings`` / ``detect_settings`` (the job's
+        setting dicts; None: the job does not detect) and ``chunk`` are what the queued job
+        gets, so the preview is that frame of the render, bit for bit. With ``model`` the
+        frame is restored in a worker process that keeps the model loaded (model code never
+        runs in the GUI process)."""
         if self.analysis is None:
             return
-        from restoration_core.errors import Cancelled
-        from restoration_core.progress import CancelToken
-
         path = self.path
         self.cancel_preview()
         token = self._preview_token = CancelToken()
@@ -135,13 +139,17 @@ class ReelController(QObject):
             self.status.emit(f"Preview of frame {index}: {message or stage} ({done}/{total})  — Esc cancels")
 
         def run(reel):
+            eng = load_engines()
+            restore = eng.restore_settings(settings)
+            detect = None if detect_settings is None else eng.detect_settings(detect_settings)
             try:
+                plan = run_to_end(plan_preview(reel, index, masks, restore, eng, chunk=chunk,
+                                               detect_settings=detect, cancel=token))
                 if model:
                     if self._previewer is None:
                         self._previewer = engine.preview_worker()
-                    return self._previewer.restore(path, index, mask_for(index), settings, model, steps,
-                                                   on_progress=progress)
-                out = engine.restore_single(reel, index, mask_for, settings, cancel=token)
+                    return self._previewer.restore(path, plan, settings, model, steps, on_progress=progress)
+                out = run_to_end(restore_preview(reel, plan, restore, eng, cancel=token))
                 return np.asarray(out.data)
             except Cancelled:
                 return None

@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtWidgets import QInputDialog
 
 from app.painting import undo
+from restoration_core.render.masks import ClipMasks
 
 
 class EditingMixin:
@@ -149,26 +150,28 @@ class EditingMixin:
             self.statusBar().showMessage("No further detected defect (run Review > Detect whole reel)", 4000)
 
     # ---- restore ----------------------------------------------------------------------
-    def mask_for(self):
-        """A thread-safe copy-on-call of the repair mask, as restore expects."""
+    def clip_masks(self):
+        """The repair masks of the clip a render of the marked range would get (the project's rule)."""
         s = self.session
-        project, reel_id = s.project, s.reel_id
-        shape = self.viewer.data.shape[:2]
+        a, b = self.transport.marked_range()
         index = self.viewer.index
-        mask = project.repair_mask(reel_id, index, shape)
-        return lambda i: mask if i == index else None
+        if not a <= index < b:
+            a, b = 0, s.frames   # a frame outside the marks previews as part of the whole reel
+        return ClipMasks(self.viewer.data.shape[:2], (a, b), s.project, s.reel_id)
 
     def preview_frame(self) -> None:
         if not self._project_ready():
             return
-        settings = self.inspector.restore_settings() if hasattr(self, "inspector") else None
-        chosen = self.inspector.settings_dict()["restore"] if hasattr(self, "inspector") else {}
-        if chosen.get("engine") == "diffusion" and not chosen.get("model"):
+        chosen = self.inspector.settings_dict() if hasattr(self, "inspector") else {"restore": {}, "detect": {}}
+        restore = chosen["restore"]
+        if restore.get("engine") == "diffusion" and not restore.get("model"):
             self.show_error("Cannot preview", "The diffusion engine needs a model: choose one in the inspector")
             return
-        model = chosen.get("model") if chosen.get("engine") in ("auto", "diffusion") else None
-        self.controller.request_preview(self.viewer.index, self.mask_for(), settings,
-                                        model=model, steps=chosen.get("steps"))
+        model = restore.get("model") if restore.get("engine") in ("auto", "diffusion") else None
+        # the queued clip's job: the same settings, detection and chunks (app.jobs_dock.queue_clip)
+        self.controller.request_preview(self.viewer.index, self.clip_masks(), restore,
+                                        detect_settings=chosen.get("detect", {}), model=model,
+                                        steps=restore.get("steps"))
 
     # ---- clips and jobs ---------------------------------------------------------------
     def queue_clip(self) -> None:

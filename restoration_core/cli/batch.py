@@ -7,8 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from restoration_core.errors import InputError
+from restoration_core.errors import InputError, ReelwrightError
+from restoration_core.jobs.pool import WorkerPool
 from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, Job, JobQueue
+from restoration_core.project import Project
 from restoration_core.render.naming import is_sequence_preset, report_path_for
 from restoration_core.render.spec import load_job_file
 from restoration_core.report import html_path_for
@@ -38,9 +40,6 @@ def _line(job: Job) -> str:
 
 def _record_in_project(folder: str, report_path: str) -> None:
     """A finished clip job's interventions go into its project's history (saved at once)."""
-    from restoration_core.errors import ReelwrightError
-    from restoration_core.project import Project
-
     try:
         project = Project.load(folder)
         project.record_render_report(report_path)
@@ -133,8 +132,6 @@ def run(args: argparse.Namespace) -> int:
 
         runner = RayRunner(queue, address=args.ray)
     else:
-        from restoration_core.jobs.pool import WorkerPool
-
         runner = WorkerPool(queue, workers=args.workers)
     try:
         runner.run(on_tick=printer)

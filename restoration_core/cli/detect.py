@@ -23,14 +23,15 @@ import numpy as np
 from restoration_core.atomic import atomic_write_text, check_writable_folder, partial_name
 from restoration_core.errors import InputError, OutputError
 from restoration_core.media.probe import check_frame_size
-from restoration_core.render.export import parse_range
+from restoration_core.render.engines import load_engines
+from restoration_core.render.pipeline import detect
+from restoration_core.render.spec import parse_range
 from restoration_core.safety import Target, is_mask_png, plan_outputs
 
 
 def _open_reel(path: str):
-    from restoration_core.media import open_reel
-
-    return open_reel(path)
+    """The reel to detect (the engine's reader; tests put an in-memory scene here)."""
+    return load_engines().open_reel(path)
 
 
 def _mask_png(mask: np.ndarray) -> bytes:
@@ -85,19 +86,15 @@ def _publish(stage: Path, out_dir: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from restoration_core.detect import DetectSettings, detect_reel
-
+    """The render pipeline's detect step alone, its masks written as PNGs."""
     if not 0.0 <= args.sensitivity <= 1.0:
         raise InputError(f"--sensitivity must be within 0..1, got {args.sensitivity}", args.input)
     if not 0.0 <= args.motion_protection <= 1.0:
         raise InputError(f"--motion-protection must be within 0..1, got {args.motion_protection}", args.input)
-    settings = DetectSettings(
-        sensitivity=args.sensitivity,
-        motion_protection=args.motion_protection,
-        dust=not args.no_dust,
-        scratches=not args.no_scratches,
-        flicker=not args.no_flicker,
-    )
+    eng = load_engines()
+    settings = eng.detect_settings({"sensitivity": args.sensitivity, "dust": not args.no_dust,
+                                    "scratches": not args.no_scratches, "flicker": not args.no_flicker,
+                                    "motion_protection": args.motion_protection})
     out_dir = Path(args.masks_out)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError("masks location is not a folder", out_dir)
@@ -111,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     plan = None
     try:
         n = len(reel)
-        frame_range = parse_range(args.range, n, args.input) if args.range else None
+        frame_range = parse_range(args.range, n, args.input)
         check_frame_size(reel.info, "detect")
         a, b = frame_range or (0, n)
         # masks replace only earlier masks (gray PNGs) of the frames in range, never the input
@@ -127,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         frames_out: list[dict] = []
         kinds: Counter[str] = Counter()
         started = last_report = time.monotonic()
-        for p in detect_reel(reel, settings, frame_range=frame_range):
+        for p in detect(reel, frame_range, settings, eng):
             fd = p.payload
             (stage / f"{fd.index:06d}.png").write_bytes(_mask_png(fd.mask))
             kinds.update(d.kind for d in fd.defects)

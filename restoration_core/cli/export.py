@@ -6,14 +6,14 @@ import argparse
 import sys
 import time
 
-from restoration_core.cli.probe import _fps
+from restoration_core.cli.probe import fps_arg
+from restoration_core.media import probe
 from restoration_core.media.presets import PRESET_NAMES
+from restoration_core.render.export import export
+from restoration_core.render.spec import parse_range
 
 
 def run(args: argparse.Namespace) -> int:
-    from restoration_core.media import probe
-    from restoration_core.render.export import export, parse_range
-
     info = probe(args.input, fps=args.fps)
     frame_range = parse_range(args.range, info.frames, info.path)
     task = export(args.input, args.output, args.preset, frame_range=frame_range, fps=args.fps)
@@ -50,5 +50,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT")
     p.add_argument("--preset", required=True, choices=PRESET_NAMES)
     p.add_argument("--range", default=None, metavar="A:B", help="frame indices A..B-1 (end exclusive)")
-    p.add_argument("--fps", type=_fps, default=None, help="frame rate of an image sequence (default 24)")
+    p.add_argument("--fps", type=fps_arg, default=None, help="frame rate of an image sequence (default 24)")
     p.set_defaults(func=run)

@@ -7,7 +7,7 @@ import json
 from fractions import Fraction
 
 
-def _fps(text: str) -> Fraction:
+def fps_arg(text: str) -> Fraction:
     try:
         value = Fraction(text)
     except (ValueError, ZeroDivisionError):
@@ -58,5 +58,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", metavar="INPUT")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--fps", type=_fps, default=None, help="frame rate of an image sequence (default 24, or its DPX header)")
+    p.add_argument("--fps", type=fps_arg, default=None, help="frame rate of an image sequence (default 24, or its DPX header)")
     p.set_defaults(func=run)

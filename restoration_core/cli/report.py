@@ -6,13 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
+from restoration_core.atomic import atomic_write_text
+from restoration_core.errors import InputError
+from restoration_core.report import html_path_for, read_report, render_report_html
+from restoration_core.safety import Target, plan_outputs
+
 
 def run(args: argparse.Namespace) -> int:
-    from restoration_core.atomic import atomic_write_text
-    from restoration_core.errors import InputError
-    from restoration_core.report import html_path_for, read_report, render_report_html
-    from restoration_core.safety import Target, plan_outputs
-
     if args.crops < 0:
         raise InputError(f"--crops must be 0 or more, got {args.crops}", args.report)
     try:

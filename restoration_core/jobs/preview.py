@@ -4,33 +4,36 @@ The GUI shows "after" for one frame at a time; with a model that means loading w
 and running a UNet, which must not happen in the GUI process (a model crash or an
 out-of-memory kill must not take the workbench with it). :class:`PreviewWorker` keeps one
 ``spawn`` process that holds the last model (and reel) it was asked for and restores
-single frames on request. A worker that dies is reported as an error and replaced on the
-next request.
+single frames on request, with the render pipeline's
+:func:`~restoration_core.render.pipeline.restore_preview` (the caller plans the frame with
+:func:`~restoration_core.render.pipeline.plan_preview`: the same neighbours' masks, seeds
+and flicker curve as the clip's render). A worker that dies is reported as an error and
+replaced on the next request.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import threading
+import time
 from typing import Any
 
 import numpy as np
 
 from restoration_core.errors import Cancelled, InputError, ReelwrightError
+from restoration_core.render.engines import load_engines
+from restoration_core.render.pipeline import PreviewPlan, restore_preview
 
 JOIN_S = 3.0
 PROGRESS_S = 0.25  # at most this often a progress message from the worker
 
 
 def _serve(conn: Any) -> None:
-    """The worker's loop: ``(reel, index, mask, settings, model, steps)`` -> progress messages
+    """The worker's loop: ``(reel, plan, settings, model, steps)`` -> progress messages
     ``("progress", done, total, stage, message)``, then ``("ok", array)`` or ``("error", line)``."""
-    import time
+    from restoration_core.diffusion import load_fill_engine  # torch: only in this process
 
-    from restoration_core.diffusion import load_fill_engine
-    from restoration_core.media import open_reel
-    from restoration_core.restore import restore_frames
-
+    eng = load_engines()
     reel = reel_path = None
     engine = engine_key = None
     while True:
@@ -40,27 +43,28 @@ def _serve(conn: Any) -> None:
             return
         if msg is None:
             return
-        path, index, mask, settings, model, steps = msg
+        path, plan, settings, model, steps = msg
         try:
             if reel_path != path:
                 if reel is not None:
                     reel.close()
                 reel, reel_path = None, None
-                reel, reel_path = open_reel(path), path
+                reel, reel_path = eng.open_reel(path), path
             if engine_key != (model, steps):
                 engine = engine_key = None   # let the previous model go before loading the next
                 conn.send(("progress", 0, 1, "load", f"loading {model}"))
                 engine, engine_key = load_fill_engine(model, steps=steps), (model, steps)
-            result, last = None, 0.0
-            for p in restore_frames(reel, (index, index + 1), lambda i, m=mask, k=index: m if i == k else None,
-                                    settings, fill_engine=engine):
-                if p.payload is not None:
-                    result = p.payload
-                now = time.monotonic()
-                if now - last >= PROGRESS_S:
-                    last = now
-                    conn.send(("progress", p.done, p.total, p.stage, p.message))
-            conn.send(("ok", np.asarray(result.data)))
+            task = restore_preview(reel, plan, eng.restore_settings(settings), eng, fill_engine=engine)
+            last = 0.0
+            try:
+                while True:
+                    p = next(task)
+                    now = time.monotonic()
+                    if now - last >= PROGRESS_S:
+                        last = now
+                        conn.send(("progress", p.done, p.total, p.stage, p.message))
+            except StopIteration as stop:
+                conn.send(("ok", np.asarray(stop.value.data)))
         except ReelwrightError as exc:
             conn.send(("error", str(exc)))
         except Exception as exc:  # noqa: BLE001 - reported to the caller as one line
@@ -86,9 +90,10 @@ class PreviewWorker:
         child.close()
         self._conn = parent
 
-    def restore(self, reel_path: str, index: int, mask: np.ndarray | None, settings: Any,
+    def restore(self, reel_path: str, plan: PreviewPlan, settings: dict[str, Any],
                 model: str, steps: int | None = None, on_progress=None) -> np.ndarray:
-        """The restored frame ``index`` of ``reel_path`` (``mask`` = its repair mask).
+        """Frame ``plan.index`` of ``reel_path`` restored as the clip's render restores it
+        (``settings``: the job's restore settings dict).
 
         ``on_progress(done, total, stage, message)`` is called (on this thread) as the worker
         goes; :meth:`cancel` from another thread ends the request with :class:`Cancelled`."""
@@ -97,7 +102,7 @@ class PreviewWorker:
             if self._proc is None or not self._proc.is_alive():
                 self._start()
             try:
-                self._conn.send((str(reel_path), int(index), mask, settings, str(model), steps))
+                self._conn.send((str(reel_path), plan, dict(settings), str(model), steps))
                 while True:
                     status, *value = self._receive()
                     if status != "progress":

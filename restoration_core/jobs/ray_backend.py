@@ -15,6 +15,8 @@ from typing import Any
 
 from restoration_core.errors import InputError
 from restoration_core.jobs.queue import RUNNING, JobQueue
+from restoration_core.jobs.worker import run_job
+from restoration_core.progress import CancelToken
 from restoration_core.render import engines as engines_module
 
 
@@ -28,9 +30,6 @@ def _import_ray() -> Any:
 
 def _run_remote(spec_dict: dict, engines: str, progress: Any) -> None:
     """The task body: render one job, every message goes to the progress queue."""
-    from restoration_core.jobs.worker import run_job
-    from restoration_core.progress import CancelToken
-
     run_job(spec_dict, CancelToken(), progress.put, engines)
 
 

@@ -1,5 +1,6 @@
 """The masks a render repairs: a folder of user masks (``DIR/NNNNNN.png``, 0-based frame index,
-255 = damage) and :class:`ClipMasks`, the one repair-mask rule of a job's frames."""
+0 = clean, any other value = damage, 8- and 16-bit alike) and :class:`ClipMasks`, the one
+repair-mask rule of a job's frames."""
 
 from __future__ import annotations
 
@@ -32,17 +33,27 @@ class MaskFolder:
         path = self.path(index)
         if not path.exists():
             return None
+        if not path.is_file():  # a FIFO or device would block the read
+            raise InputError("mask is not a regular file", path)
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if image is None:
             raise InputError("not a readable PNG mask", path)
         if image.ndim == 3:
-            image = image.max(axis=2)
+            image = image[:, :, :3].max(axis=2)  # the colour channels (an opaque alpha is no damage)
         if image.shape[:2] != tuple(shape):
             raise InputError(
                 f"mask is {image.shape[1]}x{image.shape[0]}, the frames are {shape[1]}x{shape[0]}", path
             )
-        threshold = 32768 if image.dtype == np.uint16 else 128
-        return image >= threshold
+        return damage_of(image)
+
+
+def damage_of(image: np.ndarray) -> np.ndarray:
+    """The mask rule, the same for 8- and 16-bit PNGs: 0 is clean, any other value is damage.
+
+    So 255 marks damage in an 8-bit mask and in a 16-bit one alike (as does 65535); soft
+    (anti-aliased) edges count as damage rather than being dropped at a depth-dependent cut.
+    """
+    return np.asarray(image) > 0
 
 
 # codes of the provenance image handed to restore as ``kinds_for``: detected kinds, painted, held

@@ -16,6 +16,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from restoration_core.errors import InputError, OutputError
+from restoration_core.media.presets import load_preset
+from restoration_core.media.timecode import frames_to_timecode
+from restoration_core.render.spec import JobSpec
 
 TOKENS = ("reel", "clip", "in_tc", "out_tc", "preset", "ext")
 DEFAULT_PATTERN = "{reel}_{clip}_{in_tc}_{preset}"
@@ -52,10 +55,8 @@ class PlannedExport:
 def preset_extension(preset: str) -> str:
     """The preset's file extension without the dot (from its TOML file when it can be read)."""
     try:
-        from restoration_core.media.presets import load_preset
-
         return load_preset(preset).extension.lstrip(".")
-    except (ImportError, InputError):
+    except InputError:
         if preset in _EXTENSIONS:
             return _EXTENSIONS[preset]
         raise InputError(f"unknown export preset {preset!r}") from None
@@ -63,10 +64,8 @@ def preset_extension(preset: str) -> str:
 
 def is_sequence_preset(preset: str) -> bool:
     try:
-        from restoration_core.media.presets import load_preset
-
         return load_preset(preset).is_sequence
-    except (ImportError, InputError):
+    except InputError:
         return preset in SEQUENCE_PRESETS
 
 
@@ -77,8 +76,6 @@ def safe_token(value: object) -> str:
 
 
 def _tc_token(frame: int, item: ExportItem) -> str:
-    from restoration_core.media.timecode import frames_to_timecode
-
     tc = frames_to_timecode(frame, item.fps, item.start_timecode or "00:00:00:00")
     return tc.replace(":", "-").replace(";", "-")
 
@@ -119,6 +116,13 @@ def resolve_destination(path: str | Path, *, overwrite: bool = False, taken: set
     if (path.exists() or path.is_symlink()) and not overwrite:
         raise OutputError("already exists (refusing to overwrite; choose another name or allow overwriting)", path)
     return path
+
+
+def review_path_for(output: str | Path, ext: str = "mp4") -> Path:
+    """Where the review of ``output`` goes by default: ``NAME_review.mp4`` beside it."""
+    output = Path(output)
+    stem = output.stem if output.suffix else output.name
+    return output.with_name(f"{stem}_review.{ext}")
 
 
 def report_path_for(output: Path, preset: str) -> Path:
@@ -170,9 +174,6 @@ def job_specs(plan: list[PlannedExport], *, detect: bool = False, restore: dict 
     queued earlier to the same name, say), as planning refused the ones that existed then.
     ``review`` (render_review options): the first output of each clip also renders the
     clip's review (before | after) when it is done, as part of the same job."""
-    from restoration_core.render.signoff import review_path_for
-    from restoration_core.render.spec import JobSpec
-
     specs = []
     reviewed: list = []
     for p in plan:

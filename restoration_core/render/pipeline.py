@@ -37,8 +37,8 @@ from restoration_core.progress import CancelToken, Progress, RenderStats
 from restoration_core.render.cache import RenderCache
 from restoration_core.render.engines import Engines, load_engines
 from restoration_core.render.masks import ClipMasks, Detection, MaskFolder
-from restoration_core.render.naming import is_sequence_preset, report_path_for
-from restoration_core.render.signoff import render_review, review_path_for
+from restoration_core.render.naming import is_sequence_preset, report_path_for, review_path_for
+from restoration_core.render.signoff import render_review
 from restoration_core.render.spec import JobSpec, clip_settings, file_identity
 from restoration_core.report import html_path_for
 from restoration_core.report.data import Fixity, ReportData
@@ -187,7 +187,8 @@ def open_cache(job: Job, masks: ClipMasks) -> RenderCache:
     # a project's clip renders keep their cache in the project (until the job is done)
     root = Path(spec.cache) if spec.cache else \
         (Path(spec.project) / "cache" if spec.project else cache_dir() / "renders")
-    return RenderCache.for_key(root, key, {"input": job.input_path, "range": list(masks.frame_range)})
+    return RenderCache.for_key(root, key, {"input": job.input_path, "range": list(masks.frame_range)},
+                               shape=masks.shape)
 
 
 # ---- 2. detect -----------------------------------------------------------------------
@@ -262,24 +263,31 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
     a, b = masks.frame_range
     flicker = masks.flicker()
     fill_engine = None
-    for c0, c1 in chunks(masks.frame_range, job.spec.chunk):
-        if cache.first_missing_frame(c0, c1) is None:
-            meter.done += c1 - c0
-            meter.cached += c1 - c0
-            continue
-        if fill_engine is None:
-            fill_engine = load_fill_engine(job, eng)
-        for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
-                               flicker=flicker, fill_engine=fill_engine, cancel=cancel):
-            rf = p.payload
-            if rf is None:
-                yield meter.tick("restore", p.frame, p.message or p.stage)
+    sources = None  # the source read again (its own decoder): the cache keeps patches over it
+    try:
+        for c0, c1 in chunks(masks.frame_range, job.spec.chunk):
+            if cache.first_missing_frame(c0, c1) is None:
+                meter.done += c1 - c0
+                meter.cached += c1 - c0
                 continue
-            if not cache.has_frame(rf.index):
-                cache.put_frame(rf.index, rf.data, list(rf.interventions))
-            meter.computed += 1
-            meter.step()
-            yield meter.tick("restore", rf.index)
+            if fill_engine is None:
+                fill_engine = load_fill_engine(job, eng)
+            if sources is None:
+                sources = eng.open_reel(job.input_path)
+            for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
+                                   flicker=flicker, fill_engine=fill_engine, cancel=cancel):
+                rf = p.payload
+                if rf is None:
+                    yield meter.tick("restore", p.frame, p.message or p.stage)
+                    continue
+                if not cache.has_frame(rf.index):
+                    cache.put_frame(rf.index, rf.data, list(rf.interventions), source=sources.read(rf.index).data)
+                meter.computed += 1
+                meter.step()
+                yield meter.tick("restore", rf.index)
+    finally:
+        if sources is not None:
+            sources.close()
     missing = cache.first_missing_frame(a, b)
     if missing is not None:
         raise InputError(f"restore did not return frame {missing}", job.input_path)
@@ -293,7 +301,8 @@ def chunks(frame_range: tuple[int, int], size: int) -> list[tuple[int, int]]:
 # ---- 4. encode -----------------------------------------------------------------------
 def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int], meter: _Meter, eng: Engines,
            cancel: CancelToken | None) -> Generator[Progress, None, Any]:
-    """Step 4: write every frame from the cache; the output appears only when complete."""
+    """Step 4: write every frame, the source read again with the cached patches pasted in; the
+    output appears only when complete."""
     a, b = frame_range
     writer = eng.open_writer(job.output, job.spec.preset, reel.info, frame_range=(a, b),
                              audio_source=job.input_path, overwrite=job.spec.overwrite)
@@ -301,7 +310,7 @@ def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int]
         for i in range(a, b):
             if cancel is not None:
                 cancel.check()
-            writer.write(cache.frame(i))
+            writer.write(cache.frame(i, reel.read(i).data))  # the source with the cached patches
             meter.step()
             yield meter.tick("encode", i)
         return writer.commit()

@@ -11,8 +11,12 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from restoration_core.media import open_reel, open_writer
 from restoration_core.progress import CancelToken, Progress
-from restoration_core.render.naming import PlannedExport
+from restoration_core.render.export import export
+from restoration_core.render.naming import PlannedExport, resolve_destination, review_path_for
+from restoration_core.render.signoff import render_review
+from restoration_core.report import Fixity, ReportData, write_report
 
 
 @dataclass
@@ -25,8 +29,6 @@ class PlanResult:
 
 
 def _report(p: PlannedExport, result) -> Path:
-    from restoration_core.report import Fixity, ReportData, write_report
-
     it = p.item
     data = ReportData(
         source=Fixity(it.source), output=Fixity(str(result.path), result.sha256, list(result.frame_md5)),
@@ -40,8 +42,6 @@ def _report(p: PlannedExport, result) -> Path:
 def export_video_only(source: str, output: Path, preset: str, frame_range: tuple[int, int],
                       cancel: CancelToken | None = None) -> Generator[Progress, None, object]:
     """Like :func:`restoration_core.render.export`, without copying the source's audio."""
-    from restoration_core.media import open_reel, open_writer
-
     reel = open_reel(source, cache_bytes=0)
     try:
         a, b = frame_range
@@ -67,8 +67,6 @@ def export_video_only(source: str, output: Path, preset: str, frame_range: tuple
 
 
 def _review_path(review: dict, first: PlannedExport, items: int) -> Path:
-    from restoration_core.render.signoff import review_path_for
-
     target = review.get("output")
     return Path(target) if target and items == 1 else review_path_for(first.output)
 
@@ -88,10 +86,6 @@ def run_plan(
     ``split``, ``preset``...) plus ``output`` (default: beside the first output of each item,
     ``NAME_review.mp4``); the review compares each item's source with its first output.
     """
-    from restoration_core.render.export import export
-    from restoration_core.render.naming import resolve_destination
-    from restoration_core.render.signoff import render_review
-
     items = list(dict.fromkeys(p.item for p in plan))
     if review is not None:  # refuse an existing review file before any export starts
         for it in items:

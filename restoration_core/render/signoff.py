@@ -16,9 +16,13 @@ import cv2
 import numpy as np
 
 from restoration_core.errors import InputError
+from restoration_core.media import open_reel, open_writer
 from restoration_core.progress import CancelToken, Progress
+from restoration_core.render.naming import resolve_destination, review_path_for
+from restoration_core.render.spec import LAYOUTS
 
-LAYOUTS = ("side", "split")
+__all__ = ["LAYOUTS", "render_review", "review_path_for"]
+
 
 
 def _white(dtype: np.dtype) -> int:
@@ -76,13 +80,6 @@ def _fit(frame: np.ndarray, max_width: int) -> np.ndarray:
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def review_path_for(output: str | Path, ext: str = "mp4") -> Path:
-    """Where the review of ``output`` goes by default: ``NAME_review.mp4`` beside it."""
-    output = Path(output)
-    stem = output.stem if output.suffix else output.name
-    return output.with_name(f"{stem}_review.{ext}")
-
-
 def render_review(
     source: str | Path,
     restored: str | Path,
@@ -104,9 +101,6 @@ def render_review(
     (default: 0 when the restored file holds just the range, else the same index).
     Returns the writer's ExportResult; ``result = yield from render_review(...)``.
     """
-    from restoration_core.media import open_reel, open_writer
-    from restoration_core.render.naming import resolve_destination
-
     if layout not in LAYOUTS:
         raise InputError(f"unknown review layout {layout!r} (one of {', '.join(LAYOUTS)})")
     output = resolve_destination(output, overwrite=overwrite)

@@ -18,8 +18,11 @@ from typing import Any
 
 from restoration_core.errors import InputError
 from restoration_core.media.presets import PRESET_NAMES as PRESETS
-from restoration_core.render.signoff import LAYOUTS
+from restoration_core.render.engines import load_engines
 from restoration_core.restore.settings import ENGINES
+
+LAYOUTS = ("side", "split")  # of the sign-off review render (restoration_core.render.signoff)
+DEFAULT_CHUNK = 100  # frames per restore call; a resumed job redoes at most one chunk
 
 
 def parse_range(text: str | None, frames: int | None = None, path: str | Path | None = None
@@ -90,7 +93,7 @@ class JobSpec:
     project: str | None = None
     clip: str | None = None
     name: str = ""
-    chunk: int = 100  # frames per restore call; a resumed job redoes at most one chunk
+    chunk: int = DEFAULT_CHUNK
     overwrite: bool = True  # False: an output that exists when the job writes it is an error
     # a review render after the output (before | after, timecode burnt in): the options of
     # restoration_core.render.signoff.render_review (layout, split, preset, burn_in, overwrite) and
@@ -180,16 +183,13 @@ class JobSpec:
 
 
 REVIEW_KEYS = {"output", "layout", "split", "preset", "burn_in", "overwrite", "max_width"}
-_SETTING_KEYS = ("engine", "model", "steps", "seed", "grain", "deflicker", "feather")
-
-
 def _merge(defaults: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
-    """Defaults under a job; restore setting names may be given at the top level for brevity."""
+    """Defaults under a job; restore settings may be given at the top level for brevity (any key
+    that is not a job key is one, and an unknown one is refused by name when the settings are parsed)."""
     merged = {**defaults, **job}
     settings = {**defaults.get("settings", {}), **job.get("settings", {})}
-    for key in _SETTING_KEYS:
-        if key in merged:
-            settings[key] = merged.pop(key)
+    for key in [k for k in merged if k not in JobSpec.__dataclass_fields__ and k != "range"]:
+        settings[key] = merged.pop(key)
     merged["settings"] = settings
     return merged
 
@@ -215,11 +215,15 @@ def load_job_file(path: str | Path) -> list[JobSpec]:
         raise InputError("no jobs listed (use [[job]] in TOML or \"jobs\": [...] in JSON)", path)
     defaults = data.get("defaults", {})
     specs = []
+    eng = load_engines()  # the settings are parsed as the workers will parse them
     for n, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
             raise InputError(f"job {n} is not a table", path)
         try:
-            specs.append(JobSpec.from_dict(_merge(defaults, entry), base=path.parent))
+            spec = JobSpec.from_dict(_merge(defaults, entry), base=path.parent)
+            eng.restore_settings(spec.settings)
+            eng.detect_settings(spec.detect_settings)
+            specs.append(spec)
         except InputError as exc:
             raise InputError(f"job {n}: {exc}", path) from None
         except TypeError as exc:

@@ -20,6 +20,10 @@ import numpy as np
 
 from restoration_core.atomic import atomic_write_text
 from restoration_core.errors import InputError, ReelwrightError
+from restoration_core.media.fixity import frame_md5
+from restoration_core.media.reader import open_reel
+from restoration_core.media.timecode import frames_to_timecode
+from restoration_core.project.records import source_fixity
 from restoration_core.report.data import FORMAT, Fixity, ReportData
 from restoration_core.report.html import Crop, largest, make_crop, render_html
 
@@ -38,27 +42,20 @@ def _complete(data: ReportData) -> None:
     src = data.source.path
     if src and (data.fps is None or data.start_timecode is None or not data.source.frame_md5):
         try:
-            from restoration_core.media.fixity import frame_md5
-            from restoration_core.media.reader import open_reel
-
             with open_reel(src) as reel:
                 data.fps = data.fps or Fraction(reel.info.fps)
                 data.start_timecode = data.start_timecode or reel.info.timecode
                 if not data.source.frame_md5:
                     a, b = data.frame_range or (0, len(reel))
                     data.source.frame_md5 = [frame_md5(f.data) for f in reel.frames(a, b)]
-        except (ImportError, ReelwrightError, OSError) as exc:
+        except (ReelwrightError, OSError) as exc:
             data.extra.setdefault("notes", []).append(f"source not read: {exc}")
     if src and not data.source.sha256 and Path(src).exists():
-        from restoration_core.project.records import source_fixity
-
         try:
             data.source.sha256 = source_fixity(Path(src))
         except ReelwrightError as exc:
             data.extra.setdefault("notes", []).append(f"source fixity: {exc}")
     if data.fps is not None:
-        from restoration_core.media.timecode import frames_to_timecode
-
         start = data.start_timecode or "00:00:00:00"
         data.interventions = [i if i.timecode else replace(i, timecode=frames_to_timecode(i.frame, data.fps, start))
                               for i in data.interventions]
@@ -66,8 +63,6 @@ def _complete(data: ReportData) -> None:
 
 def _read_pairs(data: ReportData, wanted: list[int]) -> dict[int, FramePair]:
     """Before (source frame) and after (output frame) pictures of the wanted source frames."""
-    from restoration_core.media.reader import open_reel
-
     first = data.frame_range[0] if data.frame_range else 0
     pairs: dict[int, FramePair] = {}
     with open_reel(data.source.path) as before, open_reel(data.output.path) as after:
@@ -89,7 +84,7 @@ def _crops(
             lookup = {i.frame: frames(i.frame) for i in picked}
         else:
             lookup = frames
-    except (ImportError, ReelwrightError, OSError) as exc:
+    except (ReelwrightError, OSError) as exc:
         return [], f"Before/after pictures unavailable ({exc})."
     crops = [make_crop(i, *lookup[i.frame]) for i in picked if i.frame in lookup]
     return crops, "" if crops else "Before/after pictures unavailable (frames not given)."

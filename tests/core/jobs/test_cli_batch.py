@@ -48,3 +48,21 @@ def test_batch_bad_job_file_exits_2(tmp_path, capsys):
     (tmp_path / "dup.toml").write_text("[[job]]\ninput='a'\noutput='o'\n[[job]]\ninput='b'\noutput='o'\n")
     assert main(["batch", str(tmp_path / "dup.toml")]) == 2
     assert "same output" in capsys.readouterr().err
+
+
+def test_an_unknown_setting_in_a_job_file_is_refused_by_name(tmp_path, capsys):
+    (tmp_path / "typo.toml").write_text(
+        "[[job]]\ninput = 'a.mov'\noutput = 'a.mkv'\n"
+        "[[job]]\ninput = 'b.mov'\noutput = 'b.mkv'\n"
+        "[[job]]\ninput = 'c.mov'\noutput = 'c.mkv'\nfeathr = 2\n")
+    assert main(["batch", str(tmp_path / "typo.toml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "job 3: unknown setting 'feathr'" in err and len(err.splitlines()) == 1
+    (tmp_path / "typo2.toml").write_text("[[job]]\ninput = 'a.mov'\noutput = 'a.mkv'\n"
+                                         "[job.settings]\ngrian = true\n")
+    assert main(["batch", str(tmp_path / "typo2.toml")]) == 2
+    assert "job 1: unknown setting 'grian'" in capsys.readouterr().err
+    (tmp_path / "typo3.toml").write_text("[[job]]\ninput = 'a.mov'\noutput = 'a.mkv'\n"
+                                         "[job.detect_settings]\nsensitivty = 0.3\n")
+    assert main(["batch", str(tmp_path / "typo3.toml")]) == 2
+    assert "job 1: unknown setting 'sensitivty'" in capsys.readouterr().err

@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 
 from restoration_core.errors import InputError
-from restoration_core.restore import RestoreSettings
+from restoration_core.render.pipeline import PreviewPlan
 
 pytest.importorskip("diffusers")
+
+
+def _plan(index, mask):
+    """The frame's own mask only (its neighbours have none): what plan_preview gives such a clip."""
+    return PreviewPlan(index, index, {index: mask}, {})
 
 
 def test_preview_worker_restores_in_another_process_and_recovers_from_a_crash(tmp_path):
@@ -22,20 +27,32 @@ def test_preview_worker_restores_in_another_process_and_recovers_from_a_crash(tm
     model = build_pixel_unet(tmp_path / "px")
     mask = np.zeros((48, 64), bool)
     mask[20:26, 30:36] = True
-    settings = RestoreSettings(engine="diffusion", seed=2)
+    settings = {"engine": "diffusion", "seed": 2}
     worker = PreviewWorker()
     try:
-        first = worker.restore(str(tmp_path / "scan"), 1, mask, settings, str(model), steps=2)
+        first = worker.restore(str(tmp_path / "scan"), _plan(1, mask), settings, str(model), steps=2)
         pid = worker._proc.pid
         assert pid != os.getpid() and first.shape == (48, 64, 3) and first.dtype == np.uint8
-        again = worker.restore(str(tmp_path / "scan"), 1, mask, settings, str(model), steps=2)
+        again = worker.restore(str(tmp_path / "scan"), _plan(1, mask), settings, str(model), steps=2)
         assert worker._proc.pid == pid and np.array_equal(first, again), "model kept, seeded fill repeats"
         with pytest.raises(InputError, match="no such model"):
-            worker.restore(str(tmp_path / "scan"), 1, mask, settings, str(tmp_path / "nothing"), steps=2)
+            worker.restore(str(tmp_path / "scan"), _plan(1, mask), settings, str(tmp_path / "nothing"), steps=2)
         worker._proc.kill()                      # died between requests: replaced
         worker._proc.join(5)
-        after = worker.restore(str(tmp_path / "scan"), 1, mask, settings, str(model), steps=2)
+        after = worker.restore(str(tmp_path / "scan"), _plan(1, mask), settings, str(model), steps=2)
         assert worker._proc.pid != pid and np.array_equal(after, first)
+        # the same pipeline step in this process gives the same pixels
+        from restoration_core.diffusion import load_fill_engine
+        from restoration_core.media import open_reel
+        from restoration_core.progress import run_to_end
+        from restoration_core.render.engines import engines
+        from restoration_core.render.pipeline import restore_preview
+
+        eng = engines()
+        with open_reel(tmp_path / "scan") as reel:
+            here = run_to_end(restore_preview(reel, _plan(1, mask), eng.restore_settings(settings), eng,
+                                              fill_engine=load_fill_engine(str(model), steps=2)))
+        assert np.array_equal(here.data, first)
     finally:
         worker.close()
     assert worker._proc is None
@@ -63,9 +80,9 @@ def test_a_crash_during_a_preview_is_an_error_and_the_next_preview_works(tmp_pat
     worker = CrashOnce()
     try:
         with pytest.raises(InputError, match="preview worker stopped") as err:
-            worker.restore(str(tmp_path / "scan"), 0, mask, RestoreSettings(engine="diffusion"), str(model), 2)
+            worker.restore(str(tmp_path / "scan"), _plan(0, mask), {"engine": "diffusion"}, str(model), 2)
         assert "\n" not in str(err.value)
-        out = worker.restore(str(tmp_path / "scan"), 0, mask, RestoreSettings(engine="diffusion"), str(model), 2)
+        out = worker.restore(str(tmp_path / "scan"), _plan(0, mask), {"engine": "diffusion"}, str(model), 2)
         assert out.shape == (48, 64, 3)
     finally:
         worker.close()
@@ -83,11 +100,11 @@ def test_preview_progress_is_reported_and_cancel_ends_it(tmp_path):
     model = build_pixel_unet(tmp_path / "px")
     mask = np.zeros((48, 64), bool)
     mask[10:20, 10:20] = True
-    settings = RestoreSettings(engine="diffusion")
+    settings = {"engine": "diffusion"}
     worker = PreviewWorker()
     try:
         seen = []
-        worker.restore(str(tmp_path / "scan"), 0, mask, settings, str(model), 2,
+        worker.restore(str(tmp_path / "scan"), _plan(0, mask), settings, str(model), 2,
                        on_progress=lambda *p: seen.append(p))
         assert seen and seen[0][2] == "load", seen        # loading the model, then the steps
         stopped = []
@@ -98,9 +115,9 @@ def test_preview_progress_is_reported_and_cancel_ends_it(tmp_path):
                 threading.Thread(target=worker.cancel).start()   # as the GUI's Esc does
 
         with pytest.raises(Cancelled):
-            worker.restore(str(tmp_path / "scan"), 1, mask, settings, str(model), 50,
+            worker.restore(str(tmp_path / "scan"), _plan(1, mask), settings, str(model), 50,
                            on_progress=cancel_on_first_progress)
-        out = worker.restore(str(tmp_path / "scan"), 0, mask, settings, str(model), 2)
+        out = worker.restore(str(tmp_path / "scan"), _plan(0, mask), settings, str(model), 2)
         assert out.shape == (48, 64, 3)
     finally:
         worker.close()

@@ -32,7 +32,7 @@ def test_json_job_file_and_errors(tmp_path):
     for body, message in [
         ("{", "not a valid job file"),
         (json.dumps({"jobs": []}), "no jobs listed"),
-        (json.dumps({"jobs": [{"input": "x", "output": "y", "colour": 1}]}), "unknown job key"),
+        (json.dumps({"jobs": [{"input": "x", "output": "y", "colour": 1}]}), "job 1: unknown setting 'colour'"),
         (json.dumps({"jobs": [{"input": "x"}]}), "no output"),
         (json.dumps({"jobs": [{"input": "x", "output": "y", "preset": "gif"}]}), "unknown preset"),
         (json.dumps({"jobs": [{"input": "x", "output": "y", "engine": "diffusion"}]}), "needs a model"),

@@ -14,7 +14,7 @@ from restoration_core.errors import InputError
 from restoration_core.media import PRESET_NAMES, ReelInfo, load_preset
 from restoration_core.media.fixity import frame_md5, frame_md5_and_size, framemd5_text, sha256_file
 from restoration_core.media.presets import available_presets
-from restoration_core.render.export import parse_range
+from restoration_core.render.spec import parse_range
 
 
 def _info(pix_fmt: str, bits: int, rgb: bool = False, sequence: bool = False) -> ReelInfo:
