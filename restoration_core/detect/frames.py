@@ -1,0 +1,228 @@
+"""Frame-level defects: black, blank, torn or burnt, duplicate frames, and splices (cuts).
+
+Each frame is summarised by a small luma thumbnail (longest side :data:`THUMB`). From those:
+
+- ``black``: almost every pixel dark (luma < 0.06 for 98% of the frame);
+- ``blank``: a flat frame of any level (spread of luma under 0.02: clear leader, a flash);
+- ``duplicate``: the frame equals the previous one up to noise (mean difference under
+  ``duplicate_level``, and under a tenth of the clip's typical frame-to-frame difference);
+- ``torn``: a large connected area (over ``torn_area`` of the frame) disagrees with the
+  motion-compensated average of both neighbours while the neighbours agree with each other
+  (a tear, a burn, a destroyed part), reported with its mask (a candidate for
+  :func:`restoration_core.restore.rebuild.repair_region` or, if large, a rebuild);
+- ``splice``: a content jump between a frame and the previous one (thumbnails barely
+  correlate) -- with a bright or dark bar along the frame line when there is one -- so every
+  temporal step treats it as a cut: :func:`cut_indices`.
+
+:func:`scan_frames` is a generator of Progress over a reel (cancellable) that returns a
+:class:`FrameScan`; black, blank, torn and duplicate frames are the rebuild candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from restoration_core.detect.flow import estimate_flow, to_luma, warp
+from restoration_core.errors import InputError
+from restoration_core.progress import CancelToken, Progress
+
+THUMB = 160
+REBUILD_KINDS = ("black", "blank", "torn", "duplicate")
+
+
+@dataclass(frozen=True)
+class FrameDefect:
+    """One frame-level finding. ``bbox`` (x, y, w, h, source pixels) for a torn area."""
+
+    frame: int
+    kind: str  # black | blank | torn | duplicate | splice
+    score: float
+    bbox: tuple[int, int, int, int] | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"frame": self.frame, "kind": self.kind, "score": round(self.score, 4),
+                "bbox": list(self.bbox) if self.bbox else None, "detail": self.detail}
+
+
+@dataclass
+class FrameScan:
+    """What :func:`scan_frames` found in frames ``[start, start + count)``."""
+
+    start: int
+    count: int
+    defects: list[FrameDefect] = field(default_factory=list)
+    torn_masks: dict[int, np.ndarray] = field(default_factory=dict)  # thumbnail-size bool masks
+
+    def cuts(self) -> list[int]:
+        """Absolute indices where a new shot starts (splices)."""
+        return sorted({d.frame for d in self.defects if d.kind == "splice"})
+
+    def rebuild_candidates(self) -> list[int]:
+        """Frames worth rebuilding whole: black, blank, duplicate, or torn over most of the frame."""
+        return sorted({d.frame for d in self.defects if d.kind in REBUILD_KINDS})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"frames": [self.start, self.start + self.count], "defects": [d.to_dict() for d in self.defects],
+                "cuts": self.cuts(), "rebuild_candidates": self.rebuild_candidates()}
+
+
+@dataclass
+class FrameSettings:
+    black_level: float = 0.06
+    blank_spread: float = 0.02
+    duplicate_level: float = 0.004
+    torn_area: float = 0.04  # share of the frame
+    torn_difference: float = 0.18  # luma units the frame must differ from both neighbours' prediction
+    splice_correlation: float = 0.35  # thumbnails correlating less than this are a content jump
+    bar_contrast: float = 0.25  # a frame-line bar differs this much from the picture next to it
+
+    def __post_init__(self) -> None:
+        for name in ("black_level", "blank_spread", "duplicate_level", "torn_area", "torn_difference",
+                     "splice_correlation", "bar_contrast"):
+            v = float(getattr(self, name))
+            if not 0.0 <= v <= 1.0:
+                raise InputError(f"frame detection: {name} must be within 0..1, got {v}")
+
+
+def thumbnail(data: np.ndarray) -> np.ndarray:
+    """Float32 luma, longest side :data:`THUMB` px."""
+    luma = to_luma(data)
+    h, w = luma.shape
+    scale = min(1.0, THUMB / float(max(h, w)))
+    if scale < 1.0:
+        luma = cv2.resize(luma, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return luma.astype(np.float32)
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalised cross-correlation of two thumbnails (1 = same picture; flat pictures give 1)."""
+    a0, b0 = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((a0 * a0).sum() * (b0 * b0).sum()))
+    return 1.0 if den < 1e-6 else float((a0 * b0).sum() / den)
+
+
+def frame_line_bar(t: np.ndarray, contrast: float) -> str:
+    """``"top"`` / ``"bottom"`` when a thin full-width band at that edge is much brighter or
+    darker than the picture next to it and even across the width (a splice's tape or cement)."""
+    h = t.shape[0]
+    band = max(2, h // 24)
+    for side, rows, inner in (("top", t[:band], t[band:3 * band]), ("bottom", t[-band:], t[-3 * band:-band])):
+        row = rows.mean(axis=0)
+        if abs(float(row.mean() - inner.mean())) > contrast and float(row.std()) < 0.5 * contrast:
+            return side
+    return ""
+
+
+def classify_single(t: np.ndarray, s: FrameSettings) -> FrameDefect | None:
+    """Black or blank, from one frame's thumbnail alone (frame index 0; the caller sets it)."""
+    dark = float((t < s.black_level).mean())
+    if dark >= 0.98:
+        return FrameDefect(0, "black", dark, detail=f"{100 * dark:.0f}% of the frame is black")
+    lo, hi = np.quantile(t, (0.02, 0.98))
+    if float(hi - lo) < s.blank_spread:
+        return FrameDefect(0, "blank", 1.0 - float(hi - lo) / s.blank_spread, detail=f"flat at level {float(t.mean()):.2f}")
+    return None
+
+
+def torn_region(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, s: FrameSettings) -> tuple[np.ndarray, float] | None:
+    """The largest area of ``cur`` that neither neighbour explains, if it covers ``torn_area``."""
+    f_pn = estimate_flow(prev, nxt, max_side=None, quality="fast")
+    f_np = estimate_flow(nxt, prev, max_side=None, quality="fast")
+    # the middle moment: each neighbour moved half way (linear motion) towards the other
+    pred_p = warp(prev, 0.5 * f_np)
+    pred_n = warp(nxt, 0.5 * f_pn)
+    agree = np.abs(pred_p - pred_n) < s.torn_difference / 2
+    bad = (np.abs(cur - pred_p) > s.torn_difference) & (np.abs(cur - pred_n) > s.torn_difference) & agree
+    bad = cv2.morphologyEx(bad.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    bad = cv2.morphologyEx(bad, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bad, connectivity=8)
+    if count <= 1:
+        return None
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    share = float(stats[k, cv2.CC_STAT_AREA]) / float(bad.size)
+    if share < s.torn_area:
+        return None
+    return labels == k, share
+
+
+def classify(thumbs: list[np.ndarray], start: int, settings: FrameSettings | None = None,
+             shape: tuple[int, int] | None = None) -> FrameScan:
+    """All findings over consecutive thumbnails (frame ``start + k`` is ``thumbs[k]``)."""
+    s = settings or FrameSettings()
+    n = len(thumbs)
+    scan = FrameScan(start, n)
+    single = [classify_single(t, s) for t in thumbs]
+    diffs = [float(np.abs(thumbs[k] - thumbs[k - 1]).mean()) for k in range(1, n)]
+    typical = float(np.median(diffs)) if diffs else 0.0
+    th, tw = thumbs[0].shape if thumbs else (1, 1)
+    sy, sx = ((shape[0] / th, shape[1] / tw) if shape else (1.0, 1.0))
+    splices = set()
+    for k in range(n):
+        i = start + k
+        if single[k] is not None:
+            d = single[k]
+            scan.defects.append(FrameDefect(i, d.kind, d.score, detail=d.detail))
+            continue
+        if k == 0:
+            continue
+        prev_bad = single[k - 1] is not None
+        corr = correlation(thumbs[k - 1], thumbs[k])
+        # a jump that lasts (the next frame does not go back to the previous picture): a single
+        # destroyed frame between two matching ones is no cut
+        lasting = k + 1 >= n or correlation(thumbs[k - 1], thumbs[k + 1]) < s.splice_correlation
+        if not prev_bad and corr < s.splice_correlation and lasting:
+            bar = frame_line_bar(thumbs[k], s.bar_contrast) or frame_line_bar(thumbs[k - 1], s.bar_contrast)
+            detail = f"content jump (correlation {corr:.2f})" + (f", bar at the {bar} frame line" if bar else "")
+            scan.defects.append(FrameDefect(i, "splice", 1.0 - corr, detail=detail))
+            splices.add(k)
+            continue
+        d = diffs[k - 1]
+        if not prev_bad and d < s.duplicate_level and (typical <= 0 or d < 0.1 * typical):
+            scan.defects.append(FrameDefect(i, "duplicate", 1.0 - d / max(s.duplicate_level, 1e-9),
+                                            detail=f"differs from frame {i - 1} by {d:.4f}"))
+    for k in range(1, n - 1):
+        if single[k] is not None or k in splices or (k + 1) in splices or single[k - 1] or single[k + 1]:
+            continue
+        found = torn_region(thumbs[k - 1], thumbs[k], thumbs[k + 1], s)
+        if found is None:
+            continue
+        mask, share = found
+        ys, xs = np.nonzero(mask)
+        bbox = (int(xs.min() * sx), int(ys.min() * sy), int((xs.max() - xs.min() + 1) * sx),
+                int((ys.max() - ys.min() + 1) * sy))
+        scan.defects.append(FrameDefect(start + k, "torn", share, bbox, f"{100 * share:.0f}% of the frame destroyed"))
+        scan.torn_masks[start + k] = mask
+    scan.defects.sort(key=lambda d: (d.frame, d.kind))
+    return scan
+
+
+def scan_frames(
+    reel: Any, frame_range: tuple[int, int] | None = None, settings: FrameSettings | None = None,
+    cancel: CancelToken | None = None,
+) -> Generator[Progress, None, FrameScan]:
+    """Read frames ``[a, b)`` of ``reel`` once (thumbnails only are kept) and classify them."""
+    n = len(reel)
+    a, b = frame_range if frame_range is not None else (0, n)
+    if not (0 <= a < b <= n):
+        raise InputError(f"frame range {a}:{b} is outside the reel (0:{n})")
+    thumbs = []
+    for k, frame in enumerate(reel.frames(a, b)):
+        if cancel is not None:
+            cancel.check()
+        thumbs.append(thumbnail(frame.data))
+        yield Progress(k + 1, b - a, "frames", a + k, "frame-level defects")
+    shape = (int(reel.info.height), int(reel.info.width))
+    return classify(thumbs, a, settings, shape)
+
+
+def cut_indices(frames: Iterable[np.ndarray], start: int = 0, settings: FrameSettings | None = None) -> list[int]:
+    """Where a new shot starts (splices and content jumps), as absolute frame indices: for the
+    temporal steps (temporal fill, deflicker, stabilization) not to reach across."""
+    thumbs = [thumbnail(f) for f in frames]
+    return classify(thumbs, start, settings).cuts()
