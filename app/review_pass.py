@@ -187,6 +187,19 @@ class ReviewPass(QObject):
         self.outline.set_region(item.frame, item.bbox, item_mask(project, item), label, item.status)
         self._go(item.frame, item.bbox)
         self.panel.refresh()
+        self._prefetch_after(item)
+
+    def _prefetch_after(self, item: ReviewItem) -> None:
+        """Read the frame of the next unreviewed region on another frame while this one is looked at."""
+        frames = self.w.controller.frames
+        if frames is None or self.queue is None:
+            return
+        items = self.queue.items()
+        k = self.queue.index_of(item)
+        later = items[k + 1:] if k is not None else items
+        nxt = next((i for i in later if not i.reviewed and i.frame != item.frame), None)
+        if nxt is not None:
+            frames.prefetch(nxt.frame)
 
     def decide(self, status: str) -> None:
         """Accept or reject the shown region (take back the shown repair), then show the next."""

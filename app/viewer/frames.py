@@ -67,17 +67,36 @@ class FrameSource(QObject):
         def done(result):
             idx, data, tc, image = result
             if not reduced:
-                old = self.cache.pop(idx, None)
-                if old is not None:
-                    self.cached_bytes -= _size(old)
-                self.cache[idx] = (data, tc, image)
-                self.cached_bytes += _size(self.cache[idx])
-                while len(self.cache) > 1 and (len(self.cache) > self.cache_frames
-                                               or self.cached_bytes > self.cache_bytes):
-                    self.cached_bytes -= _size(self.cache.popitem(last=False)[1])
+                self._store(idx, data, tc, image)
             self.frame_ready.emit(idx, data, tc, image, time.perf_counter() - t0, reduced)
 
         self.worker.submit("frame", read, done, self.failed.emit, priority=0)
+
+    def prefetch(self, index: int) -> None:
+        """Read ``index`` into the cache in the background without showing it (the review pass
+        reads the next region's frame while the current one is looked at); frame requests go first."""
+        if index < 0 or index in self.cache:
+            return
+
+        def read(reel):
+            frame = reel.read(index)
+            return index, frame.data, frame.timecode, qimage_rgb(to_display(frame.data))
+
+        def done(result):
+            if result[0] not in self.cache:
+                self._store(*result)
+
+        self.worker.submit("prefetch", read, done, None, priority=2)
+
+    def _store(self, idx: int, data: np.ndarray, tc, image: QImage) -> None:
+        old = self.cache.pop(idx, None)
+        if old is not None:
+            self.cached_bytes -= _size(old)
+        self.cache[idx] = (data, tc, image)
+        self.cached_bytes += _size(self.cache[idx])
+        while len(self.cache) > 1 and (len(self.cache) > self.cache_frames
+                                       or self.cached_bytes > self.cache_bytes):
+            self.cached_bytes -= _size(self.cache.popitem(last=False)[1])
 
     def full(self, index: int) -> np.ndarray | None:
         hit = self.cache.get(index)

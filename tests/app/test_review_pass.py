@@ -54,6 +54,8 @@ def test_keys_step_through_regions_and_decide(qtbot, reviewing):
     view = w.viewer.canvas.view
     assert not view.fit and (view.cx, view.cy) == (101.0, 25.0)   # centred on the scratch
     assert view.scale > 2.0                                        # zoomed in (fit is about 6x smaller)
+    qtbot.waitUntil(lambda: 2 in w.controller.frames.cache, timeout=5000)   # the next frame read ahead
+    assert w.viewer.index == 0
 
     press(qtbot, w, Qt.Key.Key_Y)                                  # accept the scratch
     assert rp.current.kind == "dust"                               # the next one at once
