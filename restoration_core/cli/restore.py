@@ -8,7 +8,7 @@ import time
 
 from restoration_core.progress import Progress, RenderStats
 from restoration_core.render.pipeline import render
-from restoration_core.render.spec import ENGINES, PRESETS, JobSpec, parse_range
+from restoration_core.render.spec import ENGINES, PRESETS, JobSpec, parse_frame_list, parse_range
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "`reelwright models add`, or a repo id in the local Hugging Face cache")
     p.add_argument("--steps", type=int, help="diffusion steps")
     p.add_argument("--seed", type=int, help="seed for generative fill (results repeat with the same seed)")
+    p.add_argument("--stabilize", action="store_true",
+                   help="take gate weave and jitter out (pans kept; every pixel of a corrected frame changes)")
+    p.add_argument("--stabilize-smooth", type=int, metavar="FRAMES",
+                   help="frames the camera path is smoothed over (default 24; more = steadier, slower moves kept)")
+    p.add_argument("--stabilize-crop", action="store_true",
+                   help="zoom each shot just enough that no border shows (default: fill it from neighbouring frames)")
+    p.add_argument("--rebuild", metavar="FRAMES",
+                   help="frames to rebuild from their neighbours, e.g. 12,40:43 (0-based, A:B end exclusive; "
+                   "runs of up to 3)")
     p.add_argument("--cache", metavar="DIR", help="keep finished frames here; rerunning resumes")
     p.add_argument("--report", metavar="FILE.json", help="intervention report (default: beside the output)")
     p.add_argument("--range", metavar="A:B", help="frames A (inclusive) to B (exclusive), 0-based")
@@ -45,6 +54,14 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
     for key in ("model", "steps", "seed"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
+    if args.stabilize or args.stabilize_smooth is not None or args.stabilize_crop:
+        settings["stabilize"] = True
+        if args.stabilize_smooth is not None:
+            settings["stabilize_smooth"] = args.stabilize_smooth
+        if args.stabilize_crop:
+            settings["stabilize_crop"] = True
+    if args.rebuild:
+        settings["rebuild"] = parse_frame_list(args.rebuild)
     detect_settings = {} if args.motion_protection is None else {"motion_protection": args.motion_protection}
     spec = JobSpec(
         input=args.input, output=args.output, preset=args.preset, frame_range=parse_range(args.range),

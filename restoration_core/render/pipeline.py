@@ -2,6 +2,8 @@
 
     1. resolve  the job: source, frame range, settings, model, and the clip's repair masks
                 (:class:`~restoration_core.render.masks.ClipMasks`: the project's rule)
+       frames   rebuild listed frames, stabilize (off by default; restoration_core.render.frames):
+                detection and everything after it read the corrected frames
     2. detect   the frames the project has not detected (kept in the render cache)
     3. restore  chunk by chunk into the render cache (a resumed run redoes at most a chunk)
     4. encode   every frame from the cache (identical output whether resumed or not)
@@ -36,6 +38,7 @@ from restoration_core.paths import cache_dir
 from restoration_core.progress import CancelToken, Progress, RenderStats
 from restoration_core.render.cache import RenderCache
 from restoration_core.render.engines import Engines, load_engines
+from restoration_core.render.frames import FrameSteps, prepare_frames
 from restoration_core.render.masks import ClipMasks, Detection, MaskFolder
 from restoration_core.render.naming import is_sequence_preset, report_path_for, review_path_for
 from restoration_core.render.signoff import render_review
@@ -78,6 +81,7 @@ class Job:
     reel_id: str | None = None
     clip_id: str | None = None
     plan: OutputPlan | None = None  # every path the job writes, checked; locked while it runs
+    frames: FrameSteps = field(default_factory=FrameSteps)  # rebuild + stabilize, planned once per render
 
     @property
     def uses_model(self) -> bool:
@@ -273,7 +277,7 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
             if fill_engine is None:
                 fill_engine = load_fill_engine(job, eng)
             if sources is None:
-                sources = eng.open_reel(job.input_path)
+                sources = job.frames.wrap(eng.open_reel(job.input_path))
             for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
                                    flicker=flicker, fill_engine=fill_engine, cancel=cancel):
                 rf = p.payload
@@ -371,6 +375,9 @@ def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | 
         try:
             frame_range = clip_range(reel, job.frame_range, job.input_path)
             check_frame_size(reel.info, "restore")
+            # frame steps (rebuild listed frames, stabilize) before detection; all later steps read them
+            job.frames = yield from prepare_frames(job.restore, reel, frame_range, cancel=cancel)
+            reel = job.frames.wrap(reel)
             masks = clip_masks(job, reel, frame_range)
             cache = open_cache(job, masks)
             frames = frame_range[1] - frame_range[0]
@@ -383,7 +390,9 @@ def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | 
         finally:
             reel.close()
         interventions = [i for f in range(*frame_range) for i in cache.interventions(f)]
+        interventions += job.frames.interventions((int(info.height), int(info.width)), frame_range)
         data = build_report(job, info, export, frame_range, interventions, meter)
+        data.extra.update(job.frames.report(frame_range))
         yield Progress(meter.total, meter.total, "report", None, str(job.report_path), stats=meter.stats())
         if eng.write_report is not None:
             eng.write_report(job.report_path, data)

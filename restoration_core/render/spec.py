@@ -49,6 +49,33 @@ def parse_range(text: str | None, frames: int | None = None, path: str | Path | 
     return a, b
 
 
+def parse_frame_list(text: str | list | tuple | None) -> list[int]:
+    """``"12,40:43"`` -> [12, 40, 41, 42]: frame numbers and ``A:B`` ranges (B exclusive, as
+    :func:`parse_range`), comma-separated; a list of numbers is returned sorted."""
+    if text in (None, ""):
+        return []
+    if isinstance(text, (list, tuple)):
+        items = [str(v) for v in text]
+    else:
+        items = [t.strip() for t in str(text).split(",") if t.strip()]
+    frames: set[int] = set()
+    for item in items:
+        if ":" in item:
+            rng = parse_range(item)
+            if rng is None or rng[1] == -1:
+                raise InputError(f"frame list {text!r}: the range {item!r} needs an end")
+            frames.update(range(*rng))
+            continue
+        try:
+            value = int(item)
+        except ValueError:
+            raise InputError(f"frame list {text!r}: {item!r} is not a frame number or A:B range") from None
+        if value < 0:
+            raise InputError(f"frame list {text!r}: frame {value} is negative")
+        frames.add(value)
+    return sorted(frames)
+
+
 def clip_settings(settings: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """A project clip's (restore, detect) settings: ``{"restore": {...}, "detect": {...}}`` as the
     workbench stores them, or the restore settings alone (a flat dict)."""
@@ -106,6 +133,8 @@ class JobSpec:
             self.frame_range = (int(self.frame_range[0]), int(self.frame_range[1]))
         if not self.name:
             self.name = Path(self.input or self.clip or self.output).name
+        if isinstance(self.settings.get("rebuild"), str):  # "12,40:43" in a job file
+            self.settings = {**self.settings, "rebuild": parse_frame_list(self.settings["rebuild"])}
 
     def validate(self) -> None:
         """Raise :class:`InputError` for a spec no worker could run."""

@@ -275,10 +275,10 @@ class RebuiltReel:
                 close()
 
     def _emit(self, run: RebuildRun, buffer: dict[int, Frame], start: int, stop: int) -> Iterator[Frame]:
-        before = buffer[run.before].data if run.before is not None else None
-        after = buffer[run.after].data if run.after is not None else None
         if not any(start <= j < stop for j in range(run.start, run.stop)):
             return
+        before = buffer[run.before].data if run.before is not None else None
+        after = buffer[run.after].data if run.after is not None else None
         for j, data in sorted(rebuild_run(run, before, after).items()):
             if start <= j < stop:
                 yield Frame(data, j, buffer[j].timecode)

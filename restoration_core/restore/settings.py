@@ -46,6 +46,11 @@ class RestoreSettings:
     deflicker_radius: int = 6
     cut_threshold: float = 0.4
     exact_masks: bool = False  # the masks are exact (painted, given, ground truth): not grown, not feathered
+    # frame steps before detection (restoration_core.render.frames): off by default, per clip
+    stabilize: bool = False  # take gate weave and jitter out (every pixel of a corrected frame changes)
+    stabilize_smooth: int = 24  # frames the camera trajectory is smoothed over (intended moves kept)
+    stabilize_crop: bool = False  # zoom each shot so no border shows, instead of filling it from neighbours
+    rebuild: tuple[int, ...] = ()  # frames replaced by an interpolation of their neighbours (runs of <= 3)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -66,3 +71,10 @@ class RestoreSettings:
         self.grow = min(int(self.grow), self.feather)  # never beyond the feather ring
         self.radius = int(self.radius)
         self.seed = int(self.seed)
+        if not 2 <= int(self.stabilize_smooth) <= 500:
+            raise InputError(f"stabilize_smooth must be 2..500 frames, got {self.stabilize_smooth}")
+        self.stabilize_smooth = int(self.stabilize_smooth)
+        try:
+            self.rebuild = tuple(sorted({int(f) for f in self.rebuild}))
+        except (TypeError, ValueError):
+            raise InputError(f"rebuild must list frame numbers, got {self.rebuild!r}") from None

@@ -78,6 +78,7 @@ def test_rebuilt_reel_replaces_only_listed_frames_at_full_bit_depth():
     truth = moving_square(8)[3]
     assert psnr(out[3].data, truth) > 30
     assert [f.index for f in reel.frames(3, 4)] == [3]
+    assert [f.index for f in reel.frames(4, 6)] == [4, 5] and reel.read(4).data is frames[4]
     assert np.array_equal(reel.read(3).data, out[3].data)
     entries = reel.interventions()
     assert [(e.frame, e.source_frames, e.kind) for e in entries] == [(3, (2, 4), "rebuild"), (6, (5, 7), "rebuild")]

@@ -1,0 +1,97 @@
+"""The render's frame steps before detection: rebuild listed frames, then stabilize.
+
+Both are per-clip restore settings and off by default (``rebuild``, ``stabilize``,
+``stabilize_smooth``, ``stabilize_crop``). :func:`prepare_frames` runs once per render, over the
+whole clip range: it scans for frame-level defects (splices become the stabilizer's cuts;
+black, blank, torn and duplicate frames are listed as rebuild candidates in the report) and
+plans the stabilization on the rebuilt frames. :meth:`FrameSteps.wrap` then gives every later
+step (detection, restoration, the source the render cache patches, the encoder) the same
+corrected frames, and :meth:`FrameSteps.interventions` / :meth:`FrameSteps.report` what the
+report lists: each rebuilt frame and its sources, each stabilized frame and its transform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from restoration_core.defects import Intervention
+from restoration_core.detect.frames import FrameScan, scan_frames
+from restoration_core.motion import StabilizationPlan, StabilizedReel, plan_stabilization
+from restoration_core.progress import CancelToken, Progress
+from restoration_core.restore.rebuild import RebuildRun, RebuiltReel, plan_runs, rebuild_interventions
+
+
+@dataclass
+class FrameSteps:
+    """What the frame steps decided for one render (the same for every reader of the clip)."""
+
+    rebuild: tuple[int, ...] = ()
+    runs: list[RebuildRun] = field(default_factory=list)
+    plan: StabilizationPlan | None = None
+    scan: FrameScan | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.runs) or self.plan is not None
+
+    def wrap(self, reel: Any) -> Any:
+        """``reel`` with the listed frames rebuilt and the clip stabilized (as planned)."""
+        if self.runs:
+            reel = RebuiltReel(reel, self.rebuild)
+        if self.plan is not None:
+            reel = StabilizedReel(reel, self.plan)
+        return reel
+
+    def interventions(self, shape: tuple[int, int], frame_range: tuple[int, int]) -> list[Intervention]:
+        """Rebuilt frames (kind ``rebuild``) and stabilized frames (kind ``stabilize``) in the range."""
+        a, b = frame_range
+        out = [i for i in rebuild_interventions(self.runs, shape) if a <= i.frame < b]
+        if self.plan is not None:
+            h, w = shape
+            for k in range(a, b):
+                if self.plan.covers(k):
+                    out.append(Intervention(frame=k, bbox=(0, 0, w, h), area=w * h, kind="stabilize",  # type: ignore[arg-type]
+                                            method="resample"))  # type: ignore[arg-type]
+        return sorted(out, key=lambda i: (i.frame, i.kind))
+
+    def report(self, frame_range: tuple[int, int]) -> dict[str, Any]:
+        """The report's ``extra`` entries: rebuilt frames with sources, per-frame transforms, candidates."""
+        a, b = frame_range
+        out: dict[str, Any] = {}
+        if self.runs:
+            out["rebuilt"] = [{"frame": i, "method": r.method, "sources": [s for s in (r.before, r.after) if s is not None]}
+                              for r in self.runs for i in range(r.start, r.stop) if a <= i < b]
+        if self.plan is not None:
+            out["stabilization"] = {
+                "smooth": self.plan.smooth, "crop": self.plan.crop, "cuts": self.plan.cuts,
+                "frames": [self.plan.correction(k) for k in range(a, b) if self.plan.covers(k)],
+            }
+        if self.scan is not None:
+            out["frame_defects"] = self.scan.to_dict()
+        return out
+
+
+def prepare_frames(
+    settings: Any, reel: Any, frame_range: tuple[int, int], *, scan: bool = False, cancel: CancelToken | None = None,
+) -> Generator[Progress, None, FrameSteps]:
+    """Plan the frame steps of ``settings`` (a RestoreSettings) for ``frame_range`` of ``reel``.
+
+    Frame-level defects are scanned when ``scan`` is set or a frame step is on (their splices
+    reset the stabilizer's trajectory; the report lists black, blank, torn and duplicate
+    frames as rebuild candidates). With both steps off and no scan nothing is read.
+    """
+    rebuild = tuple(getattr(settings, "rebuild", ()) or ())
+    runs = plan_runs(rebuild, len(reel))
+    steps = FrameSteps(rebuild, runs)
+    stabilize = bool(getattr(settings, "stabilize", False))
+    if not (scan or stabilize or runs):
+        return steps
+    source = RebuiltReel(reel, rebuild) if runs else reel
+    steps.scan = yield from scan_frames(source, frame_range, cancel=cancel)
+    if stabilize:
+        steps.plan = yield from plan_stabilization(
+            source, frame_range, smooth=settings.stabilize_smooth, crop=settings.stabilize_crop,
+            cuts=steps.scan.cuts() if steps.scan else (), cancel=cancel)
+    return steps
