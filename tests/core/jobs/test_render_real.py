@@ -102,6 +102,10 @@ def test_restore_cli_killed_with_sigkill_resumes_byte_identical(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert sorted(p.name for p in run.iterdir()) == ["cache"], "nothing but the cache is left behind"
+    # the cache is a patch store: each finished frame is its changed pixels, not the whole picture
+    patches = list((run / "cache").glob("*/frames/*.patch"))
+    assert patches and not list((run / "cache").glob("*/frames/*.npy"))
+    assert sum(p.stat().st_size for p in patches) < len(patches) * 96 * 64 * 3
     again = subprocess.run(cmd(run), env=env, capture_output=True, text=True, timeout=240)
     assert again.returncode == 0, again.stderr
     restored, cached = (int(x) for x in
