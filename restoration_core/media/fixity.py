@@ -61,9 +61,8 @@ def frame_md5_and_size(frame: av.VideoFrame, zero_pad: bool = False) -> tuple[st
     size = 0
     for plane in frame_bytes(frame):
         if zero_pad and frame.format.name in PAD_BYTE:
-            pixels = plane.reshape(plane.shape[0], -1, 4).copy()
-            pixels[..., PAD_BYTE[frame.format.name]] = 0
-            plane = pixels
+            keep = 0x00FFFFFF if PAD_BYTE[frame.format.name] == 3 else 0xFFFFFF00  # as little-endian words
+            plane = np.bitwise_and(plane.view("<u4"), np.uint32(keep))
         h.update(plane)
         size += plane.nbytes
     return h.hexdigest(), size

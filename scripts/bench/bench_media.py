@@ -1,14 +1,15 @@
 """Benchmark: master export (FFV1/MKV) fps at 1080p next to a raw PyAV decode->encode loop.
 
-Generates a 1080p 10-bit ProRes 422 HQ clip (48 frames, 24000/1001, PCM audio, timecode),
-then times, in the same run and alternating, (a) ``restoration_core.render.export(..., "master")``
-(which also copies the audio, hashes every frame and the file, and renames atomically) and
-(b) a bare PyAV loop that decodes the same file and encodes FFV1 with the same pixel format
-and options. Prints both rates and their ratio (target >= 0.9), by wall clock and by the
-process's CPU time (the steadier figure on a machine shared with other work). With ../shared/data present
-it also times a master export of the real reel-b.mkv; without it, that part is skipped.
+Generates two 1080p sources (48 frames, 24000/1001): an 8-bit FFV1 RGB (bgr0) clip and a
+10-bit ProRes 422 HQ clip with PCM audio and timecode. For each it times, in the same run
+and alternating, (a) ``restoration_core.render.export(..., "master")`` (which also copies the
+audio, hashes every frame and the file, and renames atomically) and (b) a bare PyAV loop that
+decodes the same file and encodes FFV1 with the same pixel format and options (PyAV's
+default threading, one Python thread). Prints both rates and their ratio (target >= 1.0),
+by wall clock and by the process's CPU time. With ../shared/data present it also times a
+master export of the real reel-b.mkv; without it, that part is skipped.
 
-    python scripts/bench/bench_media.py [--frames 48] [--repeat 2]
+    python scripts/bench/bench_media.py [--frames 48] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ sys.path.insert(0, str(ROOT))
 import av  # noqa: E402
 
 from restoration_core.media import load_preset, open_reel, open_writer, probe  # noqa: E402
+from restoration_core.media.writer import available_cores  # noqa: E402
 from restoration_core.progress import run_to_end  # noqa: E402
 from restoration_core.render.export import export  # noqa: E402
-from tests.core.fixtures_media import make_prores_10bit  # noqa: E402
+from tests.core.fixtures_media import make_ffv1_mkv, make_prores_10bit  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 
@@ -76,37 +78,48 @@ def measured(fn) -> tuple[float, float]:
     return time.perf_counter() - w, time.process_time() - c
 
 
+def compare(src: Path, tmp: Path, repeat: int) -> None:
+    """Time export(master) and the raw loop on ``src``, alternating, and print both and the ratio."""
+    info = probe(src)
+    runs: dict[str, list[tuple[float, float]]] = {"export": [], "raw": []}
+    for k in range(repeat):  # alternate the order so load changes hit both alike
+        out, raw = tmp / f"master{k}.mkv", tmp / f"raw{k}.mkv"
+        jobs = [("raw", lambda raw=raw: raw_loop(src, raw)),
+                ("export", lambda out=out: run_to_end(export(src, out, "master")))]
+        for name, fn in (jobs if k % 2 == 0 else jobs[::-1]):
+            runs[name].append(measured(fn))
+        out.unlink()
+        raw.unlink()
+    n = info.frames
+    wall = {name: n / min(w for w, _ in r) for name, r in runs.items()}
+    cpu = {name: n / min(c for _, c in r) for name, r in runs.items()}
+    print(f"source: {info.width}x{info.height} {info.codec} {info.pix_fmt} {n} frames @ {info.fps}, "
+          f"audio {[a.codec for a in info.audio]}")
+    print(f"{'':14s}   wall fps   CPU-time fps   (best of {repeat})")
+    print(f"master export : {wall['export']:9.2f} {cpu['export']:14.2f}   incl. audio copy, per-frame MD5, "
+          "SHA-256, atomic rename")
+    print(f"raw PyAV loop : {wall['raw']:9.2f} {cpu['raw']:14.2f}   decode -> FFV1 encode, same pix_fmt/options, "
+          "video only")
+    print(f"ratio         : {wall['export'] / wall['raw']:9.3f} {cpu['export'] / cpu['raw']:14.3f}   (target >= 1.0)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    print(f"cores: {available_cores()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         t = time.perf_counter()
+        rgb8 = make_ffv1_mkv(tmp / "clip1080_8bit.mkv", frames=args.frames, pix_fmt="bgr0", size=(1920, 1080))
         src = make_prores_10bit(tmp / "clip1080.mov", frames=args.frames, size=(1920, 1080))
-        info = probe(src)
-        print(f"source: {info.width}x{info.height} {info.codec} {info.pix_fmt} {info.frames} frames "
-              f"@ {info.fps}, audio {[a.codec for a in info.audio]}, tc {info.timecode} "
-              f"(generated in {time.perf_counter() - t:.1f} s)")
-        runs: dict[str, list[tuple[float, float]]] = {"export": [], "raw": []}
-        for k in range(args.repeat):  # alternate the order so load changes hit both alike
-            out, raw = tmp / f"master{k}.mkv", tmp / f"raw{k}.mkv"
-            jobs = [("raw", lambda raw=raw: raw_loop(src, raw)),
-                    ("export", lambda out=out: run_to_end(export(src, out, "master")))]
-            for name, fn in (jobs if k % 2 == 0 else jobs[::-1]):
-                runs[name].append(measured(fn))
-            out.unlink()
-            raw.unlink()
-        n = info.frames
-        wall = {name: n / min(w for w, _ in r) for name, r in runs.items()}
-        cpu = {name: n / min(c for _, c in r) for name, r in runs.items()}
-        print(f"{'':14s}   wall fps   CPU-time fps   (best of {args.repeat})")
-        print(f"master export : {wall['export']:9.2f} {cpu['export']:14.2f}   incl. audio copy, per-frame MD5, "
-              "SHA-256, atomic rename")
-        print(f"raw PyAV loop : {wall['raw']:9.2f} {cpu['raw']:14.2f}   decode -> FFV1 encode, same pix_fmt/options, "
-              "video only")
-        print(f"ratio         : {wall['export'] / wall['raw']:9.3f} {cpu['export'] / cpu['raw']:14.3f}   (target >= 0.9)")
+        print(f"(sources generated in {time.perf_counter() - t:.1f} s)")
+        print("-- 8-bit")
+        compare(rgb8, tmp, args.repeat)
+        print("-- 10-bit")
+        compare(src, tmp, args.repeat)
+        n = probe(src).frames
         sec = timed(lambda: array_path(src, tmp / "arrays.mkv"))
         print(f"array path    : {n / sec:9.2f} fps  (Reel.frames -> uint16 arrays -> open_writer master, "
               f"gbrp16le: how restored frames are written; once)")
