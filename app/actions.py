@@ -99,6 +99,7 @@ def build_menus(w) -> None:
     a("Accept all detections in this frame", lambda: w.set_frame_rejected(False), "Ctrl+Shift+R",
       "mdi6.check-circle-outline", review)
     a("Detect whole reel", w.detect_reel, "Ctrl+D", "mdi6.radar", review)
+    a("Cancel reel detection", lambda: w.reel_detection.cancel(), None, "mdi6.radar-off", review)
 
     restore = mb.addMenu("&Restore")
     w.act_preview = a("Preview this frame", w.preview_frame, "P", "mdi6.auto-fix", restore)

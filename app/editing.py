@@ -183,8 +183,7 @@ class EditingMixin:
         queue_clip(self)
 
     def detect_reel(self) -> None:
+        """Detect every frame in the background (progress and cancel in the status bar)."""
         if not self._project_ready():
             return
-        from app.jobs_dock import detect_whole_reel
-
-        detect_whole_reel(self)
+        self.reel_detection.start()

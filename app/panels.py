@@ -28,6 +28,10 @@ def build_panels(window) -> None:
 
     window.jobs = JobsHost(window)
     window.add_dock("jobs", "Jobs", window.jobs.widget(), BOTTOM)
+    from app.reel_detection import ReelDetection
+
+    window.reel_detection = ReelDetection(window)
+    window.shutdown_hooks.append(window.reel_detection.stop)
     default_layout(window)
 
 

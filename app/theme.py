@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -11,14 +12,34 @@ ICON_COLOUR = "#c8ccd4"
 ACCENT = "#e0a030"
 
 
+ICON_SIZES = (16, 18, 24, 32)
+_ICONS: dict[tuple[str, str], QIcon] = {}
+
+
 def icon(name: str, colour: str = ICON_COLOUR) -> QIcon:
-    """A qtawesome icon; an empty icon if the name is unknown (icons never break the UI)."""
+    """A qtawesome icon baked into pixmaps once per name; an empty icon if the name is unknown
+    (icons never break the UI).
+
+    qtawesome draws through a Python QIconEngine, and with PySide6 6.11 every time Qt asks it
+    for a pixmap one reference to None leaks (six per icon drawn): toolbars and transport
+    buttons repaint during playback, so the live engine would drain None until the
+    interpreter aborts. Pixmaps made once (a bounded cost) are drawn by Qt alone."""
+    key = (name, colour)
+    cached = _ICONS.get(key)
+    if cached is not None:
+        return cached
     import qtawesome as qta
 
     try:
-        return qta.icon(name, color=colour, color_active=ACCENT)
+        live = qta.icon(name, color=colour, color_active=ACCENT)
     except Exception:  # noqa: BLE001 - a missing glyph must not stop the program
         return QIcon()
+    baked = QIcon()
+    for size in ICON_SIZES:
+        for mode in (QIcon.Mode.Normal, QIcon.Mode.Disabled, QIcon.Mode.Active):
+            baked.addPixmap(live.pixmap(QSize(size, size), mode, QIcon.State.Off), mode, QIcon.State.Off)
+    _ICONS[key] = baked
+    return baked
 
 
 def apply_dark_theme(app: QApplication) -> None:

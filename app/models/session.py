@@ -27,6 +27,26 @@ class ReelSummary:
     sha256: str | None = None
 
 
+class StoredDetection:
+    """A frame's detection as the project keeps it (shown after reopening without detecting
+    again): defects and flicker from the project, the mask read when the frame is shown."""
+
+    def __init__(self, project: Any, reel_id: str, index: int):
+        self.project, self.reel_id, self.index = project, reel_id, int(index)
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        return self.project.masks.get(self.reel_id, self.index, "detected")
+
+    @property
+    def defects(self) -> list:
+        return self.project.defects(self.reel_id, self.index)
+
+    @property
+    def flicker(self) -> tuple[float, float] | None:
+        return self.project.flicker(self.reel_id).get(self.index)
+
+
 class Session:
     opened = Signal()
     closed = Signal()
@@ -48,13 +68,25 @@ class Session:
         self.reel, self.project, self.reel_id = reel, project, reel_id
         self.detections.clear()
         self.previews.clear()
+        self._load_stored()
         self.opened.emit()
         self.project_changed.emit()
 
     def attach_project(self, project: Any, reel_id: str) -> None:
         """Give an open bare reel the (untitled) project that keeps its masks."""
         self.project, self.reel_id = project, reel_id
+        self._load_stored()
         self.project_changed.emit()
+
+    def _load_stored(self) -> None:
+        """The project's detections of this reel: damage strip, flicker curve and overlays show
+        on reopening, and those frames are not detected again (their rejections stay valid)."""
+        p, r = self.project, self.reel_id
+        if p is None or r is None:
+            return
+        frames = set(p.defect_frames(r)) | set(p.masks.frames(r, "detected")) | set(p.flicker(r))
+        for f in frames:
+            self.detections.setdefault(int(f), StoredDetection(p, r, f))
 
     def close(self) -> None:
         self.reel = self.project = self.reel_id = None
@@ -80,16 +112,21 @@ class Session:
         return list(det.defects) if det is not None else []
 
     def density(self) -> dict[int, float]:
-        """Damage per frame: fraction of the picture flagged by detection."""
-        out = {}
-        for i, det in self.detections.items():
-            mask = getattr(det, "mask", None)
-            out[i] = float(mask.mean()) if mask is not None else 0.0
-        return out
+        """Damage per analysed frame: the detected defects' area as a fraction of the picture
+        (from the defect list, so a reopened project needs no mask read to draw it)."""
+        pixels = max(1, self.reel.width * self.reel.height) if self.reel else 1
+        return {i: min(1.0, sum(d.area for d in det.defects) / pixels)
+                for i, det in self.detections.items()}
 
     def flicker_curve(self) -> dict[int, float]:
+        """Per-frame flicker gain: the project's curve (saved with it), and any frame detected
+        without a project."""
         out = {}
+        if self.project is not None and self.reel_id is not None:
+            out.update({int(f): float(g) for f, (g, _o) in self.project.flicker(self.reel_id).items()})
         for i, det in self.detections.items():
+            if i in out or isinstance(det, StoredDetection):
+                continue
             fl = getattr(det, "flicker", None)
             if fl is not None:
                 out[i] = float(fl[0])
