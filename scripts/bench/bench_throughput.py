@@ -1,0 +1,261 @@
+"""Benchmark: what a whole automatic render costs per frame, against the floor of any
+motion-compensated method and against a SpotLess-style temporal median.
+
+The clip: the clean street clip ../shared/data/clean/car-detection.mp4 (resized) with
+synthetic damage from ``restoration_core.metrics.damage`` (the real artifact shapes of
+../shared/data/artifacts when present), so the truth is known; without ../shared/data a
+generated moving picture with procedural damage is used instead (said so in the output).
+The damaged frames are written to a lossless FFV1 source, then, in the same run, at
+640x360 and at 1920x1080:
+
+- ours: ``render`` (detect -> restore -> patch cache -> master encode), the real pipeline;
+- floor: decode + two DIS flows per frame (to each neighbour, as detection computes them)
+  + master encode of the same frames: what any motion-compensated method pays at least;
+- SpotLess-style: decode, the same two flows, both neighbours warped onto the frame, the
+  per-pixel median of the three written as the frame (as the VapourSynth SpotLess chain
+  does with MVTools), master encode.
+
+For each: CPU ms per frame (time.process_time, every thread of the process), wall fps (all
+cores the process may use), and the quality: PSNR inside the damage, whole-frame PSNR and
+"harm" (regions per frame changed by more than 12 levels farther than 8 px from any
+artifact). Also: the DIS flows our render computed per frame, the render cache's bytes
+against the raw frames' (damage tuned to about 0.5% of the pixels), and the peak memory
+(max RSS, each in a fresh process) of renders of 300 and 520 frames of a generated reel.
+
+    python scripts/bench/bench_throughput.py [--frames 24] [--frames-hd 8] [--long 300 520]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import av  # noqa: E402
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from restoration_core.detect import flow as flow_module  # noqa: E402
+from restoration_core.detect.flow import estimate_flow, to_luma, warp  # noqa: E402
+from restoration_core.media import open_reel, open_writer  # noqa: E402
+from restoration_core.metrics.damage import Damager, DamageSettings, load_artifacts  # noqa: E402
+from restoration_core.metrics.quality import harm, psnr  # noqa: E402
+from restoration_core.progress import run_to_end  # noqa: E402
+from restoration_core.render.pipeline import render  # noqa: E402
+from restoration_core.render.spec import JobSpec  # noqa: E402
+from tests.core.fixtures_media import picture  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+CAR = DATA / "clean" / "car-detection.mp4"
+ARTIFACTS = DATA / "artifacts"
+
+
+class FlowCounter:
+    """Counts DIS flows: wraps the DIS objects ``restoration_core.detect.flow`` hands out."""
+
+    def __init__(self):
+        self.count = 0
+        self._real = flow_module._dis
+
+    def __enter__(self) -> FlowCounter:
+        counter = self
+
+        class Counted:
+            def __init__(self, dis):
+                self._dis = dis
+
+            def calc(self, *args):
+                counter.count += 1
+                return self._dis.calc(*args)
+
+        flow_module._dis = lambda preset: Counted(self._real(preset))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        flow_module._dis = self._real
+
+
+def clean_frames(count: int, size: tuple[int, int]) -> tuple[list[np.ndarray], str]:
+    """``count`` clean RGB frames at ``size`` (the car clip, else a generated moving picture)."""
+    if CAR.is_file():
+        out = []
+        with av.open(str(CAR)) as container:
+            for frame in container.decode(video=0):
+                img = frame.to_ndarray(format="rgb24")
+                interp = cv2.INTER_AREA if img.shape[1] > size[0] else cv2.INTER_CUBIC
+                out.append(cv2.resize(img, size, interpolation=interp))
+                if len(out) >= count:
+                    break
+        return out, f"{CAR.name} frames 0..{count - 1}"
+    return [picture(i, size[0], size[1], bits=8) for i in range(count)], "generated (../shared/data is absent)"
+
+
+def write_source(path: Path, frames: list[np.ndarray], fps: Fraction = Fraction(25)) -> Path:
+    """The frames as a lossless FFV1 (bgr0) Matroska file: the render's input."""
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w", format="matroska") as out:
+        vs = out.add_stream("ffv1", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = w, h, "bgr0"
+        for i, data in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(data, format="rgb24").reformat(format="bgr0")
+            frame.pts = i
+            for packet in vs.encode(frame):
+                out.mux(packet)
+        for packet in vs.encode(None):
+            out.mux(packet)
+    return path
+
+
+def damaged_clip(count: int, size: tuple[int, int], items: float, seed: int = 3):
+    clean, what = clean_frames(count, size)
+    artifacts = load_artifacts(ARTIFACTS) if ARTIFACTS.is_dir() else None
+    damager = Damager(DamageSettings(items=items, seed=seed), artifacts)
+    return clean, [damager.apply(c, i) for i, c in enumerate(clean)], what
+
+
+def measured(fn) -> tuple[float, float, object]:
+    w, c = time.perf_counter(), time.process_time()
+    value = fn()
+    return time.perf_counter() - w, time.process_time() - c, value
+
+
+def two_flows(reel_frames):
+    """(index, frame data, flow to the previous, flow to the next) per frame, each flow once."""
+    frames = list(reel_frames)
+    luma = [to_luma(f.data) for f in frames]
+    n = len(frames)
+    for i, f in enumerate(frames):
+        prev = estimate_flow(luma[i], luma[max(0, i - 1)]) if i > 0 else None
+        nxt = estimate_flow(luma[i], luma[min(n - 1, i + 1)]) if i < n - 1 else None
+        yield f.index, f.data, prev, nxt
+
+
+def run_floor(src: Path, out: Path) -> None:
+    with open_reel(src, cache_bytes=0) as reel:
+        writer = open_writer(out, "master", reel.info)
+        for _, data, _, _ in two_flows(reel.frames()):
+            writer.write(data)
+        writer.commit()
+
+
+def run_spotless(src: Path, out: Path) -> None:
+    """Motion-compensated 3-frame temporal median of every pixel (SpotLess-style), same flows."""
+    with open_reel(src, cache_bytes=0) as reel:
+        frames = [f.data for f in reel.frames()]
+        writer = open_writer(out, "master", reel.info)
+        for i, data, prev, nxt in two_flows(open_reel(src, cache_bytes=0).frames()):
+            a = warp(frames[i - 1], prev) if prev is not None else data
+            b = warp(frames[i + 1], nxt) if nxt is not None else data
+            writer.write(np.median(np.stack([a, data, b]), axis=0).astype(data.dtype))
+        writer.commit()
+
+
+def run_ours(src: Path, out: Path, cache: Path) -> tuple[int, int]:
+    """The automatic render, cache kept; (DIS flows computed, render cache bytes)."""
+    with FlowCounter() as counter:
+        run_to_end(render(JobSpec(input=str(src), output=str(out), preset="master", cache=str(cache),
+                                  detect=True, settings={"engine": "auto"})))
+    size = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file())
+    return counter.count, size
+
+
+def quality(out: Path, clean: list[np.ndarray], damaged) -> tuple[float, float, float]:
+    """(PSNR in the damage, whole-frame PSNR, harm regions per frame) of an output file."""
+    with open_reel(out) as reel:
+        outs = [f.data for f in reel.frames()]
+    err = n = 0.0
+    for o, c, d in zip(outs, clean, damaged, strict=True):
+        if d.mask.any():
+            diff = o[d.mask].astype(np.float64) - c[d.mask].astype(np.float64)
+            err += float(np.sum(diff * diff))
+            n += diff.size
+    inside = float("inf") if err == 0 else 10 * np.log10(255.0**2 * n / err)
+    whole = float(np.mean([psnr(o, c) for o, c in zip(outs, clean, strict=True)]))
+    harmed = float(np.mean([harm(o, d.data, d.artifact)[0] for o, d in zip(outs, damaged, strict=True)]))
+    return inside, whole, harmed
+
+
+def compare(size: tuple[int, int], count: int, items: float, tmp: Path) -> None:
+    clean, damaged, what = damaged_clip(count, size, items)
+    src = write_source(tmp / f"src{size[0]}.mkv", [d.data for d in damaged])
+    fraction = float(np.mean([d.mask.mean() for d in damaged]))
+    print(f"\n-- {size[0]}x{size[1]}, {count} frames of {what}; damage covers {100 * fraction:.2f}% of the pixels")
+    rows = {}
+    w, c, _ = measured(lambda: run_floor(src, tmp / "floor.mkv"))
+    rows["floor: decode + 2 DIS + encode"] = (w, c, quality(tmp / "floor.mkv", clean, damaged))
+    w, c, (flows, cache_bytes) = measured(lambda: run_ours(src, tmp / "ours.mkv", tmp / f"cache{size[0]}"))
+    rows["ours: detect + restore + encode"] = (w, c, quality(tmp / "ours.mkv", clean, damaged))
+    w, c, _ = measured(lambda: run_spotless(src, tmp / "spotless.mkv"))
+    rows["SpotLess-style MC median"] = (w, c, quality(tmp / "spotless.mkv", clean, damaged))
+    print(f"{'':34s} {'CPU ms/f':>9s} {'wall fps':>9s} {'PSNR dmg':>9s} {'PSNR':>7s} {'harm/f':>7s}")
+    for name, (w, c, (inside, whole, harmed)) in rows.items():
+        print(f"{name:34s} {1000 * c / count:9.0f} {count / w:9.2f} {inside:9.2f} {whole:7.2f} {harmed:7.2f}")
+    floor = rows["floor: decode + 2 DIS + encode"][1]
+    ours = rows["ours: detect + restore + encode"][1]
+    spot = rows["SpotLess-style MC median"][1]
+    print(f"ours / floor CPU: {ours / floor:.2f} (target <= 2.5); ours / SpotLess-style CPU: {ours / spot:.2f}")
+    raw = count * size[0] * size[1] * 3
+    print(f"DIS flows in our render: {flows} ({flows / count:.2f} per frame); render cache {cache_bytes / 1e6:.2f} MB "
+          f"= {100 * cache_bytes / raw:.2f}% of the raw frames (target <= 5%)")
+
+
+def memory_child(src: str, frames: int) -> None:
+    """Render frames [0, frames) of ``src`` and print this process's peak RSS in MiB."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run_to_end(render(JobSpec(input=src, output=str(Path(tmp) / "o.mkv"), preset="master", detect=True,
+                                  frame_range=(0, frames), settings={"engine": "auto"})))
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def memory(lengths: list[int], tmp: Path) -> None:
+    size = (320, 180)
+    clean = [picture(i % 97, size[0], size[1], bits=8, seed=i // 97) for i in range(max(lengths))]
+    damager = Damager(DamageSettings(items=2.0, seed=5))
+    src = write_source(tmp / "long.mkv", [damager.apply(c, i).data for i, c in enumerate(clean)])
+    peaks = []
+    for n in lengths:
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, __file__, "--memory-child", str(src), str(n)], capture_output=True,
+                              text=True, check=True)
+        peaks.append(float(done.stdout.split()[-1]))
+        print(f"render of {n} frames ({size[0]}x{size[1]}, generated reel): peak RSS {peaks[-1]:.0f} MiB "
+              f"({time.perf_counter() - t:.0f} s)")
+    print(f"peak memory {lengths[-1]} / {lengths[0]} frames: {peaks[-1] / peaks[0]:.3f} (target <= 1.1)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=24, help="frames at 640x360")
+    parser.add_argument("--frames-hd", type=int, default=8, help="frames at 1920x1080 (0: skip)")
+    parser.add_argument("--items", type=float, default=1.0, help="artifact sheets per frame (damage amount)")
+    parser.add_argument("--long", type=int, nargs=2, default=[300, 520], help="reel lengths for peak memory")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--memory-child", nargs=2, metavar=("SRC", "FRAMES"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child[0], int(args.memory_child[1]))
+        return 0
+    if not CAR.is_file():
+        print(f"{CAR} is absent: using a generated picture with procedural damage")
+    print(f"cores: {len(__import__('os').sched_getaffinity(0))}, OpenCV threads: {cv2.getNumThreads()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        compare((640, 360), args.frames, args.items, tmp)
+        if args.frames_hd:
+            compare((1920, 1080), args.frames_hd, args.items, tmp)
+        if not args.no_memory:
+            print()
+            memory(sorted(args.long), tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
