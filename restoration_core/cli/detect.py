@@ -21,8 +21,10 @@ import cv2
 import numpy as np
 
 from restoration_core.atomic import atomic_write_text, check_writable_folder, partial_name
+from restoration_core.detect.frames import scan_frames
 from restoration_core.errors import InputError, OutputError
 from restoration_core.media.probe import check_frame_size
+from restoration_core.progress import run_to_end
 from restoration_core.render.engines import load_engines
 from restoration_core.render.pipeline import detect
 from restoration_core.render.spec import parse_range
@@ -134,11 +136,18 @@ def run(args: argparse.Namespace) -> int:
                 fps = p.done / max(1e-6, now - started)
                 print(f"detect: frame {p.done}/{p.total} ({fps:.1f} fps)", file=sys.stderr, flush=True)
                 last_report = now
+        frame_scan = None
+        if args.report is not None:  # frame-level defects: rebuild candidates and splices (cuts)
+            frame_scan = run_to_end(scan_frames(reel, (a, b)))
         _publish(stage, out_dir)
         stage = None
         if args.report is not None:
-            atomic_write_text(Path(args.report), json.dumps(_report(args, n, frame_range, settings, kinds,
-                                                                    frames_out), indent=1))
+            report = _report(args, n, frame_range, settings, kinds, frames_out)
+            report["frame_defects"] = frame_scan.to_dict() if frame_scan is not None else None
+            atomic_write_text(Path(args.report), json.dumps(report, indent=1))
+            if frame_scan is not None and frame_scan.defects:
+                print(f"detect: rebuild candidates {frame_scan.rebuild_candidates()}, splices {frame_scan.cuts()}",
+                      file=sys.stderr)
     finally:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import cv2
 import numpy as np
 import pytest
 
+from restoration_core.cli import main
 from restoration_core.detect.frames import FrameSettings, cut_indices, scan_frames
 from restoration_core.errors import Cancelled, InputError
 from restoration_core.progress import CancelToken, run_to_end
 from tests.core.detect.scenes import ArrayReel, texture
+from tests.core.fixtures_media import make_png_sequence
 
 
 def clip(n: int = 10, seed: int = 0, pan: int = 2) -> list[np.ndarray]:
@@ -60,3 +65,13 @@ def test_bad_range_settings_and_cancel():
     token.cancel()
     with pytest.raises(Cancelled):
         run_to_end(scan_frames(reel, cancel=token))
+
+
+def test_detect_cli_report_lists_rebuild_candidates(tmp_path):
+    files = make_png_sequence(tmp_path / "src", frames=6, size=(96, 64), bits=8)
+    cv2.imwrite(str(files[3]), np.zeros((64, 96, 3), np.uint8))
+    report = tmp_path / "d.json"
+    assert main(["detect", str(tmp_path / "src" / "frame_%06d.png"), "--masks-out", str(tmp_path / "m"),
+                 "--report", str(report)]) == 0
+    fd = json.loads(report.read_text())["frame_defects"]
+    assert fd["rebuild_candidates"] == [3] and fd["defects"][0]["kind"] == "black"
