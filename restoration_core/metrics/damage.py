@@ -55,6 +55,12 @@ class DamagedFrame:
     spot_mask: np.ndarray  # bool HxW, dust/dirt/hair/lint alone
     kinds: list[str] = field(default_factory=list)
     touched: np.ndarray | None = None  # bool HxW, every pixel changed at all (faint edges too)
+    artifact: np.ndarray | None = None  # bool HxW, every pixel under an artifact (alpha > 0.02)
+    kind_map: np.ndarray | None = None  # uint8 HxW, code of the kind on top (KIND_CODES), 0 = none
+
+
+KIND_CODES = {"spots": 1, "dirt": 2, "lint": 3, "hair-short": 4, "scratches": 5, "line": 6}
+ARTIFACT_ALPHA = 0.02  # alpha above which a pixel counts as under an artifact (harm measure)
 
 
 def default_artifacts_dir() -> Path | None:
@@ -178,6 +184,7 @@ class Damager:
         dark = np.zeros((h, w), np.float32)
         bright = np.zeros((h, w), np.float32)
         kinds: list[str] = []
+        kind_map = np.zeros((h, w), np.uint8)
         n = int(rng.poisson(s.items)) if s.items > 0 else 0
         short = min(h, w)
         for _ in range(n):
@@ -198,6 +205,7 @@ class Damager:
             sub = patch[ys - y0 : ye - y0, xs - x0 : xe - x0]
             target = dark if rng.random() < s.dark_fraction else bright
             np.maximum(target[ys:ye, xs:xe], sub, out=target[ys:ye, xs:xe])
+            kind_map[ys:ye, xs:xe][sub > ARTIFACT_ALPHA] = KIND_CODES.get(cat, KIND_CODES["dirt"])
         scratch = np.zeros((h, w), np.float32)
         if s.line_scratch:
             cx = self.scratch_x(index, w)
@@ -228,4 +236,8 @@ class Damager:
         else:
             data = out.astype(image.dtype)
         touched = change >= 1.5 / 255.0
-        return DamagedFrame(data, spot_mask | scratch_mask, scratch_mask, spot_mask, kinds, touched)
+        artifact = (spot_alpha > ARTIFACT_ALPHA) | (scratch > ARTIFACT_ALPHA)
+        kind_map[scratch > ARTIFACT_ALPHA] = KIND_CODES["line"]
+        return DamagedFrame(
+            data, spot_mask | scratch_mask, scratch_mask, spot_mask, kinds, touched, artifact, kind_map
+        )

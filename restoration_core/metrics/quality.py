@@ -85,3 +85,25 @@ def warping_error(
         d = (cur - nxt)[ok]
         errors.append(float(np.mean(d.astype(np.float64) ** 2)))
     return float(np.mean(errors)) if errors else 0.0
+
+
+def harm(
+    output: np.ndarray, source: np.ndarray, artifact: np.ndarray, levels: float = 12.0, distance: float = 8.0
+) -> tuple[int, np.ndarray]:
+    """Regions a restoration changed that no damage explains: connected areas where ``output``
+    differs from ``source`` by more than ``levels`` code values (of 255) farther than
+    ``distance`` px from every ``artifact`` pixel. Returns (count, bool mask of those pixels)."""
+    d = np.abs(as_float(output) - as_float(source))
+    if d.ndim == 3:
+        d = d.max(axis=2)
+    changed = d > levels / 255.0
+    art = np.asarray(artifact, bool)
+    if art.any():
+        far = cv2.distanceTransform((~art).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > distance
+    else:
+        far = np.ones(art.shape, bool)
+    bad = changed & far
+    if not bad.any():
+        return 0, bad
+    n, _ = cv2.connectedComponents(bad.astype(np.uint8), connectivity=8)
+    return n - 1, bad

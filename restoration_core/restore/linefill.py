@@ -18,12 +18,21 @@ MIN_ELONGATION = 3.0  # height / width of a line scratch
 MIN_HEIGHT = 12  # px
 SLOPES = np.array([-2.0, -1.5, -1.0, -0.6, -0.3, 0.0, 0.3, 0.6, 1.0, 1.5, 2.0], np.float32)  # rows per column
 STRAIGHT_BIAS = 0.004  # cost (0..1 units) per unit of slope: ties go to straight across
+SKIP = 1  # px farther out the sides are read when the line's faint edge reaches past its mask
+FAINT_EDGE = 2.0 / 255.0  # lean of the columns beside the mask towards the line that means a faint edge
 ROWS = 2  # rows either side compared when choosing the slope
 
 
 def line_regions(mask: np.ndarray) -> np.ndarray:
-    """Bool HxW: the connected parts of ``mask`` that are thin vertical lines."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    """Bool HxW: the parts of ``mask`` that are thin vertical lines. A line that crosses or
+    touches a blotch keeps its stretches above and below it (the blotch is not a line)."""
+    m8 = mask.astype(np.uint8)
+    tall = cv2.morphologyEx(m8, cv2.MORPH_OPEN, np.ones((MIN_HEIGHT, 1), np.uint8))
+    # rows of a stretch wider than a line (a blotch) are not part of it
+    wide = cv2.morphologyEx(m8, cv2.MORPH_OPEN, np.ones((1, MAX_WIDTH + 1), np.uint8))
+    wide = cv2.dilate(wide, np.ones((1, 2 * MAX_WIDTH + 1), np.uint8))
+    cand = (tall > 0) & (wide == 0)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
     w = stats[:, cv2.CC_STAT_WIDTH]
     h = stats[:, cv2.CC_STAT_HEIGHT]
     keep = (w <= MAX_WIDTH) & (h >= MIN_HEIGHT) & (h >= MIN_ELONGATION * w)
@@ -37,6 +46,19 @@ def _sample(image: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     my = ys.astype(np.float32).reshape(1, -1)
     out = cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(*ys.shape, image.shape[2])
+
+
+def _faint_edge(image: np.ndarray, rows: np.ndarray, xl: np.ndarray, xr: np.ndarray, part: np.ndarray) -> bool:
+    """True when the columns just outside the line's mask lean towards the line (brighter
+    beside a bright line, darker beside a dark one) compared with the columns one farther:
+    the line's soft edge reaches past the mask, so those columns are not clean picture."""
+    w = image.shape[1]
+    luma = image.mean(axis=2)
+    inner = 0.5 * (luma[rows, xl] + luma[rows, xr])
+    outer = 0.5 * (luma[rows, np.clip(xl - 1, 0, w - 1)] + luma[rows, np.clip(xr + 1, 0, w - 1)])
+    line = np.array([luma[y][part[y]].mean() for y in rows])
+    polarity = np.sign(np.median(line - outer))
+    return bool(polarity * np.median(inner - outer) > FAINT_EDGE)
 
 
 def fill_lines(image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = None) -> np.ndarray:
@@ -60,8 +82,18 @@ def fill_lines(image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = N
         part = (labels == k) & sel
         xl = np.array([np.nonzero(part[y])[0][0] - 1 for y in rows_k])
         xr = np.array([np.nonzero(part[y])[0][-1] + 1 for y in rows_k])
+        # the first known columns: step past other damage touching the line (at most a few px)
+        for r, y in enumerate(rows_k):
+            for _ in range(MAX_WIDTH):
+                if xl[r] > 0 and todo[y, xl[r]]:
+                    xl[r] -= 1
+                if xr[r] < w - 1 and todo[y, xr[r]]:
+                    xr[r] += 1
         xl = np.clip(xl, 0, w - 1)
         xr = np.clip(xr, 0, w - 1)
+        if _faint_edge(image, rows_k, xl, xr, part):
+            xl = np.clip(xl - SKIP, 0, w - 1)
+            xr = np.clip(xr + SKIP, 0, w - 1)
         gap = np.maximum(1, xr - xl).astype(np.float32)
         # choose a slope per row: the two sides, read along it, agree best
         ys = rows_k.astype(np.float32)

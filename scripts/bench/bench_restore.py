@@ -31,9 +31,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_detect import ASL_REPORT, ASL_TUNE, median3_detector, read_asl, read_sequence  # noqa: E402
+from bench_detect import read_video as read_any  # noqa: E402
+
 from restoration_core.media.frame import Frame  # noqa: E402
 from restoration_core.metrics.damage import Damager, DamageSettings, load_artifacts  # noqa: E402
-from restoration_core.metrics.quality import psnr, ssim, warping_error  # noqa: E402
+from restoration_core.metrics.quality import harm, psnr, ssim, warping_error  # noqa: E402
 from restoration_core.restore import RestoreSettings, restore_frames  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -97,13 +102,18 @@ def read_video(path: Path, count: int, size: tuple[int, int]) -> list[np.ndarray
     return out
 
 
+OUT_INTERVENTIONS: list[list] = []  # the interventions of the last run_ours, per frame
+
+
 def run_ours(frames, masks, settings, fill_engine=None) -> tuple[list[np.ndarray], float]:
     reel = ArrayReel(frames)
     out: list[np.ndarray] = []
+    OUT_INTERVENTIONS.clear()
     t0 = time.perf_counter()
     for p in restore_frames(reel, None, lambda i: masks[i], settings, fill_engine=fill_engine):
         if p.payload is not None:
             out.append(p.payload.data)
+            OUT_INTERVENTIONS.append(p.payload.interventions)
     return out, (time.perf_counter() - t0) / len(frames)
 
 
@@ -146,6 +156,143 @@ def detect_masks(frames) -> tuple[list[np.ndarray], float]:
     return masks, (time.perf_counter() - t0) / len(frames)
 
 
+def harm_per_frame(outs, damaged) -> tuple[float, list[int]]:
+    """Mean number of regions per frame changed by > 12 levels farther than 8 px from any
+    artifact pixel (alpha > 0.02), and the count per frame."""
+    counts = [harm(o, d.data, d.artifact)[0] for o, d in zip(outs, damaged, strict=True)]
+    return float(np.mean(counts)), counts
+
+
+def pooled_psnr(outs, cleans, masks) -> float:
+    """PSNR over the union of all frames' mask pixels (one MSE for the whole clip)."""
+    err = n = 0.0
+    for o, c, m in zip(outs, cleans, masks, strict=True):
+        if m.any():
+            d = o[m].astype(np.float64) - c[m].astype(np.float64)
+            err += float(np.sum(d * d))
+            n += d.size
+    return float("inf") if err == 0 else 10 * np.log10(255.0**2 * n / err)
+
+
+def safety_run(label: str, clean: list[np.ndarray], damager: Damager, rows: list) -> dict:
+    """Exact-mask PSNR (all damage, line scratch), the automatic path's gains and harm, for
+    ours and the baselines, on one clip."""
+    damaged = [damager.apply(c, i) for i, c in enumerate(clean)]
+    frames = [d.data for d in damaged]
+    masks = [d.mask for d in damaged]
+    lines = [d.scratch_mask for d in damaged]
+    c0 = time.process_time()
+    exact, _ = run_ours(frames, masks, RestoreSettings(exact_masks=True))
+    cpu_exact = (time.process_time() - c0) / len(frames)
+    tel, _ = run_telea(frames, masks)
+    med, _ = run_median3(frames, masks)
+    c0 = time.process_time()
+    found, _ = detect_masks(frames)
+    auto, _ = run_ours(frames, found, RestoreSettings())
+    cpu_auto = (time.process_time() - c0) / len(frames)
+    base_found, _ = median3_detector(frames)
+    base_auto, _ = run_telea(frames, base_found)
+    r = {
+        "clip": label,
+        "in_masks": {k: pooled_psnr(o, clean, masks) for k, o in (("ours", exact), ("telea", tel), ("median3", med))},
+        "in_line": {k: pooled_psnr(o, clean, lines) for k, o in (("ours", exact), ("telea", tel))},
+        "whole": {k: float(np.mean([psnr(o, c) for o, c in zip(v, clean, strict=True)]))
+                  for k, v in (("input", frames), ("auto", auto), ("base", base_auto))},
+        "in_damage": {k: pooled_psnr(v, clean, masks) for k, v in (("input", frames), ("auto", auto), ("base", base_auto))},
+        "harm": {k: harm_per_frame(v, damaged) for k, v in (("auto", auto), ("base", base_auto),
+                                                             ("exact", exact))},
+        "cpu": (cpu_exact, cpu_auto),
+    }
+    m = r["in_masks"]
+    h = r["harm"]
+    print(f"{label:16s} {m['ours']:7.2f} {m['telea']:7.2f} {m['median3']:7.2f} "
+          f"{r['in_line']['ours']:7.2f} {r['in_line']['telea']:7.2f} "
+          f"{r['whole']['auto'] - r['whole']['input']:+7.2f} {r['in_damage']['auto'] - r['in_damage']['input']:+7.2f} "
+          f"{h['auto'][0]:6.2f} {h['base'][0]:6.2f} {h['exact'][0]:5.2f} {1000 * r['cpu'][1]:6.0f}")
+    rows.append((r, clean, damaged, auto, base_auto))
+    return r
+
+
+def safety(args: argparse.Namespace, car: list[np.ndarray], artifacts: dict) -> list:
+    print("\nDo no harm (exact masks: RestoreSettings(exact_masks=True); auto: detect_reel + restore_frames;"
+          "\nbaselines: Telea / 3-frame median on the exact masks, median3 detection + Telea for auto).")
+    print("PSNR pooled over each clip's mask pixels; harm = regions per frame changed > 12 levels "
+          "farther than 8 px from any artifact (alpha > 0.02)")
+    print(f"{'clip':16s} {'ours':>7s} {'telea':>7s} {'median3':>7s} {'line':>7s} {'lineTel':>7s} "
+          f"{'auto dB':>7s} {'dmg dB':>7s} {'harm':>6s} {'h.base':>6s} {'h.ex':>5s} {'cpu ms':>6s}")
+    rows: list = []
+    safety_run(f"car 1:1 x{len(car)}", car, Damager(DamageSettings(seed=args.seed), artifacts), rows)
+    names = {"tune": ASL_TUNE, "report": ASL_REPORT, "all": ASL_TUNE + ASL_REPORT, "none": ()}[args.asl]
+    for name in names:
+        for step in (2, 3):
+            clip = read_asl(name, step, args.asl_frames)
+            safety_run(f"{name} 1:{step}", clip, Damager(DamageSettings(seed=args.seed), artifacts), rows)
+    res = [r for r, *_ in rows]
+    worst = max(res, key=lambda r: r["harm"]["auto"][0])
+    gain = min(r["in_masks"]["ours"] - max(r["in_masks"]["telea"], r["in_masks"]["median3"]) for r in res)
+    line = min(r["in_line"]["ours"] - r["in_line"]["telea"] for r in res)
+    print(f"worst harm per frame {worst['harm']['auto'][0]:.3f} ({worst['clip']}; target <= 0.05 on every clip); "
+          f"exact masks vs best baseline: at least {gain:+.2f} dB (target >= +3); line scratch vs Telea: "
+          f"at least {line:+.2f} dB (target >= +1); automatic gains: whole frame at least "
+          f"{min(r['whole']['auto'] - r['whole']['input'] for r in res):+.2f} dB (>= +3), in damage at least "
+          f"{min(r['in_damage']['auto'] - r['in_damage']['input'] for r in res):+.2f} dB (>= +10)")
+    return rows
+
+
+def harm_crops(rows: list, folder: Path, count: int = 3) -> None:
+    """Before | after crops (with the changed pixels outlined) of the worst harm cases."""
+    cases = []
+    for r, _clean, damaged, auto, _base in rows:
+        for i, (o, d) in enumerate(zip(auto, damaged, strict=True)):
+            n, bad = harm(o, d.data, d.artifact)
+            if n:
+                cases.append((int(bad.sum()), r["clip"], i, bad, d.data, o))
+    cases.sort(key=lambda c: -c[0])
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, (_, clip, i, bad, before, after) in enumerate(cases[:count]):
+        ys, xs = np.nonzero(bad)
+        cy, cx = int(np.median(ys)), int(np.median(xs))
+        h, w = bad.shape
+        y0, x0 = max(0, min(h - 96, cy - 48)), max(0, min(w - 128, cx - 64))
+        win = (slice(y0, y0 + 96), slice(x0, x0 + 128))
+        edge = cv2.morphologyEx(bad.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+        marked = after.copy()
+        marked[edge] = (255, 0, 255)
+        img = np.hstack([before[win], np.full((96, 4, 3), 255, np.uint8), marked[win]])
+        img = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+        name = folder / f"harm-{k + 1}.png"
+        cv2.imwrite(str(name), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        print(f"harm crop {name}: {clip} frame {i}, {int(bad.sum())} px changed far from damage")
+
+
+def old_film_views(folder: Path, frames: int = 12) -> None:
+    """Real old film, detect + restore: before | after | what changed (magenta), one frame per
+    reel, and how much of each frame changed; for looking, not for scoring."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = {
+        "reel-a": lambda: read_sequence(DATA / "old-film" / "reel-a", frames),
+        "reel-b": lambda: read_any(DATA / "old-film" / "reel-b.mkv", frames, None),
+    }
+    for name, load in sources.items():
+        clip = load()
+        found, _ = detect_masks(clip)
+        out, _ = run_ours(clip, found, RestoreSettings())
+        changed = [np.abs(o.astype(int) - c).max(axis=2) > 0 for o, c in zip(out, clip, strict=True)]
+        share = 100 * float(np.mean([m.mean() for m in changed]))
+        left = sum(1 for rf in OUT_INTERVENTIONS for iv in rf if iv.method == "none")
+        i = len(clip) // 2
+        marked = out[i].copy()
+        edge = cv2.morphologyEx(changed[i].astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+        marked[edge] = (255, 0, 255)
+        gap = np.full((clip[i].shape[0], 4, 3), 255, np.uint8)
+        img = np.hstack([clip[i], gap, marked])
+        img = cv2.resize(img, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
+        path = folder / f"old-film-{name}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        print(f"{name}: {len(clip)} frames, {share:.3f}% of pixels changed on average, {left} regions left "
+              f"as scanned for review; frame {i} -> {path}")
+
+
 def peak_memory(clean, damager, count: int, settings: RestoreSettings) -> float:
     reel = OnTheFlyReel(clean, damager, count)
     tracemalloc.start()
@@ -164,7 +311,15 @@ def main() -> int:
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--model", help="a diffusion model to run as well (restoration_core.diffusion)")
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--asl", choices=("tune", "report", "all", "none"), default="report",
+                    help="signing clips for the do-no-harm table (tune: those the thresholds were tuned on)")
+    ap.add_argument("--asl-frames", type=int, default=12)
+    ap.add_argument("--safety-only", action="store_true", help="only the do-no-harm table")
+    ap.add_argument("--crops", type=Path, default=None, help="write before/after crops of the worst harm here")
+    ap.add_argument("--old-film", type=Path, default=None, help="restore the real old film, write views here")
     args = ap.parse_args()
+    if args.old_film is not None:
+        old_film_views(args.old_film)
     clip = DATA / "clean" / "car-detection.mp4"
     if not clip.exists() or not (DATA / "artifacts").is_dir():
         print(f"skipped: {DATA} (clean clip and artifacts) is not present")
@@ -175,6 +330,11 @@ def main() -> int:
     damaged = [damager.apply(c, i) for i, c in enumerate(clean)]
     frames = [d.data for d in damaged]
     masks = [d.mask for d in damaged]
+    if args.safety_only:
+        rows = safety(args, clean[: min(len(clean), 30)], load_artifacts(DATA / "artifacts"))
+        if args.crops is not None:
+            harm_crops(rows, args.crops)
+        return 0
     coverage = np.mean([m.mean() for m in masks]) * 100
     print(f"{len(frames)} frames 640x360, damage covers {coverage:.2f}% of pixels (seed {args.seed})")
     ew_clean = warping_error(clean)
@@ -219,6 +379,9 @@ def main() -> int:
         m300 = peak_memory(small, damager, 300, s)
         print(f"\npeak traced memory (320x180): 60 frames {m60:.1f} MiB, 300 frames {m300:.1f} MiB, "
               f"ratio {m300 / m60:.3f} (target <= 1.15)")
+    rows = safety(args, clean[: min(len(clean), 30)], load_artifacts(DATA / "artifacts"))
+    if args.crops is not None:
+        harm_crops(rows, args.crops)
     return 0
 
 
