@@ -1,19 +1,11 @@
-"""Clips become jobs: queue a clip's render, keep its job state on the clip, host the jobs panel;
-and detect a whole reel in the background (filling the density strip and flicker curve)."""
+"""Clips become jobs: queue a clip's render, keep its job state on the clip, host the jobs panel
+(whole-reel detection is in app/reel_detection.py)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QListWidget
 
 from app import background, engine
-from app.workers import ReelWorker
-
-
-class _Stream(QObject):
-    """Carries results from a worker thread to the GUI thread (queued signal)."""
-
-    item = Signal(object)
 
 
 def jobs_available() -> bool:
@@ -138,7 +130,15 @@ def queue_clip(window) -> None:
 
     project.save()
     reel = project.reel(s.reel_id)
-    out = project.folder / "renders" / f"{reel.path.stem}_{clip.id}.mov"
+    from app.project_io import output_folder
+    from restoration_core.errors import ReelwrightError
+
+    try:
+        renders = output_folder(project, "renders", [reel.path])
+    except ReelwrightError as exc:
+        window.show_error("Cannot queue clip", str(exc))
+        return
+    out = renders / f"{reel.path.stem}_{clip.id}.mov"
     spec = JobSpec(output=str(out), input=str(reel.path), frame_range=(a, b), settings=settings.get("restore", {}),
                    detect_settings=settings.get("detect", {}), project=str(project.folder), clip=clip.id,
                    name=f"{reel.path.stem} {clip.name}")
@@ -151,54 +151,3 @@ def queue_clip(window) -> None:
     window.statusBar().showMessage(f"Queued {clip.name} (frames {a}–{b - 1})", 6000)
     host.start_runner()
 
-
-def detect_whole_reel(window) -> None:
-    """Detect every frame in a background thread with its own Reel; results stream in."""
-    s = window.session
-    if getattr(window, "_reel_detector", None) is not None:
-        window.statusBar().showMessage("Reel detection is already running", 4000)
-        return
-    if not engine.available("restoration_core.detect", "detect_reel"):
-        window.show_error("Cannot detect", "restoration_core.detect: detection is not part of this build")
-        return
-    stream = _Stream(window)
-    worker = ReelWorker(str(s.reel.path), "detect-reel", parent=window)
-    window._reel_detector = worker
-    settings = window.controller.detect_settings
-    total = s.frames
-    from restoration_core.progress import CancelToken
-
-    token = CancelToken()
-
-    def on_item(det) -> None:
-        if det.index not in s.detections:
-            s.add_detection(det)
-        window.statusBar().showMessage(f"Detecting: frame {det.index + 1} of {total}")
-
-    stream.item.connect(on_item)
-
-    def run(reel):
-        for p in engine.detect_reel(reel, settings, cancel=token):
-            if p.payload is not None:
-                stream.item.emit(p.payload)
-        return total
-
-    def finished(_result=None) -> None:
-        worker.stop()
-        worker.deleteLater()
-        window._reel_detector = None
-        window.statusBar().showMessage(f"Detection of {total} frames finished", 6000)
-
-    def failed(msg: str) -> None:
-        finished()
-        window.show_error("Detection failed", msg)
-
-    worker.submit("detect-reel", run, finished, failed)
-
-    def stop() -> None:
-        token.cancel()
-        if window._reel_detector is not None:
-            window._reel_detector.stop()
-            window._reel_detector = None
-
-    window.shutdown_hooks.append(stop)

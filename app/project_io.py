@@ -33,6 +33,24 @@ def is_project(path: Path) -> bool:
         (path.suffix == suffix and path.is_dir())
 
 
+def output_folder(project, kind: str, sources: list[Path]) -> Path:
+    """``<project>/<kind>`` (renders, exports), created if needed: the project's own folder
+    for what it writes, never the folder of a camera original. Raises OutputError."""
+    from restoration_core.errors import OutputError
+
+    folder = (Path(project.folder) / kind).resolve()
+    for source in sources:
+        src = Path(source).resolve()
+        src_dir = src if src.is_dir() else src.parent
+        if folder == src_dir:
+            raise OutputError(f"holds the camera original {src.name}: output is never written beside it", folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder ({exc.strerror or exc})", folder) from None
+    return folder
+
+
 def untitled_folder(reel_path: Path) -> Path:
     _p, _f, suffix = _project_api()
     stamp = time.strftime("%Y%m%d-%H%M%S")
