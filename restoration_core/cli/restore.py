@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rebuild", metavar="FRAMES",
                    help="frames to rebuild from their neighbours, e.g. 12,40:43 (0-based, A:B end exclusive; "
                    "runs of up to 3)")
+    p.add_argument("--repair-tears", action="store_true",
+                   help="rebuild a large torn or burnt area of a frame from its neighbours (that area only)")
     p.add_argument("--cache", metavar="DIR", help="keep finished frames here; rerunning resumes")
     p.add_argument("--report", metavar="FILE.json", help="intervention report (default: beside the output)")
     p.add_argument("--range", metavar="A:B", help="frames A (inclusive) to B (exclusive), 0-based")
@@ -62,6 +64,8 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
             settings["stabilize_crop"] = True
     if args.rebuild:
         settings["rebuild"] = parse_frame_list(args.rebuild)
+    if args.repair_tears:
+        settings["repair_tears"] = True
     detect_settings = {} if args.motion_protection is None else {"motion_protection": args.motion_protection}
     spec = JobSpec(
         input=args.input, output=args.output, preset=args.preset, frame_range=parse_range(args.range),

@@ -16,6 +16,9 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
+import numpy as np
+
 from restoration_core.defects import Intervention
 from restoration_core.detect.frames import FrameScan, scan_frames
 from restoration_core.motion import StabilizationPlan, StabilizedReel, plan_stabilization
@@ -28,9 +31,10 @@ class FrameSteps:
     """What the frame steps decided for one render (the same for every reader of the clip)."""
 
     rebuild: tuple[int, ...] = ()
-    runs: list[RebuildRun] = field(default_factory=list)
+    runs: list[RebuildRun] = field(default_factory=list)  # whole frames and tears
     plan: StabilizationPlan | None = None
     scan: FrameScan | None = None
+    tears: dict[int, np.ndarray] = field(default_factory=dict)  # full-size area to repair per frame
 
     @property
     def active(self) -> bool:
@@ -39,7 +43,7 @@ class FrameSteps:
     def wrap(self, reel: Any) -> Any:
         """``reel`` with the listed frames rebuilt and the clip stabilized (as planned)."""
         if self.runs:
-            reel = RebuiltReel(reel, self.rebuild)
+            reel = RebuiltReel(reel, self.rebuild, tears=self.tears)
         if self.plan is not None:
             reel = StabilizedReel(reel, self.plan)
         return reel
@@ -61,7 +65,8 @@ class FrameSteps:
         a, b = frame_range
         out: dict[str, Any] = {}
         if self.runs:
-            out["rebuilt"] = [{"frame": i, "method": r.method, "sources": [s for s in (r.before, r.after) if s is not None]}
+            out["rebuilt"] = [{"frame": i, "method": r.method, "sources": [s for s in (r.before, r.after) if s is not None],
+                               "area": "tear" if r.region is not None else "frame"}
                               for r in self.runs for i in range(r.start, r.stop) if a <= i < b]
         if self.plan is not None:
             out["stabilization"] = {
@@ -71,6 +76,14 @@ class FrameSteps:
         if self.scan is not None:
             out["frame_defects"] = self.scan.to_dict()
         return out
+
+
+def full_size(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A thumbnail-size torn area at full size, grown by about one thumbnail pixel (its edge)."""
+    h, w = shape
+    big = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    grow = max(2, round(max(h, w) / mask.shape[1] * 1.5)) | 1
+    return cv2.dilate(big, np.ones((grow, grow), np.uint8)).astype(bool)
 
 
 def prepare_frames(
@@ -86,10 +99,16 @@ def prepare_frames(
     runs = plan_runs(rebuild, len(reel))
     steps = FrameSteps(rebuild, runs)
     stabilize = bool(getattr(settings, "stabilize", False))
-    if not (scan or stabilize or runs):
+    tears = bool(getattr(settings, "repair_tears", False))
+    if not (scan or stabilize or runs or tears):
         return steps
     source = RebuiltReel(reel, rebuild) if runs else reel
     steps.scan = yield from scan_frames(source, frame_range, cancel=cancel)
+    if tears and steps.scan.torn_masks:
+        shape = (int(reel.info.height), int(reel.info.width))
+        steps.tears = {i: full_size(m, shape) for i, m in steps.scan.torn_masks.items()}
+        steps.runs = RebuiltReel(reel, rebuild, tears=steps.tears).runs
+        source = steps.wrap(reel)
     if stabilize:
         steps.plan = yield from plan_stabilization(
             source, frame_range, smooth=settings.stabilize_smooth, crop=settings.stabilize_crop,

@@ -16,7 +16,7 @@ area of a frame (a tear, a burn) and leaves the rest of the frame bit-exact.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -40,6 +40,7 @@ class RebuildRun:
     stop: int
     before: int | None
     after: int | None
+    region: np.ndarray | None = field(default=None, compare=False)  # a tear: only this area is rebuilt
 
     @property
     def method(self) -> str:
@@ -183,8 +184,26 @@ def _maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs + flow[..., 0], ys + flow[..., 1]
 
 
-def rebuild_run(run: RebuildRun, before: np.ndarray | None, after: np.ndarray | None) -> dict[int, np.ndarray]:
-    """The rebuilt frames of ``run`` (same dtype as the sources), by index."""
+def tear_runs(masks: dict[int, np.ndarray], n: int, avoid: Iterable[int] = ()) -> list[RebuildRun]:
+    """One-frame runs repairing the area ``masks[i]`` of frame ``i`` from frames ``i - 1`` and ``i + 1``
+    (frames at the clip's ends, in ``avoid`` or next to one, and the second of two torn
+    neighbours, are left alone)."""
+    skip = set(avoid)
+    runs = []
+    for i, m in sorted(masks.items()):
+        if 0 < i < n - 1 and not ({i - 1, i, i + 1} & skip) and np.asarray(m).any():
+            runs.append(RebuildRun(i, i + 1, i - 1, i + 1, np.asarray(m, bool)))
+            skip.add(i)  # a torn neighbour is no source for the next tear
+    return runs
+
+
+def rebuild_run(run: RebuildRun, before: np.ndarray | None, after: np.ndarray | None,
+                current: np.ndarray | None = None) -> dict[int, np.ndarray]:
+    """The rebuilt frames of ``run`` (same dtype as the sources), by index; a tear run repairs
+    only its region of ``current``."""
+    if run.region is not None:
+        assert before is not None and after is not None and current is not None
+        return {run.start: repair_region(before, current, after, run.region)}
     src = before if before is not None else after
     assert src is not None
     if run.method == "repeat":
@@ -217,22 +236,33 @@ def rebuild_interventions(runs: list[RebuildRun], shape: tuple[int, int], timeco
         sources = tuple(s for s in (run.before, run.after) if s is not None)
         for i in range(run.start, run.stop):
             tc = timecode(i) if callable(timecode) else None
+            if run.region is not None:
+                ys, xs = np.nonzero(run.region)
+                box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+                out.append(Intervention(frame=i, bbox=box, area=int(len(ys)), kind="tear",  # type: ignore[arg-type]
+                                        method="interpolation", timecode=tc, source_frames=sources))  # type: ignore[arg-type]
+                continue
             out.append(Intervention(frame=i, bbox=(0, 0, w, h), area=w * h, kind="rebuild",  # type: ignore[arg-type]
                                     method=run.method, timecode=tc, source_frames=sources))  # type: ignore[arg-type]
     return out
 
 
 class RebuiltReel:
-    """A reel whose listed frames come rebuilt from their neighbours; all others as read.
+    """A reel whose listed frames come rebuilt from their neighbours (and whose ``tears``, an
+    area per frame, are repaired from theirs); all other frames as read.
 
     Same reading interface as :class:`restoration_core.media.reader.Reel` (``len``, ``info``,
     ``frames``, ``read``, ``close``), so it can sit under detection and restoration.
     """
 
-    def __init__(self, reel: Any, frames: Iterable[int], max_run: int = MAX_RUN):
+    def __init__(self, reel: Any, frames: Iterable[int], max_run: int = MAX_RUN,
+                 tears: dict[int, np.ndarray] | None = None):
         self.reel = reel
         self.info = reel.info
         self.runs = plan_runs(frames, len(reel), max_run)
+        if tears:
+            whole = {i for r in self.runs for i in range(r.start, r.stop)}
+            self.runs = sorted([*self.runs, *tear_runs(tears, len(reel), whole)], key=lambda r: r.start)
         self._run_of = {i: r for r in self.runs for i in range(r.start, r.stop)}
 
     def __len__(self) -> int:
@@ -279,7 +309,8 @@ class RebuiltReel:
             return
         before = buffer[run.before].data if run.before is not None else None
         after = buffer[run.after].data if run.after is not None else None
-        for j, data in sorted(rebuild_run(run, before, after).items()):
+        current = buffer[run.start].data if run.region is not None else None
+        for j, data in sorted(rebuild_run(run, before, after, current).items()):
             if start <= j < stop:
                 yield Frame(data, j, buffer[j].timecode)
 

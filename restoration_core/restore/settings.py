@@ -51,6 +51,7 @@ class RestoreSettings:
     stabilize_smooth: int = 24  # frames the camera trajectory is smoothed over (intended moves kept)
     stabilize_crop: bool = False  # zoom each shot so no border shows, instead of filling it from neighbours
     rebuild: tuple[int, ...] = ()  # frames replaced by an interpolation of their neighbours (runs of <= 3)
+    repair_tears: bool = False  # a torn or burnt area found in one frame is rebuilt from its neighbours
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

@@ -48,7 +48,7 @@ def test_rebuild_and_stabilize_through_the_cli(tmp_path):
             assert np.array_equal(got[k], src[k]), k  # every other frame bit-exact
     assert got[3].dtype == np.uint16 and not np.array_equal(got[3], src[3])
     report = json.loads((tmp_path / "out.report.json").read_text())
-    assert report["extra"]["rebuilt"] == [{"frame": 3, "method": "interpolation", "sources": [2, 4]}]
+    assert report["extra"]["rebuilt"] == [{"frame": 3, "method": "interpolation", "sources": [2, 4], "area": "frame"}]
     assert [(i["frame"], i["kind"], i["source_frames"]) for i in report["interventions"]] == [(3, "rebuild", [2, 4])]
 
     out2 = tmp_path / "stab"
@@ -70,3 +70,27 @@ def test_bad_rebuild_list_is_one_clear_error(tmp_path, capsys):
                  "--rebuild", "1:5"]) == 2
     err = capsys.readouterr().err
     assert "at most 3" in err and not (tmp_path / "o").exists()
+
+
+def test_repair_tears_through_the_cli(tmp_path):
+    import cv2
+
+    files = make_png_sequence(tmp_path / "src", frames=8, size=(96, 64))
+    torn = cv2.imread(str(files[4]), cv2.IMREAD_UNCHANGED)
+    torn[30:56, 8:40] = 65535  # a burnt hole, 13% of the frame
+    cv2.imwrite(str(files[4]), torn)
+    source = str(tmp_path / "src" / "frame_%06d.png")
+    src = frames_of(source)
+    out = tmp_path / "out"
+    assert main(["restore", source, "-o", str(out), "--preset", "png", "--no-detect", "--repair-tears"]) == 0
+    got = frames_of(out)
+    report = json.loads((tmp_path / "out.report.json").read_text())
+    tears = [i for i in report["interventions"] if i["kind"] == "tear"]
+    assert [(t["frame"], t["source_frames"]) for t in tears] == [(4, [3, 5])]
+    x, y, w, h = tears[0]["bbox"]
+    assert x <= 8 and y <= 30 and x + w >= 40 and y + h >= 56
+    outside = np.ones(src[4].shape[:2], bool)
+    outside[max(0, y - 4):y + h + 4, max(0, x - 4):x + w + 4] = False
+    assert np.array_equal(got[4][outside], src[4][outside])
+    assert got[4][40, 20].max() < 60000  # the hole is filled
+    assert all(np.array_equal(got[k], src[k]) for k in range(8) if k != 4)

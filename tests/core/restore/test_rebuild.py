@@ -97,3 +97,22 @@ def test_repair_region_changes_only_the_region_and_its_feather():
     assert psnr(fixed, frames[1]) > psnr(torn, frames[1]) + 10
     with pytest.raises(InputError):
         repair_region(frames[0], torn, frames[2], mask[:10])
+
+
+def test_rebuilt_reel_repairs_a_tear_area_only():
+    frames = moving_square(6)
+    truth = [f.copy() for f in frames]
+    mask = np.zeros(frames[0].shape[:2], bool)
+    mask[30:60, 50:90] = True
+    frames[2] = frames[2].copy()
+    frames[2][mask] = 0  # a burnt hole
+    reel = RebuiltReel(ListReel(frames), [4], tears={2: mask, 3: mask, 5: mask})
+    out = {f.index: f.data for f in reel.frames()}
+    assert [(r.start, r.region is not None) for r in reel.runs] == [(2, True), (4, False)]
+    far = np.ones(mask.shape, bool)
+    far[25:65, 45:95] = False
+    assert np.array_equal(out[2][far], frames[2][far])
+    assert psnr(out[2], truth[2]) > psnr(frames[2], truth[2]) + 10
+    assert out[3] is frames[3] and out[5] is frames[5]  # next to a rebuilt frame or at the end: left alone
+    tear = [e for e in reel.interventions() if e.kind == "tear"]
+    assert [(e.frame, e.bbox, e.source_frames) for e in tear] == [(2, (50, 30, 40, 30), (1, 3))]
