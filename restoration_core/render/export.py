@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from restoration_core.errors import InputError
+from restoration_core.media.prefetch import prefetch
 from restoration_core.media.presets import load_preset
 from restoration_core.media.reader import open_reel
 from restoration_core.media.writer import ExportResult, open_writer
@@ -29,12 +30,14 @@ def parse_range(text: str | None, frames: int, path: Path | None = None) -> tupl
 
 
 def export(input: str | Path, output: str | Path, preset: str, frame_range: tuple[int, int] | None = None,
-           cancel: CancelToken | None = None, fps: Fraction | None = None
-           ) -> Generator[Progress, None, ExportResult]:
+           cancel: CancelToken | None = None, fps: Fraction | None = None,
+           verify: bool = False, threads: int | None = None) -> Generator[Progress, None, ExportResult]:
     """Copy ``input`` (frames a..b-1) to ``output`` through ``preset``; yields Progress per frame.
 
     Decoded frames go to the encoder directly (no RGB round trip when the preset keeps the
-    source pixel format), so a master is bit-identical to the source.
+    source pixel format), so a master is bit-identical to the source. Decoding runs in its
+    own thread a few frames ahead, the writer encodes in another; ``verify`` decodes a
+    lossless output back and compares it frame by frame; ``threads`` caps the encoder's.
     """
     reel = open_reel(input, cache_bytes=0, fps=fps)
     try:
@@ -45,20 +48,22 @@ def export(input: str | Path, output: str | Path, preset: str, frame_range: tupl
         av_frames = reel.iter_av(a, b)
         writer = open_writer(output, preset, reel.info, frame_range=(a, b),
                              audio_source=None if reel.info.is_sequence else input,
-                             source_frames=av_frames is not None)
+                             source_frames=av_frames is not None, verify=verify, threads=threads)
         try:
             if av_frames is not None:
-                for done, (index, frame) in enumerate(av_frames, 1):
-                    if cancel is not None:
-                        cancel.check()
-                    writer.write_av(frame)
-                    yield Progress(done, total, "export", index)
+                with prefetch(av_frames) as decoded:
+                    for done, (index, frame) in enumerate(decoded, 1):
+                        if cancel is not None:
+                            cancel.check()
+                        writer.write_av(frame)
+                        yield Progress(done, total, "export", index)
             else:
-                for done, frame in enumerate(reel.frames(a, b), 1):
-                    if cancel is not None:
-                        cancel.check()
-                    writer.write(frame.data)
-                    yield Progress(done, total, "export", frame.index)
+                with prefetch(reel.frames(a, b)) as decoded:
+                    for done, frame in enumerate(decoded, 1):
+                        if cancel is not None:
+                            cancel.check()
+                        writer.write(frame.data)
+                        yield Progress(done, total, "export", frame.index)
             result = writer.commit()
         except BaseException:
             writer.abort()
