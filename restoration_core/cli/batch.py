@@ -10,6 +10,7 @@ from pathlib import Path
 from restoration_core.errors import InputError, ReelwrightError
 from restoration_core.jobs.pool import WorkerPool
 from restoration_core.jobs.queue import CANCELLED, DONE, FAILED, Job, JobQueue
+from restoration_core.jobs.ray_backend import RayRunner
 from restoration_core.project import Project
 from restoration_core.render.naming import is_sequence_preset, report_path_for
 from restoration_core.render.spec import load_job_file
@@ -128,8 +129,6 @@ def run(args: argparse.Namespace) -> int:
             queue.retry(job.id)
     printer = _Printer(queue)
     if args.ray:
-        from restoration_core.jobs.ray_backend import RayRunner
-
         runner = RayRunner(queue, address=args.ray)
     else:
         runner = WorkerPool(queue, workers=args.workers)

@@ -15,6 +15,8 @@ import traceback
 from dataclasses import asdict
 from typing import Any
 
+import cv2
+
 from restoration_core.errors import Cancelled, ReelwrightError
 from restoration_core.progress import CancelToken, RenderStats
 from restoration_core.render.engines import load_engines
@@ -71,13 +73,8 @@ def worker_main(inbox: Any, outbox: Any, cancel_event: Any, device: int | None, 
     """Loop: receive a spec dict (``None`` = stop), render it, report."""
     os.environ["CUDA_VISIBLE_DEVICES"] = "" if device is None else str(device)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    try:
-        import cv2
-
-        cv2.setNumThreads(threads)
-    except ImportError:  # pragma: no cover - cv2 is a dependency
-        pass
+        os.environ[var] = str(threads)  # read by torch, loaded only when a job uses a model
+    cv2.setNumThreads(threads)
     token = EventToken(cancel_event)
     parent = os.getppid()
 
