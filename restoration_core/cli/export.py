@@ -16,7 +16,8 @@ from restoration_core.render.spec import parse_range
 def run(args: argparse.Namespace) -> int:
     info = probe(args.input, fps=args.fps)
     frame_range = parse_range(args.range, info.frames, info.path)
-    task = export(args.input, args.output, args.preset, frame_range=frame_range, fps=args.fps)
+    task = export(args.input, args.output, args.preset, frame_range=frame_range, fps=args.fps,
+                  verify=args.verify)
     started = last = time.monotonic()
     result = None
     try:
@@ -51,4 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", required=True, choices=PRESET_NAMES)
     p.add_argument("--range", default=None, metavar="A:B", help="frame indices A..B-1 (end exclusive)")
     p.add_argument("--fps", type=fps_arg, default=None, help="frame rate of an image sequence (default 24)")
+    p.add_argument("--verify", action="store_true",
+                   help="decode a lossless output back once written and compare every frame with what went in "
+                        "(its framemd5 is otherwise taken from the frames as they are encoded)")
     p.set_defaults(func=run)

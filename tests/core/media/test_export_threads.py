@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from restoration_core.cli import main
 from restoration_core.errors import OutputError
 from restoration_core.media import open_reel, open_writer, probe
 from restoration_core.media import writer as writer_module
@@ -112,3 +113,9 @@ def test_frames_wait_in_a_bounded_queue(rgb8, tmp_path):
         most = max(most, writer._queue.qsize())
     result = writer.commit()
     assert result.frames == 24 and 0 < most <= writer_module._QUEUE_DEPTH
+
+
+def test_cli_export_verify(rgb8, tmp_path):
+    out = tmp_path / "v.mkv"
+    assert main(["export", str(rgb8), "-o", str(out), "--preset", "master", "--verify"]) == 0
+    assert read_framemd5(tmp_path / "v.mkv.framemd5") == [m for m, _ in decoded_md5s(out)]
