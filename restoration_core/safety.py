@@ -78,8 +78,8 @@ def manifest_targets(output: str | Path, what: str = "output") -> list[Target]:
 def export_targets(output: str | Path, sequence: bool, what: str = "output") -> list[Target]:
     """An export's output (a file, or the folder of a sequence) and its two manifests."""
     out = Path(output)
-    if not str(output).strip():
-        return [Target("", what)]
+    if not str(output).strip() or out.name in ("", ".", ".."):
+        return [Target(output, what, folder=sequence)]  # refused by plan_outputs with a clear line
     if sequence:
         folder = out.parent if _PRINTF.search(out.name) else out
         if _PRINTF.search(out.name) and not str(out.parent).strip(".") :
@@ -134,6 +134,10 @@ def sequence_folder(path: str | Path) -> Path | None:
     if _PRINTF.search(p.name) or p.suffix.lower() in _IMAGE_EXTENSIONS:
         return p.parent if str(p.parent) else Path(".")
     return None
+
+
+def _folder(what: str) -> str:
+    return what if what.endswith("folder") else f"{what} folder"
 
 
 def _real(path: Path) -> Path:
@@ -393,15 +397,15 @@ def plan_outputs(command: str, inputs: Iterable[str | Path | None],
                 raise OutputError(f"{target.what} is inside the input folder {i.folder} "
                                   "(Reelwright never writes into its inputs)", given)
             if _inside(i.real, real):
-                raise OutputError(f"{target.what} folder holds the input {i.given}", given)
+                raise OutputError(f"{_folder(target.what)} holds the input {i.given}", given)
         for other, oreal in checked:
             if real == oreal:
                 raise OutputError(f"the {target.what} and the {other.what} are the same path", given)
             # files may go into a folder that receives files (merge); a replaced folder is one output
             if _inside(real, oreal) and not other.merge:
-                raise OutputError(f"the {target.what} is inside the {other.what} folder {oreal}", given)
+                raise OutputError(f"the {target.what} is inside the {_folder(other.what)} {oreal}", given)
             if _inside(oreal, real) and not target.merge:
-                raise OutputError(f"the {other.what} is inside the {target.what} folder", oreal)
+                raise OutputError(f"the {other.what} is inside the {_folder(target.what)}", oreal)
         for ext in (".framemd5", ".sha256"):
             base = real.with_name(real.name[: -len(ext)]) if real.name.endswith(ext) else None
             if base is not None and not target.manifest and base.exists():

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         a, b = frame_range or (0, n)
         # masks replace only earlier masks (gray PNGs) of the frames in range, never the input
         plan = plan_outputs("detect", [args.input], [
-            Target(out_dir, "masks folder", folder=True, merge=True, ours=is_mask_png,
+            Target(args.masks_out, "masks folder", folder=True, merge=True, ours=is_mask_png,
                    replaces=[f"{i:06d}.png" for i in range(a, b)], parents=True),
             Target(args.report, "report") if args.report is not None else None,
         ])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from restoration_core.atomic import atomic_write_text
 from restoration_core.errors import InputError
+from restoration_core.media.container import not_a_regular_file
 from restoration_core.report import html_path_for, read_report, render_report_html
 from restoration_core.safety import Target, plan_outputs
 
@@ -15,6 +16,9 @@ from restoration_core.safety import Target, plan_outputs
 def run(args: argparse.Namespace) -> int:
     if args.crops < 0:
         raise InputError(f"--crops must be 0 or more, got {args.crops}", args.report)
+    odd = not_a_regular_file(Path(args.report))
+    if odd:
+        raise InputError(odd.replace("media file", "report"), args.report)
     try:
         data = read_report(args.report)
         summary = data.summary()

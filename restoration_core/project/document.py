@@ -27,6 +27,7 @@ from restoration_core.project.masks import MaskStore
 from restoration_core.project.records import Clip, ReelRecord, source_fixity
 from restoration_core.project.review import ReviewMixin, check_json
 from restoration_core.project.schema import SCHEMA_VERSION, migrate
+from restoration_core.safety import check_within
 
 PROJECT_FILE = "project.json"
 SUFFIX = ".reelwright"
@@ -161,7 +162,16 @@ class Project(ReviewMixin):
         }
 
     def save(self) -> Path:
-        """Write unsaved masks, then ``project.json`` and the undo stack (atomically); clear autosave."""
+        """Write unsaved masks, then ``project.json`` and the undo stack (atomically); clear autosave.
+
+        Refused (nothing written) when ``masks/`` or a reel's mask folder is a symbolic link
+        leading outside the project folder.
+        """
+        masks = self.folder / "masks"
+        check_within(self.folder, masks, "the project's mask folder")
+        if masks.is_dir():
+            for sub in masks.iterdir():
+                check_within(self.folder, sub, "a reel's mask folder")
         self.masks.write()
         text = json.dumps(self.to_json(), indent=1)
         atomic_write_text(self.path, text)
@@ -177,6 +187,7 @@ class Project(ReviewMixin):
         target = Path(folder)
         if project_file(target).exists():
             raise OutputError("already holds a Reelwright project (refusing to overwrite)", target)
+        check_within(target, target / "masks", "the new project's mask folder")
         try:
             target.mkdir(parents=True, exist_ok=True)
             if (self.folder / "masks").is_dir():
