@@ -14,6 +14,7 @@ from restoration_core.errors import OutputError
 from restoration_core.media import open_reel, open_writer, probe
 from restoration_core.media import writer as writer_module
 from restoration_core.media.fixity import decoded_md5s, read_framemd5, sha256_file
+from restoration_core.media.prefetch import prefetch
 from restoration_core.progress import run_to_end
 from restoration_core.render.export import export
 from tests.core.fixtures_media import make_ffv1_mkv, picture
@@ -119,3 +120,32 @@ def test_cli_export_verify(rgb8, tmp_path):
     out = tmp_path / "v.mkv"
     assert main(["export", str(rgb8), "-o", str(out), "--preset", "master", "--verify"]) == 0
     assert read_framemd5(tmp_path / "v.mkv.framemd5") == [m for m, _ in decoded_md5s(out)]
+
+
+def test_prefetch_reads_ahead_in_order_raises_errors_and_stops_when_closed():
+    assert list(prefetch(range(10), depth=2)) == list(range(10))
+
+    def failing():
+        yield 1
+        raise ValueError("damaged media")
+
+    items = prefetch(failing())
+    assert next(items) == 1
+    with pytest.raises(ValueError, match="damaged media"):
+        next(items)
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            k = 0
+            while True:
+                yield k
+                k += 1
+        finally:
+            closed.set()
+
+    with prefetch(endless(), depth=3) as ahead:
+        assert [next(ahead) for _ in range(5)] == [0, 1, 2, 3, 4]
+    assert closed.is_set()  # the source was closed once the reading thread had stopped
+    assert not any(t.name == "reelwright-prefetch" and t.is_alive() for t in threading.enumerate())
