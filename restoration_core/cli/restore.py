@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--repair-tears", action="store_true",
                    help="rebuild a large torn or burnt area of a frame from its neighbours (that area only)")
     p.add_argument("--cache", metavar="DIR", help="keep finished frames here; rerunning resumes")
+    p.add_argument("--verify", action="store_true",
+                   help="decode a lossless output back once written and compare every frame with what went in")
     p.add_argument("--report", metavar="FILE.json", help="intervention report (default: beside the output)")
     p.add_argument("--range", metavar="A:B", help="frames A (inclusive) to B (exclusive), 0-based")
     p.add_argument("--chunk", type=int, default=100, metavar="N",
@@ -70,7 +72,7 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
     spec = JobSpec(
         input=args.input, output=args.output, preset=args.preset, frame_range=parse_range(args.range),
         masks=args.masks, detect=not args.no_detect, settings=settings, cache=args.cache, report=args.report,
-        chunk=args.chunk, detect_settings=detect_settings,
+        chunk=args.chunk, detect_settings=detect_settings, verify=args.verify,
     )
     spec.validate()
     return spec

@@ -309,7 +309,8 @@ def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int]
     output appears only when complete."""
     a, b = frame_range
     writer = eng.open_writer(job.output, job.spec.preset, reel.info, frame_range=(a, b),
-                             audio_source=job.input_path, overwrite=job.spec.overwrite)
+                             audio_source=job.input_path, overwrite=job.spec.overwrite,
+                             **({"verify": True} if job.spec.verify else {}))
     try:
         for i in range(a, b):
             if cancel is not None:

@@ -122,6 +122,7 @@ class JobSpec:
     name: str = ""
     chunk: int = DEFAULT_CHUNK
     overwrite: bool = True  # False: an output that exists when the job writes it is an error
+    verify: bool = False  # decode a lossless output back once written and compare every frame
     # a review render after the output (before | after, timecode burnt in): the options of
     # restoration_core.render.signoff.render_review (layout, split, preset, burn_in, overwrite) and
     # "output" (default NAME_review.mp4 beside the output)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from restoration_core.cli import main
 from restoration_core.media import open_reel, probe
+from restoration_core.media.fixity import decoded_md5s, read_framemd5
 from restoration_core.progress import run_to_end
 from restoration_core.render.cache import RenderCache
 from restoration_core.render.pipeline import render
@@ -60,3 +62,11 @@ def test_a_damaged_entry_is_recomputed_into_the_same_bytes(sample, tmp_path):
     assert cache.first_missing_frame(0, 8) is None
     with open_reel(sample) as src, open_reel(tmp_path / "out.mkv") as out:
         assert np.array_equal(cache.frame(5, src.read(5).data), out.read(5).data)
+
+
+def test_restore_verify_decodes_the_master_back(sample, tmp_path):
+    out = tmp_path / "v.mkv"
+    assert main(["restore", str(sample), "-o", str(out), "--preset", "master", "--no-detect", "--masks",
+                 str(sample.parent / "masks"), "--engine", "temporal", "--range", "0:4", "--verify"]) == 0
+    assert JobSpec.from_dict(JobSpec(input="a", output="b", verify=True).to_dict()).verify
+    assert read_framemd5(tmp_path / "v.mkv.framemd5") == [m for m, _ in decoded_md5s(out)]
