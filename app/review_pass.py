@@ -63,6 +63,7 @@ class ReviewPass(QObject):
         self.repair_pos = -1
         self.seen: set[tuple[int, int]] = set()
         self.auto_preview = True
+        self._overlays: tuple[bool, bool, bool] | None = None   # the overlay switches before the pass
         self.outline = ReviewOutline(window.viewer.canvas, window.viewer)
         self.panel = ReviewPanel(self)
         self._refresh_timer = QTimer(self)   # project events come in bursts: one refresh per turn
@@ -71,6 +72,7 @@ class ReviewPass(QObject):
         self._refresh_timer.timeout.connect(self.panel.refresh)
         self._build_actions()
         window.controller.frame_shown.connect(self._frame_shown)
+        window.session.preview_ready.connect(self._preview_ready)
         window.session.project_changed.connect(self._project_changed)
 
     # ---- actions --------------------------------------------------------------------
@@ -123,6 +125,10 @@ class ReviewPass(QObject):
         self.w.transport.speed = 0
         self.w.compare.mode = "single"
         self.w.compare.show_after = False
+        o = self.w.overlay   # the region is outlined, not filled: "before" shows the damage itself
+        if self._overlays is None:
+            self._overlays = (o.detected, o.painted, o.boxes)
+        o.detected = o.painted = o.boxes = False
         dock = self.w.docks.get("review")
         if dock is not None:
             dock.show()
@@ -160,6 +166,10 @@ class ReviewPass(QObject):
         for a in self._keys:
             a.setEnabled(False)
         self.outline.clear()
+        if self._overlays is not None and not quiet:
+            o = self.w.overlay
+            o.detected, o.painted, o.boxes = self._overlays
+            self._overlays = None
         if was and not quiet:
             self.w.viewer.canvas.fit()
             self.panel.refresh()
@@ -301,6 +311,11 @@ class ReviewPass(QObject):
         s = self.w.session
         if self.auto_preview and index not in s.previews and self.w.viewer.data is not None:
             self.w.preview_frame()
+
+    def _preview_ready(self, index: int) -> None:
+        """The window turns a fresh preview into a wipe; the review keeps one picture and ``\\``."""
+        if self.active and self.w.compare.mode == "wipe":
+            self.w.compare.mode = "single"
 
     # ---- what the panel shows -------------------------------------------------------------
     def progress(self) -> tuple[int, int, str]:

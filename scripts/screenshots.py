@@ -2,7 +2,8 @@
 
 Drives the real main window (offscreen unless a display is set): opens the sample reel,
 detects the whole reel (damage strip and flicker curve), paints a mask over one spot,
-previews the repair of the frame and saves the window at 1600x1000 in each compare mode.
+previews the repair of the frame and saves the window at 1600x1000 in each compare mode;
+then the review pass: a region zoomed with its outline, before and after.
 With ``--reel PATH`` it does the same on any reel (for looking at real film; those images
 are not for the repository).
 
@@ -39,6 +40,76 @@ def settle(app, seconds: float) -> None:
     while time.monotonic() < end:
         app.processEvents()
         time.sleep(0.01)
+
+
+def review_shots(app, w, args) -> None:
+    """The review pass: a few regions decided, then the largest unreviewed detection shown
+    zoomed with its outline (before), and the same with the preview (after)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    s, rp = w.session, w.review_pass
+    w.overlay.detected = w.overlay.boxes = True   # the pass shows outlines instead while it runs
+    w.transport.mark_in = w.transport.mark_out = -1
+    w.docks["review"].raise_()
+    rp.auto_preview = True
+    rp.start()
+    for _ in range(5):                      # the first regions, decided with one key each
+        QTest.keyClick(w.viewer.canvas, Qt.Key.Key_Y if (rp.current.score or 1) >= 0.5 else Qt.Key.Key_X)
+    candidates = [i for i in rp.queue.items() if not i.reviewed and i.source == "detected"]
+    item = max(candidates, key=lambda i: (i.kind in ("dirt", "blotch"), i.area))
+    rp.show_item(item)
+    wait(app, lambda: w.viewer.index == item.frame and item.frame in s.previews, 300,
+         f"the preview of frame {item.frame}")
+    for name, after in (("review", False), ("review-after", True)):
+        w.compare.show_after = after
+        settle(app, 0.4)
+        target = args.out / f"{args.prefix}-{name}.png"
+        if not w.grab().save(str(target), "PNG"):
+            raise SystemExit(f"screenshots: {target}: cannot write PNG")
+        print(f"screenshot: {target}")
+    rp.stop()
+    render_review_shot(app, w, args, item.frame)
+
+
+def render_review_shot(app, w, args, frame: int) -> None:
+    """After a render: a short clip around ``frame`` is rendered for real (in this process) and
+    recorded in the project; the review pass then steps through its recorded repairs."""
+    import tempfile
+
+    from restoration_core.render.pipeline import render
+    from restoration_core.render.spec import JobSpec
+
+    s, rp = w.session, w.review_pass
+    project = s.project
+    a, b = max(0, frame - 2), min(s.frames, frame + 3)
+    clip = project.add_clip(s.reel_id, a, b, name="Screenshot clip")
+    project.save()
+    out = Path(tempfile.mkdtemp(prefix="reelwright-shots-")) / "clip.mov"
+    spec = JobSpec(output=str(out), input=str(s.reel.path), frame_range=(a, b), settings={},
+                   project=str(project.folder), clip=clip.id, name="screenshot clip")
+    gen = render(spec)
+    try:
+        while True:
+            next(gen)
+            app.processEvents()
+    except StopIteration as stop:
+        result = stop.value
+    project.record_render_report(result.report)
+    rp.panel.render_btn.setChecked(True)
+    rp.start()
+    for _ in range(2):   # keep the first two repairs, take the third back
+        rp.decide("accepted")
+    rp.decide("rejected")
+    rp.step(-1)
+    repair = rp.repairs[rp.repair_pos]
+    wait(app, lambda: w.viewer.index == repair.frame, 60, f"frame {repair.frame}")
+    settle(app, 0.5)
+    target = args.out / f"{args.prefix}-review-render.png"
+    if not w.grab().save(str(target), "PNG"):
+        raise SystemExit(f"screenshots: {target}: cannot write PNG")
+    print(f"screenshot: {target} ({result.interventions} repairs recorded)")
+    rp.stop()
 
 
 def main() -> int:
@@ -94,6 +165,7 @@ def main() -> int:
         if not w.grab().save(str(target), "PNG"):
             raise SystemExit(f"screenshots: {target}: cannot write PNG")
         print(f"screenshot: {target}")
+    review_shots(app, w, args)
     w.shutdown()
     w.session.project = None
     w.close()

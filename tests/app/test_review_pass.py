@@ -49,6 +49,7 @@ def test_keys_step_through_regions_and_decide(qtbot, reviewing):
     assert [(i.frame, i.kind) for i in rp.queue.items()] == [(0, "scratch"), (0, "dust"), (2, "dirt"),
                                                            (5, "painted")]
     assert rp.current.kind == "scratch" and rp.panel.progress_label.text() == "0 of 4 reviewed"
+    assert not w.overlay.detected and not w.overlay.painted   # outlined, not filled
     with qtbot.waitSignal(rp.outline.shown, timeout=5000):
         rp.outline.update()
     view = w.viewer.canvas.view
@@ -87,6 +88,7 @@ def test_keys_step_through_regions_and_decide(qtbot, reviewing):
     assert w.compare.show_after
     press(qtbot, w, Qt.Key.Key_V)                                  # end the pass
     assert not rp.active and not rp.act_accept.isEnabled() and not rp.outline.isVisible()
+    assert w.overlay.detected and w.overlay.boxes          # the fills the pass hid are back
     press(qtbot, w, Qt.Key.Key_X)                                  # X does nothing outside the pass
     assert p.masks.get(r, 5, "painted")[60, 120]
 
