@@ -92,6 +92,8 @@ def _load(path: str) -> list:
                 a, b = spec.frame_range
                 if not (isinstance(a, int) and isinstance(b, int)):
                     raise TypeError(f"frame_range must be two whole numbers, got {list(spec.frame_range)}")
+                if not 0 <= a < b and b != -1:
+                    raise ValueError(f"job {spec.name}: frame_range {a}:{b} is empty or negative")
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         raise InputError(f"bad job file ({' '.join(str(exc).split())})", path) from None
     return specs
