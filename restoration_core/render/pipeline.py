@@ -417,6 +417,7 @@ class PreviewPlan:
     start: int  # the restore call starts here: the chunk's first frame, or after a frame with no mask
     masks: dict[int, np.ndarray | None]
     flicker: dict[int, tuple[float, float]]
+    frames: FrameSteps = field(default_factory=FrameSteps)  # the clip's rebuilt / stabilized frames
 
 
 def _reach(settings: Any) -> int:
@@ -439,6 +440,8 @@ def plan_preview(reel: Any, index: int, masks: ClipMasks, restore: Any, eng: Eng
     c0 = a + ((index - a) // chunk) * chunk
     reach = _reach(restore)
     n = len(reel)
+    steps = yield from prepare_frames(restore, reel, masks.frame_range, cancel=cancel)  # as the render's step 1
+    reel = steps.wrap(reel)
     found: dict[int, Detection] = {}
 
     def fresh_for(lo: int, hi: int) -> Generator[Progress, None, None]:
@@ -453,25 +456,27 @@ def plan_preview(reel: Any, index: int, masks: ClipMasks, restore: Any, eng: Eng
 
     masks.detections = found.get
     # the render's region tracks (hence seeds) restart at its chunk and after a frame with no mask
-    start = index
+    start, block = index, 8
     yield from fresh_for(index - reach, index + reach + 1)
     while start > c0:
         j = start - 1
         if j not in found and masks.needs_detection(j):
-            yield from fresh_for(max(c0, j - 7), j + 1)  # a few frames back at a time
+            yield from fresh_for(max(c0, j + 1 - block), j + 1)  # back in growing blocks
+            block *= 2
         if masks.mask(j) is None:
             break
         start = j
     lo, hi = max(0, start - reach), min(n, index + reach + 1)
     yield from fresh_for(lo, hi)
     plan_masks = {j: masks.mask(j) for j in range(lo, hi)}
-    return PreviewPlan(index, start, plan_masks, masks.flicker())
+    return PreviewPlan(index, start, plan_masks, masks.flicker(), steps)
 
 
 def restore_preview(reel: Any, plan: PreviewPlan, restore: Any, eng: Engines, *, fill_engine: Any = None,
                     cancel: CancelToken | None = None) -> Generator[Progress, None, Any]:
     """Restore ``plan.index`` as the clip render does; returns its RestoredFrame (nothing is written)."""
     result = None
+    reel = plan.frames.wrap(reel)
     for p in restore_range(reel, (plan.start, plan.index + 1), plan.masks.get, restore, eng,
                            flicker=plan.flicker, fill_engine=fill_engine, cancel=cancel):
         if p.payload is not None:

@@ -48,3 +48,12 @@ def test_preview_is_the_render(sample, tmp_path, engine, detect):
         assert restored.index == i and restored.interventions, f"frame {i} has repairs"
         differ = int(np.count_nonzero(np.any(restored.data != out[i - 2], axis=-1)))
         assert differ == 0, f"{engine}, detect={detect}: {differ} pixels of frame {i} differ from the render"
+
+
+def test_preview_is_the_render_with_frames_rebuilt(sample, tmp_path):
+    spec = JobSpec(input=str(sample), output=str(tmp_path / "out.mkv"), preset="master", frame_range=(2, 14),
+                   chunk=6, settings={"engine": "temporal", "rebuild": [9]})
+    run_to_end(render(spec))
+    out = _decoded(tmp_path / "out.mkv")
+    for i, restored in _previews(spec, (8, 9, 10)).items():
+        assert np.array_equal(restored.data, out[i - 2]), f"frame {i}"
