@@ -285,9 +285,18 @@ class MainWindow(EditingMixin, QMainWindow):
         if isinstance(geo, QByteArray):
             self.restoreGeometry(geo)
         else:
-            self.resize(1600, 1000)
+            from app.panels import first_launch_geometry
+
+            self.setGeometry(first_launch_geometry(self))   # sized for the screen it opens on
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        self._layout_on_show = not isinstance(state, QByteArray)   # docks sized once shown
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._layout_on_show:
+            self._layout_on_show = False
+            QTimer.singleShot(0, self.reset_layout)
 
     def save_layout(self) -> None:
         s = settings.settings()
@@ -306,7 +315,8 @@ class MainWindow(EditingMixin, QMainWindow):
         if not confirm_close(self):
             event.ignore()
             return
-        self.save_layout()
+        if not self.headless:   # a --screenshot run never overwrites the user's layout
+            self.save_layout()
         self.shutdown()
         super().closeEvent(event)
 

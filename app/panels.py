@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QGuiApplication
 
 from app.media_bin import MediaBin
 
@@ -35,6 +36,37 @@ def build_panels(window) -> None:
     default_layout(window)
 
 
+FIRST_LAUNCH_FRACTION = 0.85       # of the screen's available area
+MIN_WINDOW = (1024, 680)
+
+
+def available_geometry(window) -> QRect:
+    """The available area of the screen the window opens on (the primary one before it is shown)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 1600, 1000)
+
+
+def first_launch_geometry(window) -> QRect:
+    """No saved layout: most of the available screen, centred, never larger than the screen."""
+    avail = available_geometry(window)
+    w = min(avail.width(), max(MIN_WINDOW[0], round(avail.width() * FIRST_LAUNCH_FRACTION)))
+    h = min(avail.height(), max(MIN_WINDOW[1], round(avail.height() * FIRST_LAUNCH_FRACTION)))
+    rect = QRect(0, 0, w, h)
+    rect.moveCenter(avail.center())
+    return rect
+
+
+def dock_sizes(width: int, height: int) -> dict[str, int]:
+    """Usable panel sizes for a window of this size: the viewer keeps at least half the width."""
+    media = max(220, round(width * 0.14))
+    inspector = max(300, round(width * 0.2))
+    if media + inspector > width // 2:
+        scale = (width // 2) / (media + inspector)
+        media, inspector = round(media * scale), round(inspector * scale)
+    return {"media": media, "inspector": inspector, "timeline": max(200, round(height * 0.27)),
+            "jobs": max(320, round(width * 0.3))}
+
+
 def default_layout(window) -> None:
     for key, area in (("media", LEFT), ("inspector", RIGHT), ("timeline", BOTTOM), ("jobs", BOTTOM)):
         dock = window.docks.get(key)
@@ -42,15 +74,16 @@ def default_layout(window) -> None:
             dock.setFloating(False)
             dock.show()
             window.addDockWidget(area, dock)
+    size = dock_sizes(window.width(), window.height())
     if "timeline" in window.docks and "jobs" in window.docks:
         window.splitDockWidget(window.docks["timeline"], window.docks["jobs"], Qt.Orientation.Horizontal)
-        window.resizeDocks([window.docks["timeline"], window.docks["jobs"]], [1100, 360],
-                           Qt.Orientation.Horizontal)
-    sizes = [(k, w) for k, w in (("media", 250), ("inspector", 310)) if k in window.docks]
+        window.resizeDocks([window.docks["timeline"], window.docks["jobs"]],
+                           [window.width() - size["jobs"], size["jobs"]], Qt.Orientation.Horizontal)
+    sizes = [(k, size[k]) for k in ("media", "inspector") if k in window.docks]
     if sizes:
         window.resizeDocks([window.docks[k] for k, _ in sizes], [w for _, w in sizes], Qt.Orientation.Horizontal)
     if "timeline" in window.docks:
-        window.resizeDocks([window.docks["timeline"]], [250], Qt.Orientation.Vertical)
+        window.resizeDocks([window.docks["timeline"]], [size["timeline"]], Qt.Orientation.Vertical)
 
 
 def _open_reel(window, reel_id: str) -> None:
