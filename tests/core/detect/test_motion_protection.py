@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from restoration_core.detect import DetectSettings, detect_reel
+from restoration_core.detect import DetectSettings, detect_reel, regions
 from tests.core.detect.scenes import ArrayReel, limb_clip, weave_clip
 
 
@@ -57,3 +57,14 @@ def test_a_drifting_scratch_over_the_weaving_building_is_still_found():
     dets = _detect(frames)
     found = [d for d in dets if any(x.kind == "scratch" and abs(x.bbox[0] - 105) <= 6 for x in d.defects)]
     assert len(found) >= len(dets) - 2
+
+
+def test_a_hair_loop_does_not_take_the_picture_it_encloses():
+    loop = np.zeros((60, 60), np.uint8)
+    cv2.circle(loop, (30, 30), 18, 1, 1)  # a thin hair curled into a loop
+    filled = regions.fill_holes(loop > 0)
+    assert not filled[30, 30] and filled.sum() == (loop > 0).sum()
+    blotch = np.zeros((60, 60), np.uint8)
+    cv2.circle(blotch, (30, 30), 10, 1, -1)
+    blotch[28:33, 28:33] = 0  # a blotch whose flat core the test missed
+    assert regions.fill_holes(blotch > 0)[30, 30]
