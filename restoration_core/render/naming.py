@@ -22,8 +22,6 @@ from restoration_core.render.spec import JobSpec
 
 TOKENS = ("reel", "clip", "in_tc", "out_tc", "preset", "ext")
 DEFAULT_PATTERN = "{reel}_{clip}_{in_tc}_{preset}"
-SEQUENCE_PRESETS = frozenset({"dpx", "tiff", "png"})
-_EXTENSIONS = {"master": "mkv", "mezzanine": "mov", "access": "mp4", "dpx": "dpx", "tiff": "tif", "png": "png"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
@@ -53,20 +51,13 @@ class PlannedExport:
 
 
 def preset_extension(preset: str) -> str:
-    """The preset's file extension without the dot (from its TOML file when it can be read)."""
-    try:
-        return load_preset(preset).extension.lstrip(".")
-    except InputError:
-        if preset in _EXTENSIONS:
-            return _EXTENSIONS[preset]
-        raise InputError(f"unknown export preset {preset!r}") from None
+    """The preset's file extension without the dot (from its TOML file: the one source)."""
+    return load_preset(preset).extension.lstrip(".")
 
 
 def is_sequence_preset(preset: str) -> bool:
-    try:
-        return load_preset(preset).is_sequence
-    except InputError:
-        return preset in SEQUENCE_PRESETS
+    """Whether the preset writes an image sequence (a folder), from its TOML file."""
+    return load_preset(preset).is_sequence
 
 
 def safe_token(value: object) -> str:
