@@ -10,7 +10,7 @@ from pathlib import Path
 
 import av
 
-from restoration_core.atomic import atomic_path, atomic_write_text
+from restoration_core.atomic import atomic_path, publish_together
 from restoration_core.errors import Cancelled, InputError, OutputError
 from restoration_core.media.dpx import add_industry_headers
 from restoration_core.media.fixity import frame_md5_and_size, framemd5_text
@@ -93,15 +93,15 @@ class SequenceWriter(_Base):
             if self.count == 0:
                 raise InputError("no frames were written", self.output)
             self._done = True
+            md5_path, sha_path = manifest_paths(self.folder)
+            sums = "\n".join(self._sums) + "\n"
             atomic, self._atomic = self._atomic, None
-            atomic.__exit__(None, None, None)
+            # the manifests are written first, then the folder and they are renamed together
+            publish_together(atomic, {md5_path: framemd5_text(self._entries, self.size[0], self.size[1], self.fps),
+                                      sha_path: sums})
         except BaseException:
             self.abort()
             raise
-        md5_path, sha_path = manifest_paths(self.folder)
-        sums = "\n".join(self._sums) + "\n"
-        atomic_write_text(md5_path, framemd5_text(self._entries, self.size[0], self.size[1], self.fps))
-        atomic_write_text(sha_path, sums)
         return ExportResult(self.folder, md5_path, hashlib.sha256(sums.encode()).hexdigest(),
                             [m for m, _ in self._entries], sha_path, self.count, self.timecode, list(self.notes))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from restoration_core.atomic import atomic_path, atomic_write_text
+from restoration_core.atomic import atomic_path, publish_together
 from restoration_core.errors import Cancelled, InputError, OutputError
 from restoration_core.media.audio import AudioCopier
 from restoration_core.media.fixity import (
@@ -328,16 +328,16 @@ class ContainerWriter(_Base):
                 raise OutputError(f"wrote {self.count} frames but {len(entries)} decode back", self.output)
             digest = sha.result()
             self._done = True
+            md5_path, sha_path = manifest_paths(self.output)
             atomic, self._atomic = self._atomic, None
-            atomic.__exit__(None, None, None)
+            # the manifests are written first, then the file and they are renamed together
+            publish_together(atomic, {md5_path: framemd5_text(entries, self.size[0], self.size[1], self.fps),
+                                      sha_path: f"{digest}  {self.output.name}\n"})
         except BaseException:
             self.abort()
             raise
         finally:
             self._pool.shutdown(wait=False)
-        md5_path, sha_path = manifest_paths(self.output)
-        atomic_write_text(md5_path, framemd5_text(entries, self.size[0], self.size[1], self.fps))
-        atomic_write_text(sha_path, f"{digest}  {self.output.name}\n")
         return ExportResult(self.output, md5_path, digest, [m for m, _ in entries], sha_path, self.count,
                             self.timecode, list(self.notes))
 
