@@ -339,7 +339,9 @@ def build_report(job: Job, reel_info: Any, export: Any, frame_range: tuple[int, 
         start_timecode=getattr(reel_info, "timecode", None), preset=spec.preset,
         extra={"manifest": str(getattr(export, "manifest_path", "") or "") or None, "detect": spec.detect,
                "detect_settings": job.detect_settings, "masks": spec.masks, "frames_computed": meter.computed,
-               "frames_from_cache": meter.cached},
+               "frames_from_cache": meter.cached,
+               # what reading the source accepted or changed (--accept-truncated, mixed depths)
+               "notes": [*(getattr(reel_info, "notes", None) or []), *(getattr(export, "notes", None) or [])]},
     )
 
 

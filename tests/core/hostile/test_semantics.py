@@ -175,3 +175,13 @@ def test_a_damaged_render_cache_entry_never_kills_the_run_after_the_output(world
         assert (tmp_path / "b.mkv").read_bytes() == (tmp_path / "a.mkv").read_bytes()
     else:
         assert rc == 2 and not (tmp_path / "b.mkv").exists()
+
+
+def test_an_accepted_truncation_is_noted_in_the_report(world, tmp_path, monkeypatch, capsys):
+    import json
+
+    monkeypatch.chdir(world)
+    out = tmp_path / "t.mkv"
+    assert main(["restore", "trunc.mkv", "-o", str(out), "--accept-truncated"]) == 0
+    notes = json.loads((tmp_path / "t.report.json").read_text())["extra"]["notes"]
+    assert any("truncated" in n and "trunc.mkv" in n for n in notes), notes
