@@ -14,21 +14,6 @@ from restoration_core.media.writer import ExportResult, open_writer
 from restoration_core.progress import CancelToken, Progress
 
 
-def parse_range(text: str | None, frames: int, path: Path | None = None) -> tuple[int, int]:
-    """"A:B" (frame indices, end exclusive; either side may be empty) -> (a, b) within the reel."""
-    if text is None or text == "":
-        return 0, frames
-    try:
-        left, right = text.split(":")
-        a = int(left) if left.strip() else 0
-        b = int(right) if right.strip() else frames
-    except ValueError:
-        raise InputError(f"range {text!r} is not A:B (frame indices, end exclusive)", path) from None
-    if not 0 <= a < b <= frames:
-        raise InputError(f"range {text} is outside the reel (0:{frames})", path)
-    return a, b
-
-
 def export(input: str | Path, output: str | Path, preset: str, frame_range: tuple[int, int] | None = None,
            cancel: CancelToken | None = None, fps: Fraction | None = None,
            verify: bool = False, threads: int | None = None) -> Generator[Progress, None, ExportResult]:
