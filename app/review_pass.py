@@ -135,7 +135,7 @@ class ReviewPass(QObject):
             dock.raise_()
         if self.mode == REGIONS:
             t = self.w.transport
-            frame_range = t.marked_range() if t.mark_in >= 0 or t.mark_out >= 0 else (0, s.frames)
+            frame_range = t.marked_range()   # the whole reel when nothing is marked
             self.queue = ReviewQueue(s.project, s.reel_id, frame_range)
             self.panel.apply_filter()
             self.queue.changed.connect(self._queue_changed)

@@ -435,11 +435,6 @@ class ReviewQueue:
         done, total = self.counts()
         return f"{done:,} of {total:,} reviewed"
 
-    def kinds_present(self) -> list[str]:
-        kinds = {i.kind for f in (self._order or frames_with_items(self.project, self.reel_id, self.frame_range))
-                 for i in self.frame_items(f)}
-        return sorted(kinds)
-
 
 # --- after a render: the recorded interventions ------------------------------------------
 @dataclass(frozen=True)
