@@ -24,7 +24,7 @@ from restoration_core.media.container import accepting_truncated
 from restoration_core.paths import log_dir
 
 # Commands that read media and take --accept-truncated (one input-validation path for all).
-READERS = ("probe", "export", "detect", "restore", "train-prior", "gui")
+READERS = ("probe", "export", "detect", "restore", "batch", "train-prior", "gui")
 
 # Order is the order in --help.
 SUBCOMMANDS = (

@@ -42,14 +42,33 @@ COLOR_TAGS = ("colorspace", "color_range", "color_primaries", "color_trc")
 ACCEPT_TRUNCATED: ContextVar[bool] = ContextVar("reelwright_accept_truncated", default=False)
 
 
+ACCEPT_TRUNCATED_ENV = "REELWRIGHT_ACCEPT_TRUNCATED"
+
+
 @contextmanager
 def accepting_truncated(accept: bool = True) -> Iterator[None]:
-    """Within the block, truncated media is read (with a note in ``ReelInfo.notes``)."""
+    """Within the block, truncated media is read (with a note in ``ReelInfo.notes``).
+
+    Also set in the environment for the block, so the workbench's threads and a batch's worker
+    processes started within it see the same choice.
+    """
     token = ACCEPT_TRUNCATED.set(bool(accept))
+    old = os.environ.get(ACCEPT_TRUNCATED_ENV)
+    if accept:
+        os.environ[ACCEPT_TRUNCATED_ENV] = "1"
     try:
         yield
     finally:
         ACCEPT_TRUNCATED.reset(token)
+        if accept:
+            if old is None:
+                os.environ.pop(ACCEPT_TRUNCATED_ENV, None)
+            else:
+                os.environ[ACCEPT_TRUNCATED_ENV] = old
+
+
+def truncation_accepted() -> bool:
+    return ACCEPT_TRUNCATED.get() or os.environ.get(ACCEPT_TRUNCATED_ENV) == "1"
 
 
 class DecodeError(InputError):
@@ -145,7 +164,7 @@ def scan_container(path: Path) -> tuple[ReelInfo, PtsIndex | RateIndex]:
         if expected is not None and index.count < expected - tolerance:
             text = (f"truncated: the header announces {expected} frames, the file ends after frame "
                     f"{index.count - 1} ({index.count} readable)")
-            if not ACCEPT_TRUNCATED.get():
+            if not truncation_accepted():
                 raise InputError(f"{text}; --accept-truncated reads the {index.count}", path)
             notes.append(f"{path}: {text}, accepted (--accept-truncated)")
         else:

@@ -377,6 +377,21 @@ CASES += [
          creates=["{o}/x.mkv"]),
 ]
 
+# ---- 13b. the render cache is an output too ---------------------------------------------------
+CASES += [
+    Case("cache-is-input", ["restore", "reel.mkv", "-o", "{o}/x.mkv", "--cache", "reel.mkv"], 2, "reel.mkv"),
+    Case("cache-in-seq", ["restore", "seq", "-o", "{o}/x.mkv", "--cache", "seq/cache"], 2, "seq"),
+    Case("cache-is-seq", ["restore", "seq", "-o", "{o}/x.mkv", "--cache", "seq"], 2, "seq"),
+    Case("cache-is-device", ["restore", "reel.mkv", "-o", "{o}/x.mkv", "--cache", "null"], 2, "null"),
+    Case("cache-is-fifo", ["restore", "reel.mkv", "-o", "{o}/x.mkv", "--cache", "fifo"], 2, "fifo"),
+    Case("cache-is-file", ["restore", "reel.mkv", "-o", "{o}/x.mkv", "--cache", "notes.txt"], 2, "notes.txt"),
+    Case("cache-is-output", ["restore", "reel.mkv", "-o", "{o}/x.mkv", "--cache", "{o}/x.mkv"], 2, "x.mkv"),
+    Case("cache-holds-report", ["restore", "reel.mkv", "-o", "{o}/x.mkv", "--cache", "{o}/c", "--report",
+                                "{o}/c/r.json"], 0, creates=["{o}/c/r.json"], setup=_mkdir("c")),
+    Case("cache-readonly", ["restore", "reel.mkv", "-o", "{o}/x.mkv", "--cache", "{o}/ro/c"], 2, "read-only",
+         setup=_mkdir("ro", mode=0o555)),
+]
+
 # ---- 14. names an archivist types at 2 a.m. that must simply work -----------------------------
 CASES += [
     Case("name-unicode-spaces-export", ["export", "Rëel with spaces.mkv", "-o", "{o}/ünï cödé.mkv", *M], 0,
