@@ -110,8 +110,9 @@ class ClipMasks:
             own_painted = p.masks.get(r, index, "painted")
             painted = union([painted, own_painted])
             held = p.masks.get(r, index, "held")
-            if not defects:
-                defects = p.defects(r, index)
+            if not defects:  # the project's accepted detections name the detected pixels
+                rejected = p.rejected(r, index)
+                defects = [d for d in p.defects(r, index) if d.id not in rejected]
             if detected is not None:  # the fresh detection is this frame's detected layer
                 detected = np.asarray(detected, bool).copy()
                 for x, y, w, h in p.excluded(r, index):
@@ -131,7 +132,7 @@ class ClipMasks:
         """An int image (codes of :data:`PROVENANCE_CODES`): where each repaired pixel's mask came from.
 
         Painted wins over held, held over a detection; a detected pixel takes the kind of the
-        defect whose box holds it (the largest such defect)."""
+        defect whose box holds it (the smallest such box, the most specific)."""
         mask, painted, held, defects = self._layers(index)
         if mask is None:
             return None
