@@ -309,8 +309,18 @@ class ReviewPass(QObject):
             return
         self.outline.update()
         s = self.w.session
-        if self.auto_preview and index not in s.previews and self.w.viewer.data is not None:
+        if self.auto_preview and index not in s.previews and self.w.viewer.data is not None \
+                and self._can_preview():
             self.w.preview_frame()
+
+    def _can_preview(self) -> bool:
+        """Not with the diffusion engine and no model (preview_frame would refuse with a dialog
+        on every region); the operator still gets "after" by choosing a model or another engine."""
+        inspector = getattr(self.w, "inspector", None)
+        if inspector is None:
+            return True
+        restore = inspector.settings_dict().get("restore", {})
+        return not (restore.get("engine") == "diffusion" and not restore.get("model"))
 
     def _preview_ready(self, index: int) -> None:
         """The window turns a fresh preview into a wipe; the review keeps one picture and ``\\``."""

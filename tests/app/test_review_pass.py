@@ -139,3 +139,14 @@ def test_review_preview_gives_the_after_picture(qtbot, reviewing):
     qtbot.waitUntil(lambda: 0 in w.session.previews and w.viewer.after_data is not None, timeout=20000)
     press(qtbot, w, Qt.Key.Key_Backslash)
     assert w.compare.show_after and w.viewer.canvas.after is not None
+
+
+def test_no_preview_dialog_per_region_with_diffusion_and_no_model(qtbot, reviewing):
+    w = reviewing
+    rp = w.review_pass
+    rp.auto_preview = True
+    w.inspector.engine.setCurrentText("diffusion")     # no model chosen: a preview would be refused
+    press(qtbot, w, Qt.Key.Key_V)
+    press(qtbot, w, Qt.Key.Key_Y)
+    qtbot.wait(200)
+    assert rp.active and not w.session.previews        # no preview, and no dialog (the fixture checks)
