@@ -129,8 +129,10 @@ def _fill_recent(w) -> None:
     menu = w.recent_menu
     menu.clear()
     items = settings.recent_files()
+    menu.setToolTipsVisible(True)
     for path in items:
-        menu.addAction(path, lambda p=path: w.open_path(p))
+        act = menu.addAction(settings.recent_name(path), lambda p=path: w.open_path(p))
+        act.setToolTip(path)
     if items:
         menu.addSeparator()
         menu.addAction("Clear list", settings.clear_recent)

@@ -173,6 +173,11 @@ class MainWindow(EditingMixin, QMainWindow):
         if is_project(p):
             open_project(self, p)
             return
+        if self.session.project is not None:   # the reel joins the open project's media bin
+            from app.project_io import add_reel
+
+            add_reel(self, p)
+            return
         self.statusBar().showMessage(f"Opening {p}…")
         self.controller.open(str(p))
 

@@ -3,8 +3,8 @@ crash recovery ("Recover unsaved changes?")."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -51,30 +51,104 @@ def output_folder(project, kind: str, sources: list[Path]) -> Path:
     return folder
 
 
+def untitled_root() -> Path:
+    return data_dir() / "untitled"
+
+
 def untitled_folder(reel_path: Path) -> Path:
+    """The one untitled project of a reel: named after the reel, keyed by its full path, so the
+    next open of the same reel finds its masks and detections again."""
     _p, _f, suffix = _project_api()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return data_dir() / "untitled" / f"{Path(reel_path).stem or 'reel'}-{stamp}{suffix}"
+    resolved = Path(reel_path).expanduser().resolve()
+    key = hashlib.sha1(str(resolved).encode("utf-8")).hexdigest()[:10]
+    return untitled_root() / f"{resolved.stem or 'reel'}-{key}{suffix}"
+
+
+def is_untitled(project) -> bool:
+    return Path(project.folder).resolve().parent == untitled_root().resolve()
+
+
+def project_label(project) -> str:
+    """How prompts and lists name a project: its name, "(untitled)" for a bare reel's project."""
+    return f"{project.name} (untitled)" if is_untitled(project) else project.name
+
+
+def find_reel(project, path: str | Path):
+    """The project's record of the reel at ``path`` (None if it is not in the project)."""
+    want = Path(path).expanduser().resolve()
+    return next((r for r in project.reels if Path(r.path).resolve() == want), None)
 
 
 def attach_untitled(window, reel_path: Path, info: dict, sha256: str | None):
-    """A bare reel gets an untitled project (under the data folder) to hold its masks."""
-    project_cls, _f, _s = _project_api()
+    """A bare reel gets its untitled project (under the data folder) to hold its masks: the one
+    made the last time this reel was opened, else a new one."""
+    project_cls, project_file, _s = _project_api()
     folder = untitled_folder(reel_path)
-    n = 1
-    while folder.exists():
-        folder = folder.with_name(f"{folder.stem}-{n}{folder.suffix}")
-        n += 1
-    project = project_cls.create(folder)
-    record = project.add_reel(reel_path, info=info, sha256=sha256, fixity=False)
-    project.save()
+    project = None
+    if (folder / project_file).is_file():
+        try:
+            recover = project_cls.has_recovery(folder) and not getattr(window, "headless", False) \
+                and ask_recover(window, folder, project_cls.load(folder).name)
+            project = project_cls.recover(folder) if recover else project_cls.load(folder)
+        except ReelwrightError as exc:     # a damaged one is left as it is; a fresh one beside it
+            window.statusBar().showMessage(f"{exc}: starting a new untitled project", 10000)
+            n = 1
+            while folder.exists():
+                folder = folder.with_name(f"{folder.name.removesuffix(folder.suffix)}-{n}{folder.suffix}")
+                n += 1
+    if project is None:
+        project = project_cls.create(folder, name=Path(reel_path).name)
+    record = find_reel(project, reel_path)
+    if record is None:
+        record = project.add_reel(reel_path, info=info, sha256=sha256, fixity=False)
+        project.save()
+    settings.add_recent(project.folder, project_label(project))
     return project, record.id
+
+
+def add_reel(window, path: Path) -> None:
+    """File > Open with a project open: the reel joins the project's media bin and is shown.
+
+    The reel is opened on a probe thread first; a file that is not media gives one dialog and
+    leaves the open project and reel exactly as they were."""
+    from app.controller import summarize
+    from app.workers import ReelWorker
+
+    project = window.session.project
+    existing = find_reel(project, path)
+    if existing is not None:
+        window.open_reel_of_project(project, existing.id)
+        return
+    window.statusBar().showMessage(f"Opening {path}…")
+    probe = ReelWorker(str(path), "probe-reel", parent=window)
+
+    def finish() -> None:
+        probe.stop()
+        probe.deleteLater()
+
+    def done(summary) -> None:
+        finish()
+        if window.session.project is not project:
+            return                       # another project was opened meanwhile
+        try:
+            record = project.add_reel(path, info=summary.info or {}, sha256=summary.sha256, fixity=False)
+        except ReelwrightError as exc:
+            window.show_error("Cannot add reel", str(exc))
+            return
+        window.statusBar().showMessage(f"{Path(path).name} added to {project_label(project)}", 6000)
+        window.open_reel_of_project(project, record.id)
+
+    def failed(message: str) -> None:
+        finish()
+        window.show_error("Cannot open", message)
+
+    probe.submit("info", lambda reel: summarize(reel, str(path), True), done, failed)
 
 
 def open_project(window, path: Path) -> None:
     project_cls, _f, _s = _project_api()
     try:
-        if project_cls.has_recovery(path) and ask_recover(window, path):
+        if project_cls.has_recovery(path) and ask_recover(window, path, project_cls.load(path).name):
             project = project_cls.recover(path)
         else:
             project = project_cls.load(path)
@@ -84,15 +158,17 @@ def open_project(window, path: Path) -> None:
     if not project.reels:
         window.show_error("Cannot open project", f"{project.path}: the project has no reels")
         return
-    settings.add_recent(project.folder)
+    settings.add_recent(project.folder, project_label(project))
     reel = project.reels[0]
     window.open_reel_of_project(project, reel.id)
 
 
-def ask_recover(window, path: Path) -> bool:
+def ask_recover(window, path: Path, name: str | None = None) -> bool:
+    name = name or Path(path).name.removesuffix(".reelwright")
     answer = QMessageBox.question(
-        window, "Recover unsaved changes?",
-        f"{path}: Reelwright stopped before these changes were saved. Recover unsaved changes?",
+        window, f"Recover unsaved changes to '{name}'?",
+        f"Reelwright stopped before the changes to '{name}' were saved ({path}). "
+        "Recover unsaved changes?",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
     return answer == QMessageBox.StandardButton.Yes
 
@@ -106,7 +182,7 @@ def save(window) -> bool:
     except ReelwrightError as exc:
         window.show_error("Cannot save project", str(exc))
         return False
-    settings.add_recent(project.folder)
+    settings.add_recent(project.folder, project_label(project))
     window.statusBar().showMessage(f"Saved {project.path}", 5000)
     return True
 
@@ -157,7 +233,7 @@ def save_as(window) -> bool:
     except (OSError, ReelwrightError) as exc:
         window.show_error("Cannot save project", f"{target_path}: {exc}")
         return False
-    settings.add_recent(moved.folder)
+    settings.add_recent(moved.folder, project_label(moved))
     window.open_reel_of_project(moved, window.session.reel_id, keep_view=True)
     return True
 
@@ -167,8 +243,10 @@ def confirm_close(window) -> bool:
     project = window.session.project
     if project is None or not project.dirty or getattr(window, "headless", False):
         return True
+    name = project_label(project)
     answer = QMessageBox.question(
-        window, "Save changes?", f"{project.folder}: save changes before closing?",
+        window, f"Save changes to '{name}'?",
+        f"Save changes to '{name}' before closing?\n{project.folder}",
         QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
         | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
     if answer == QMessageBox.StandardButton.Cancel:
@@ -201,7 +279,7 @@ def offer_recovery(window) -> bool:
             return False
     except (ImportError, ReelwrightError, OSError):
         return False
-    if ask_recover(window, Path(last)):
+    if ask_recover(window, Path(last), settings.recent_name(Path(last).resolve())):
         try:
             project = project_cls.recover(last)
         except ReelwrightError as exc:

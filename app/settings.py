@@ -23,17 +23,36 @@ def recent_files() -> list[str]:
     return [v for v in (value or []) if v]
 
 
-def add_recent(path: str | Path) -> list[str]:
+def _names() -> dict[str, str]:
+    paths, names = settings().value("recent/name_paths", []), settings().value("recent/names", [])
+    paths = [paths] if isinstance(paths, str) else list(paths or [])
+    names = [names] if isinstance(names, str) else list(names or [])
+    return dict(zip(paths, names, strict=False))
+
+
+def recent_name(path: str | Path) -> str:
+    """What the recent lists show for ``path``: the project's name when it was recorded."""
+    return _names().get(str(path)) or Path(path).name.removesuffix(".reelwright") or str(path)
+
+
+def add_recent(path: str | Path, name: str | None = None) -> list[str]:
     path = str(Path(path).resolve())
     items = [path] + [p for p in recent_files() if p != path]
     items = items[:MAX_RECENT]
+    names = _names()
+    if name:
+        names[path] = name
+    names = {p: names[p] for p in items if p in names}
     s = settings()
     s.setValue("recent/files", items)
+    s.setValue("recent/name_paths", list(names))
+    s.setValue("recent/names", list(names.values()))
     s.sync()
     return items
 
 
 def clear_recent() -> None:
     s = settings()
-    s.remove("recent/files")
+    for key in ("recent/files", "recent/name_paths", "recent/names"):
+        s.remove(key)
     s.sync()

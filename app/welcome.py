@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
+from app.settings import recent_name
 from app.theme import icon
 
 
@@ -39,8 +40,12 @@ class WelcomePage(QWidget):
             lay.addWidget(b, 0, Qt.AlignmentFlag.AlignHCenter)
         self.recent = QListWidget(self)
         self.recent.setMaximumSize(520, 140)
-        self.recent.addItems(recent)
-        self.recent.itemActivated.connect(lambda it: self.open_recent.emit(it.text()))
+        for path in recent:
+            item = QListWidgetItem(recent_name(path))
+            item.setData(Qt.ItemDataRole.ToolTipRole, path)
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            self.recent.addItem(item)
+        self.recent.itemActivated.connect(lambda it: self.open_recent.emit(it.data(Qt.ItemDataRole.UserRole)))
         if recent:
             lab = QLabel("Recent", self)
             lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
