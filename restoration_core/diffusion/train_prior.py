@@ -15,7 +15,6 @@ import hashlib
 import json
 import shutil
 import time
-import uuid
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -143,11 +142,23 @@ def load_init(spec: str) -> Any:
         raise InputError(f"{folder}: cannot load the prior to fine-tune ({exc})") from None
 
 
+# what a prior folder holds: these and nothing else, so a folder holding anything more is not ours
+PRIOR_FILES = frozenset({"config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json", MARKER})
+
+
+def replaceable_prior(out_dir: Path) -> bool:
+    """Whether ``out_dir`` may be replaced: empty, or an earlier prior with nothing else in it."""
+    if not out_dir.is_dir() or out_dir.is_symlink():
+        return False
+    names = {p.name for p in out_dir.iterdir()}
+    return not names or (MARKER in names and names <= PRIOR_FILES)
+
+
 def _install(tmp: Path, out_dir: Path) -> None:
     """Move the finished folder into place; replace only an earlier Reelwright prior."""
     if out_dir.exists():
-        if out_dir.is_dir() and (not any(out_dir.iterdir()) or (out_dir / MARKER).is_file()):
-            old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
+        if replaceable_prior(out_dir):
+            old = partial_name(out_dir)  # removed below, or by the next run if this one is killed
             out_dir.rename(old)
             tmp.rename(out_dir)
             shutil.rmtree(old, ignore_errors=True)
@@ -177,8 +188,9 @@ def train_prior(reel: Any, out_dir: str | Path, settings: PriorSettings | None =
                               "layers_per_block": int(unet.config.layers_per_block)})
     if st.size % 2 ** (len(st.channels) - 1) or st.size < 8:
         raise InputError(f"--size must be a multiple of {2 ** (len(st.channels) - 1)} and at least 8")
-    if out_dir.exists() and not (out_dir.is_dir() and (not any(out_dir.iterdir()) or (out_dir / MARKER).is_file())):
-        raise OutputError("exists and is not a Reelwright prior; refusing to overwrite it", out_dir)
+    if out_dir.exists() and not replaceable_prior(out_dir):
+        raise OutputError("exists and is not only a Reelwright prior (it holds other files); refusing to "
+                          "overwrite it", out_dir)
     check_writable_folder(out_dir.parent)
     choice = pick_device(st.device)
     dev = choice.device
