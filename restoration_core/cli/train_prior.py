@@ -7,9 +7,6 @@ import math
 import sys
 import time
 
-# what a prior folder holds (train_prior writes these and nothing else)
-PRIOR_FILES = frozenset({"config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json",
-                         "reelwright.json"})
 SCRATCH_STEPS = 2000
 FROM_STEPS = 150  # where the fine-tuning curve of the shipped prior flattens on a CPU (README, Models)
 
@@ -61,7 +58,7 @@ def _mask_for(reel, enabled: bool):
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from restoration_core.diffusion.train_prior import PriorSettings, train_prior
+    from restoration_core.diffusion.train_prior import PRIOR_FILES, PriorSettings, train_prior
     from restoration_core.errors import InputError
 
     try:

@@ -266,8 +266,15 @@ def _check_single_file(path: Path, allow_pickle: bool, config: str | Path | None
             raise ModelError("a single pickle file is not a model Reelwright knows", path)
         import torch
 
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a damaged file
+            raise ModelError(f"cannot read the checkpoint ({' '.join(str(exc).split())[:200]})", path) from None
+        if not isinstance(state, dict):
+            raise ModelError("not a Stable Diffusion checkpoint (no tensor table)", path)
         state = state.get("state_dict", state)
+        if not isinstance(state, dict):
+            raise ModelError("not a Stable Diffusion checkpoint (no tensor table)", path)
         w = state.get("model.diffusion_model.input_blocks.0.0.weight")
         if w is None:
             raise ModelError("not a Stable Diffusion checkpoint", path)

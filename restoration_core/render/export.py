@@ -12,6 +12,7 @@ from restoration_core.media.presets import load_preset
 from restoration_core.media.reader import open_reel
 from restoration_core.media.writer import ExportResult, open_writer
 from restoration_core.progress import CancelToken, Progress
+from restoration_core.safety import export_targets, plan_outputs
 
 
 def export(input: str | Path, output: str | Path, preset: str, frame_range: tuple[int, int] | None = None,
@@ -23,9 +24,13 @@ def export(input: str | Path, output: str | Path, preset: str, frame_range: tupl
     source pixel format), so a master is bit-identical to the source. Decoding runs in its
     own thread a few frames ahead, the writer encodes in another; ``verify`` decodes a
     lossless output back and compares it frame by frame; ``threads`` caps the encoder's.
+    The output and its manifests are checked against the input before anything is written
+    and locked while they are written (:func:`restoration_core.safety.plan_outputs`).
     """
+    plan = plan_outputs("export", [input], export_targets(output, load_preset(preset).is_sequence))
     reel = open_reel(input, cache_bytes=0, fps=fps)
     try:
+        plan.acquire()
         a, b = frame_range if frame_range is not None else (0, reel.info.frames)
         if not 0 <= a < b <= reel.info.frames:
             raise InputError(f"range {a}:{b} is outside the reel (0:{reel.info.frames})", input)
@@ -54,10 +59,12 @@ def export(input: str | Path, output: str | Path, preset: str, frame_range: tupl
             writer.abort()
             raise
     finally:
+        plan.release()
         reel.close()
     if reel.info.gaps and not load_preset(preset).is_sequence:
         result.notes.append(f"{len(reel.info.gaps)} missing frame number(s) in the source sequence "
                             f"(first {reel.info.gaps[0]}): the frames around them are written back to back")
+    result.notes.extend(reel.info.notes)  # what reading the source accepted or changed
     for note in result.notes:
         yield Progress(total, total, "export", None, note)
     return result
