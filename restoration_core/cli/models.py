@@ -10,7 +10,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "models",
         help="list, add, check or remove local diffusion models",
-        description="Manage local diffusion models for generative fill. A model is a diffusers "
+        description="Manage local diffusion models for generative fill. `default`, the prior that "
+        "ships with Reelwright, is always listed (it cannot be removed; its SHA-256 is checked at "
+        "every load). A model is a diffusers "
         "folder (Stable Diffusion inpainting pipeline, or a pixel-space UNet2DModel such as "
         "`reelwright train-prior` makes), a single SD inpainting .safetensors file (with --config), "
         "or a repo id already in the local Hugging Face cache. Nothing is ever downloaded.",
@@ -50,11 +52,11 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(models, indent=1))
         return 0
-    if not models:
-        print("no models registered (add one with: reelwright models add PATH)")
     for m in models:
-        flag = "" if m["present"] else "  [MISSING]"
+        flag = ("  [built-in]" if m.get("builtin") else "") + ("" if m["present"] else "  [MISSING]")
         print(f"{m['name']:24s} {m['kind']:18s} {m['native_size']:>5}px  {m['path']}{flag}")
+    if not any(not m.get("builtin") for m in models):
+        print("no models registered (add one with: reelwright models add PATH)")
     return 0
 
 

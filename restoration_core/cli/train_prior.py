@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "training from random weights; its size and channels are kept")
     p.add_argument("--steps", type=int, help=f"optimizer steps (default {FROM_STEPS} with --from, "
                    f"{SCRATCH_STEPS} from scratch)")
+    p.add_argument("--minutes", type=float, metavar="M",
+                   help="stop after M minutes (before --steps if that comes later) and save what was learnt")
     p.add_argument("--size", type=int, default=64, help="patch size in pixels (default 64)")
     p.add_argument("--batch", type=int, help="patches per step (default 64 on a GPU, 8 on the CPU)")
     p.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
@@ -66,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"--channels must be comma-separated integers, got {args.channels!r}") from None
     steps = args.steps if args.steps is not None else FROM_STEPS if args.init_from else SCRATCH_STEPS
+    if args.minutes is not None and args.minutes <= 0:
+        raise InputError("--minutes must be more than 0")
     if steps < 1 or (args.batch is not None and args.batch < 1):
         raise InputError("--steps and --batch must be at least 1")
     if args.frames < 1:
@@ -86,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = PriorSettings(steps=steps, size=args.size, batch=args.batch, lr=args.lr, seed=args.seed,
                              channels=channels, frames=args.frames, device=args.device,
-                             init_from=args.init_from)
+                             init_from=args.init_from,
+                             max_seconds=None if args.minutes is None else 60 * args.minutes)
     with plan, open_reel(args.input) as reel:
         last = 0.0
         task = train_prior(reel, args.output, settings, mask_for=_mask_for(reel, not args.no_detect))

@@ -1,20 +1,52 @@
-"""The user's list of local models, kept in ``config_dir()/models.json``.
+"""The models Reelwright can use: the shipped prior plus the user's list in ``config_dir()/models.json``.
 
-``add_model`` validates with :func:`check_model` before anything is written, so every
-entry was usable when it was added; ``list_models`` says whether it is still present.
+The built-in ``default`` prior lives in the package (``restoration_core/resources/prior``)
+and is described by its card (``reelwright.json``), whose SHA-256 :func:`check_model`
+verifies at every load. ``add_model`` validates with :func:`check_model` before anything
+is written, so every entry was usable when it was added; ``list_models`` says whether it
+is still present.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from importlib.resources import files
 from pathlib import Path
 
 from restoration_core.atomic import atomic_write_text
-from restoration_core.diffusion.check import ModelInfo
+from restoration_core.diffusion.check import MARKER, ModelInfo
 from restoration_core.errors import ModelError
 
 VERSION = 1
+BUILTIN = "default"
+
+
+def builtin_prior_path() -> Path:
+    """The folder of the prior that ships inside the package."""
+    return Path(str(files("restoration_core.resources") / "prior"))
+
+
+def builtin_models() -> list[dict]:
+    """The shipped prior as a registry entry (empty when the package was built without it)."""
+    folder = builtin_prior_path()
+    try:
+        card = json.loads((folder / MARKER).read_text())
+        size = json.loads((folder / "config.json").read_text()).get("sample_size", 64)
+    except (OSError, ValueError):
+        return []
+    return [{
+        "name": BUILTIN,
+        "path": str(folder),
+        "kind": card.get("kind", "pixel-unet-concat"),
+        "sha256": card.get("sha256"),
+        "native_size": int(size[0] if isinstance(size, list) else size),
+        "channels": 7,
+        "params": card.get("params"),
+        "config": None,
+        "allow_pickle": False,
+        "builtin": True,
+    }]
 
 
 def registry_path() -> Path:
@@ -42,12 +74,13 @@ def _save(models: list[dict]) -> None:
 
 
 def list_models() -> list[dict]:
-    """Registered models, each with ``present`` telling whether its path still exists."""
-    return [{**m, "present": Path(m["path"]).exists()} for m in _load()]
+    """The shipped prior, then the registered models, each with ``present`` telling whether
+    its path still exists."""
+    return [{**m, "present": Path(m["path"]).exists()} for m in builtin_models() + _load()]
 
 
 def lookup(name: str) -> dict | None:
-    for m in _load():
+    for m in builtin_models() + _load():
         if m["name"] == name:
             return m
     return None
@@ -62,7 +95,7 @@ def registered(spec: str | Path) -> dict | None:
         target = Path(spec).expanduser().resolve()
     except (OSError, RuntimeError):
         return None
-    for m in _load():
+    for m in builtin_models() + _load():
         if Path(m["path"]).resolve() == target:
             return m
     return None
@@ -73,8 +106,12 @@ def add_model(spec: str | Path, *, name: str | None = None, allow_pickle: bool =
     """Validate a model and register it under ``name`` (default: its folder or file name)."""
     from restoration_core.diffusion.check import check_model
 
+    if name == BUILTIN:
+        raise ModelError(f"the name '{BUILTIN}' is the shipped prior's; choose another --name", spec)
     info = check_model(spec, allow_pickle=allow_pickle, config=config)
     name = name or (info.path.stem if info.path.is_file() else info.path.name)
+    if name == BUILTIN:
+        raise ModelError(f"the name '{BUILTIN}' is the shipped prior's; register it with --name", spec)
     entry = {
         "name": name,
         "path": str(info.path),
@@ -94,6 +131,8 @@ def add_model(spec: str | Path, *, name: str | None = None, allow_pickle: bool =
 
 
 def remove_model(name: str) -> None:
+    if name == BUILTIN:
+        raise ModelError("the shipped prior is part of the program and cannot be removed", name)
     models = _load()
     kept = [m for m in models if m["name"] != name]
     if len(kept) == len(models):

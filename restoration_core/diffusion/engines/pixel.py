@@ -8,7 +8,8 @@ Concat-conditioned models (7 input channels) also see the masked image and the m
 input = [x_t (3), known image with holes at 0 (3), hole mask (1)], all in [-1, 1] / {0, 1}.
 Every request draws its noise from its own seeded generator, so a window's fill does not
 depend on what else is in its batch. ``init`` (the previous frame's warped fill) is
-noised to an intermediate step and denoised from there.
+noised to an intermediate step and denoised from there. A window whose known pixels are
+grey (black-and-white film) gets a grey fill (the channels' mean).
 
 Windows stay at 1:1 scale (a reel-trained prior knows the film's grain at that scale):
 smaller ones are mirror-padded to the model's size, larger ones are covered by
@@ -30,6 +31,12 @@ from restoration_core.diffusion.device import DeviceChoice, batched_with_oom_fal
 from restoration_core.diffusion.engines import windows
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.restore.fill import FillRequest
+
+
+def _neutral(image: np.ndarray, hole: np.ndarray) -> bool:
+    """True when the known pixels of a window are grey (R = G = B within one 8-bit level)."""
+    known = image[~hole]
+    return known.size > 0 and float(np.ptp(known, axis=1).max()) <= 1.0 / 255
 
 
 @dataclass
@@ -203,5 +210,7 @@ class PixelDiffusionFill:
                 group, self.batch_size, self.device, self._to_cpu)
             for p, canvas in zip(group, outs, strict=True):
                 gen = windows.unfit(canvas, p.place)
+                if _neutral(p.request.image, p.request.mask):  # black-and-white film stays neutral
+                    gen = np.repeat(gen.mean(axis=2, keepdims=True), 3, axis=2)
                 results[p.index] = windows.compose(p.request.image, p.request.mask, gen)
         return [r for r in results if r is not None]

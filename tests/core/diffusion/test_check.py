@@ -91,7 +91,7 @@ def test_pickle_consent_given_at_registration_holds_by_name_and_path(tmp_path):
     folder = tiny_models.build_pixel_unet(tmp_path / "pickled", safe=False)
     with pytest.raises(ModelError, match="models add PATH --allow-pickle"):
         add_model(folder, name="old")                    # no consent: not registered
-    assert list_models() == []
+    assert [m["name"] for m in list_models()] == ["default"]  # only the shipped prior
     add_model(folder, name="old", allow_pickle=True)
     assert check_model("old").pickle                     # the restore CLI / GUI / jobs path
     assert check_model(folder).pickle                    # the GUI's picker passes the path
@@ -121,11 +121,11 @@ def test_too_large_for_device(tiny, monkeypatch):
 
 
 def test_registry_add_list_remove(tiny, tmp_path):
-    assert list_models() == []
+    assert [(m["name"], m["builtin"]) for m in list_models()] == [("default", True)]
     name, info = add_model(tiny["pixel"], name="px")
     add_model(tiny["sd"])
     models = {m["name"]: m for m in list_models()}
-    assert set(models) == {"px", tiny["sd"].name}
+    assert set(models) == {"default", "px", tiny["sd"].name}
     assert models["px"]["kind"] == "pixel-unet" and models["px"]["present"]
     assert models["px"]["sha256"] == info.sha256
     assert check_model("px").path == tiny["pixel"].resolve()
@@ -134,9 +134,9 @@ def test_registry_add_list_remove(tiny, tmp_path):
         shutil.copytree(tiny["sd"], broken)
         shutil.rmtree(broken / "scheduler")
         add_model(broken)
-    assert len(list_models()) == 2
+    assert len(list_models()) == 3
     remove_model("px")
-    assert [m["name"] for m in list_models()] == [tiny["sd"].name]
+    assert [m["name"] for m in list_models()] == ["default", tiny["sd"].name]
 
 
 def test_huggingface_cache_offline(tiny, tmp_path, monkeypatch):

@@ -10,14 +10,16 @@ from restoration_core.cli import main
 
 def test_models_cli(tiny, tmp_path, capsys):
     assert main(["models", "list"]) == 0
-    assert "no models registered" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no models registered" in out and "[built-in]" in out and out.split()[:2] == ["default", "pixel-unet-concat"]
     assert main(["models", "check", str(tiny["concat"])]) == 0
     assert "ok: pixel-unet-concat" in capsys.readouterr().out
     assert main(["models", "add", str(tiny["pixel"]), "--name", "grain"]) == 0
     assert "registered grain: pixel-unet" in capsys.readouterr().out
     assert main(["models", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [(m["name"], m["kind"], m["present"]) for m in listed] == [("grain", "pixel-unet", True)]
+    assert [(m["name"], m["kind"], m["present"]) for m in listed] == [
+        ("default", "pixel-unet-concat", True), ("grain", "pixel-unet", True)]
     assert main(["models", "check", "grain", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["kind"] == "pixel-unet"
     broken = tmp_path / "broken"
