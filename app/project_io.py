@@ -177,6 +177,8 @@ def save(window) -> bool:
     project = window.session.project
     if project is None:
         return False
+    if getattr(window, "_saving", False):
+        background.wait_idle(60_000)   # a File > Save still writing (e.g. closing right after it)
     try:
         project.save()
     except ReelwrightError as exc:
