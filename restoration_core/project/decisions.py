@@ -301,6 +301,9 @@ def decision_edit(project: Project, item: ReviewItem, status: str) -> ReviewEdit
             entries[item.key] = {"status": status, "source": "held", "bbox": box, "area": item.area}
         after["excluded"] = excluded
     after["entries"] = entries
+    if after["painted"] == before["painted"]:   # untouched: not kept twice in undo.json
+        before = {**before, "painted": None}
+        after["painted"] = None
     word = {ACCEPTED: "Accept", REJECTED: "Reject", UNREVIEWED: "Unreview"}[status]
     return ReviewEdit(reel_id, frame, before, after, f"{word} {item.kind} (frame {frame})")
 
