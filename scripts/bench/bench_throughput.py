@@ -207,12 +207,21 @@ def compare(size: tuple[int, int], count: int, items: float, tmp: Path) -> None:
           f"= {100 * cache_bytes / raw:.2f}% of the raw frames (target <= 5%)")
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM: its own, unlike ru_maxrss, which Linux carries
+    over from the forking parent across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def memory_child(src: str, frames: int) -> None:
     """Render frames [0, frames) of ``src`` and print this process's peak RSS in MiB."""
     with tempfile.TemporaryDirectory() as tmp:
         run_to_end(render(JobSpec(input=src, output=str(Path(tmp) / "o.mkv"), preset="master", detect=True,
                                   frame_range=(0, frames), settings={"engine": "auto"})))
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(peak_rss_mib())
 
 
 def memory(lengths: list[int], tmp: Path) -> None:
@@ -233,7 +242,7 @@ def memory(lengths: list[int], tmp: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=24, help="frames at 640x360")
+    parser.add_argument("--frames", type=int, default=24, help="frames at 640x360 (0: skip)")
     parser.add_argument("--frames-hd", type=int, default=8, help="frames at 1920x1080 (0: skip)")
     parser.add_argument("--items", type=float, default=1.0, help="artifact sheets per frame (damage amount)")
     parser.add_argument("--long", type=int, nargs=2, default=[300, 520], help="reel lengths for peak memory")
@@ -248,7 +257,8 @@ def main() -> int:
     print(f"cores: {len(__import__('os').sched_getaffinity(0))}, OpenCV threads: {cv2.getNumThreads()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        compare((640, 360), args.frames, args.items, tmp)
+        if args.frames:
+            compare((640, 360), args.frames, args.items, tmp)
         if args.frames_hd:
             compare((1920, 1080), args.frames_hd, args.items, tmp)
         if not args.no_memory:
