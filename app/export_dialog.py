@@ -86,8 +86,22 @@ def context_from_window(window: Any) -> ExportContext:
         items.append(ExportItem(str(s.reel.path), Path(s.reel.path).stem, f"range {a}-{b - 1}", (a, b),
                                 _fps((s.reel.info or {}).get("fps") or s.reel.fps), s.reel.start_timecode))
     jobs = getattr(window, "jobs", None)
-    folder = str(Path(s.reel.path).parent) if s.reel is not None else ""
+    folder = _exports_folder(s.project)
     return ExportContext(items, getattr(jobs, "queue", None), getattr(jobs, "start_runner", None), s.project, folder)
+
+
+def _exports_folder(project) -> str:
+    """The default destination: the project's own exports folder (an archive does not want
+    deliverables beside its camera originals); the user's home without a project."""
+    if project is None:
+        return str(Path.home())
+    from app.project_io import output_folder
+    from restoration_core.errors import ReelwrightError
+
+    try:
+        return str(output_folder(project, "exports", [r.path for r in project.reels]))
+    except ReelwrightError:
+        return str(Path.home())
 
 
 class ExportDialog(QDialog):

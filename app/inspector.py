@@ -133,6 +133,8 @@ class Inspector(QScrollArea):
         lay.addLayout(form)
         self.defects = QListWidget(box)
         self.defects.setMinimumHeight(120)
+        self.defects.setWordWrap(True)
+        self.defects.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.defects.itemChanged.connect(self._defect_toggled)
         self.defects.setToolTip("Checked detections are repaired; uncheck to reject one")
         lay.addWidget(self.defects)
@@ -191,6 +193,7 @@ class Inspector(QScrollArea):
         lay = QVBoxLayout(box)
         self.repairs = QListWidget(box)
         self.repairs.setMinimumHeight(70)
+        self.repairs.setWordWrap(True)
         self.repairs.setToolTip("What finished renders did to this frame (from the project's history)")
         lay.addWidget(self.repairs)
         self.take_back = self._button("Take back repair", "mdi6.undo-variant", self._take_back, box)
@@ -206,8 +209,10 @@ class Inspector(QScrollArea):
                 x, y, bw, bh = iv.bbox
                 how = f"from frames {', '.join(map(str, iv.source_frames))}" if iv.source_frames else \
                     (f"seed {iv.seed}" if iv.seed is not None else "")
-                item = QListWidgetItem(f"{'[taken back] ' if revoked else ''}{iv.kind}, {iv.method} {how}  "
-                                       f"{bw}x{bh} at {x},{y}  (render {rec_id})")
+                text = (f"{'[taken back] ' if revoked else ''}{iv.kind}, {iv.method} {how}\n"
+                        f"{bw}x{bh} at {x},{y}  (render {rec_id})")
+                item = QListWidgetItem(text)
+                item.setData(Qt.ItemDataRole.ToolTipRole, text.replace("\n", ", "))
                 item.setData(Qt.ItemDataRole.UserRole, (rec_id, k, revoked))
                 self.repairs.addItem(item)
         self.take_back.setEnabled(self.repairs.count() > 0)
@@ -312,8 +317,9 @@ class Inspector(QScrollArea):
             rejected = s.project.rejected(s.reel_id, f)
             for d in sorted(s.project.defects(s.reel_id, f), key=lambda d: -d.score):
                 x, y, bw, bh = d.bbox
-                item = QListWidgetItem(f"#{d.id} {d.kind} ({d.polarity})  score {d.score:.2f}  "
-                                       f"{bw}x{bh} at {x},{y}")
+                text = f"#{d.id} {d.kind} ({d.polarity})  score {d.score:.2f}\n{bw}x{bh} at {x},{y}"
+                item = QListWidgetItem(text)      # two short lines: nothing cut in a narrow dock
+                item.setData(Qt.ItemDataRole.ToolTipRole, text.replace("\n", ", "))
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 # setData, not setCheckState: PySide6 6.11 leaks a reference to None when C++
                 # calls a new item's virtual setData (setCheckState, setText, setToolTip do)

@@ -77,7 +77,13 @@ class JobsPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 3):      # State and Time left always show whole ("cancelled", "1:02:03")
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(2, 120)
+        header.setMinimumSectionSize(60)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.cancel_button = QPushButton("Cancel", self)
         self.retry_button = QPushButton("Retry", self)
@@ -89,6 +95,8 @@ class JobsPanel(QWidget):
         self.log_view = QPlainTextEdit(self)
         self.log_view.setReadOnly(True)
         self.log_view.setPlaceholderText("Select a job to see its log")
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)   # a reason is never cut
+        self.log_view.setMinimumHeight(7 * self.log_view.fontMetrics().lineSpacing())
 
         buttons = QHBoxLayout()
         for w in (self.cancel_button, self.retry_button, self.reveal_button):
@@ -103,9 +111,10 @@ class JobsPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(top)
         splitter.addWidget(self.log_view)
-        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([300, 100])
+        splitter.setCollapsible(1, False)
+        splitter.setSizes([200, 200])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -174,9 +183,8 @@ class JobsPanel(QWidget):
         self.table.item(row, 0).setText(job.spec.name)
         self.table.item(row, 0).setToolTip(f"{job.spec.input or job.spec.clip} -> {job.spec.output}")
         stage = ": ".join(t for t in (job.stage, job.step) if t)
-        state = job.state + (f" ({stage})" if job.state == RUNNING and stage else "")
-        self.table.item(row, 1).setText(state)
-        self.table.item(row, 1).setToolTip(job.error or state)
+        self.table.item(row, 1).setText(job.state)           # the stage is in the tooltip and log
+        self.table.item(row, 1).setToolTip(job.error or (f"{job.state}: {stage}" if stage else job.state))
         bar = self.progress_bar(job_id)
         bar.setValue(int(1000 * job.fraction))
         bar.setFormat(f"{100 * job.fraction:.0f}%" + (f"  {job.fps:.1f}/s" if job.state == RUNNING else ""))
@@ -211,6 +219,8 @@ class JobsPanel(QWidget):
 
     def _show_log(self, job: Job) -> None:
         text = "\n".join(job.log)
+        if job.state == FAILED and job.error and job.error not in text:
+            text += ("\n" if text else "") + f"failed: {job.error}"
         if self.log_view.toPlainText() != text:
             self.log_view.setPlainText(text)
 

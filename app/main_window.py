@@ -140,18 +140,21 @@ class MainWindow(EditingMixin, QMainWindow):
         QMessageBox.critical(self, title, message)
 
     def open_reel_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open reel", "", REEL_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open reel", settings.last_folder(), REEL_FILTER)
         if path:
+            settings.remember_folder(path)
             self.open_path(path)
 
     def open_sequence_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open image-sequence folder")
+        path = QFileDialog.getExistingDirectory(self, "Open image-sequence folder", settings.last_folder())
         if path:
+            settings.remember_folder(Path(path).parent)
             self.open_path(path)
 
     def open_project_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open project folder")
+        path = QFileDialog.getExistingDirectory(self, "Open project folder", settings.last_folder())
         if path:
+            settings.remember_folder(Path(path).parent)
             self.open_path(path)
 
     def open_sample(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.theme import icon
 
@@ -23,7 +23,11 @@ class MediaBin(QWidget):
         self.session = session
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Name", "Frames", "Job"])
-        self.tree.setColumnWidth(0, 170)
+        header = self.tree.header()           # the name takes what the dock has; no side scrolling
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setRootIsDecorated(True)
         self.tree.itemActivated.connect(self._activated)
         lay = QVBoxLayout(self)

@@ -56,3 +56,18 @@ def clear_recent() -> None:
     for key in ("recent/files", "recent/name_paths", "recent/names"):
         s.remove(key)
     s.sync()
+
+
+def last_folder() -> str:
+    """Where the Open dialogs start: the folder last opened from, else the user's home (never
+    the working folder the program happened to start in)."""
+    value = settings().value("dialogs/last_folder", "")
+    return value if isinstance(value, str) and value and Path(value).is_dir() else str(Path.home())
+
+
+def remember_folder(path: str | Path) -> None:
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    s = settings()
+    s.setValue("dialogs/last_folder", str(folder))
+    s.sync()

@@ -76,6 +76,7 @@ class TimelineView(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No reel open")
             return
         rows = self.rows()
+        self._labels: list[tuple[QRectF, str]] = []
         self._ruler(p, rows["ruler"], n)
         self._thumbs(p, rows["thumbs"], n)
         self._density(p, rows["density"])
@@ -94,6 +95,15 @@ class TimelineView(QWidget):
         p.drawLine(int(x), 0, int(x), self.height())
         p.setBrush(QColor(255, 70, 60))
         p.drawPolygon(QPolygonF([QPointF(x - 6, 0), QPointF(x + 6, 0), QPointF(x, 9)]))
+        self._draw_labels(p)      # last: neither the playhead nor the lanes' data hide them
+
+    def _draw_labels(self, p: QPainter) -> None:
+        fm = p.fontMetrics()
+        for r, text in self._labels:
+            box = QRectF(r.left(), r.top(), fm.horizontalAdvance(text) + 8, min(r.height(), fm.height() + 2))
+            p.fillRect(box, QColor(20, 20, 23, 230))
+            p.setPen(QColor(150, 152, 158))
+            p.drawText(box.adjusted(4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
     def _ruler(self, p: QPainter, r: QRectF, n: int) -> None:
         p.fillRect(r, QColor(32, 33, 37))
@@ -187,8 +197,7 @@ class TimelineView(QWidget):
         self._row_label(p, r, "clips")
 
     def _row_label(self, p: QPainter, r: QRectF, text: str) -> None:
-        p.setPen(QColor(110, 112, 118))
-        p.drawText(r.adjusted(4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
+        self._labels.append((QRectF(r), text))    # drawn by _draw_labels after the playhead
 
     # ---- mouse ----------------------------------------------------------------------
     def _hit_handle(self, x: float, y: float) -> tuple[str, str] | None:

@@ -20,6 +20,7 @@ class ViewerCanvas(QWidget):
     hovered = Signal(float, float)            # image coords under the cursor
     stroke = Signal(str, float, float)        # "press" | "move" | "release", image coords
     context_at = Signal(float, float)
+    left = Signal()                           # the mouse left the canvas
 
     def __init__(self, compare: CompareState, overlay: OverlayState, view: ViewTransform,
                  parent: QWidget | None = None):
@@ -46,6 +47,18 @@ class ViewerCanvas(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         for group in (compare.events, overlay.events, view.events):
             group.connect(self._repaint)
+        compare.events.mode.connect(self._mode_changed)
+        overlay.events.connect(self._overlay_switched)
+
+    def _mode_changed(self, mode: str, old: str | None = None) -> None:
+        """Side by side halves the panel: entering it fits both frames (as leaving it does when
+        the view was fitted)."""
+        if mode == "side" or (old == "side" and self.view.fit):
+            self.fit()
+
+    def _overlay_switched(self, *_args) -> None:
+        if not (self.overlay.boxes and self.overlay.detected):
+            QToolTip.hideText()       # a defect's tooltip must not outlive its overlay
 
     def _repaint(self, *_args) -> None:
         self.update()
@@ -320,6 +333,7 @@ class ViewerCanvas(QWidget):
 
     def _tooltip(self, event, img: QPointF) -> None:
         if not self.overlay.boxes:
+            QToolTip.hideText()
             return
         for rect, tip, _rej in self.boxes:
             if rect.adjusted(-2, -2, 2, 2).contains(img):
@@ -339,5 +353,7 @@ class ViewerCanvas(QWidget):
 
     def leaveEvent(self, event) -> None:  # noqa: N802
         self._cursor_img = None
+        QToolTip.hideText()
+        self.left.emit()
         self.update()
         super().leaveEvent(event)

@@ -56,6 +56,8 @@ class ViewerWidget(QWidget):
         lay.addWidget(self.canvas, 1)
         lay.addWidget(self.readout)
         self.canvas.hovered.connect(self._readout)
+        self.canvas.left.connect(self.readout.clear)
+        self.overlay.events.connect(lambda *_a: self.readout.clear())   # its [detected] tag is stale
         self.compare.events.connect(self._compare_changed)
         self.overlay.events.connect(self._rebuild_overlay)
 
@@ -195,7 +197,8 @@ class ViewerWidget(QWidget):
         if self._after_matches():
             ar, ag, ab = (int(v) for v in self.after_data[iy, ix, :3])
             text += f"   after R {ar}  G {ag}  B {ab}"
-        for mask, name in ((self.detected, "detected"), (self.painted, "painted")):
+        for mask, name in ((self.detected if self.overlay.detected else None, "detected"),
+                           (self.painted if self.overlay.painted else None, "painted")):
             if mask is not None and mask[iy, ix]:
                 text += f"   [{name}]"
         self.readout.setText(text)

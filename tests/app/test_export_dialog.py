@@ -153,5 +153,7 @@ def test_window_context_offers_the_marked_range(qtbot, window, reel_file):
     qtbot.addWidget(dlg)
     [item] = dlg.context.items
     assert item.frame_range == window.transport.marked_range() and item.source == str(reel_file)
-    assert item.fps == Fraction(24) and dlg.context.folder == str(reel_file.parent)
+    assert item.fps == Fraction(24)
+    exports = (window.session.project.folder / "exports").resolve()    # the project's, never beside the scan
+    assert dlg.context.folder == str(exports) and exports.is_dir() and exports != reel_file.parent.resolve()
     assert "reel_range_" in dlg.preview.text()
