@@ -124,6 +124,11 @@ def soak(minutes: float, reel: str | None = None, tell=print, theme: bool = True
         state["base"], state["rss0"], state["cpu0"] = _counts(), _rss_mb(), time.process_time()
         state["tb"], state["shown0"] = time.perf_counter(), state["shown"]
         ticker.start()
+        QTimer.singleShot(int(minutes * 60_000), take_last)
+
+    def take_last() -> None:
+        state["last"] = True
+        take_sample()
 
     def take_sample() -> None:
         el = time.perf_counter() - state["tb"]
@@ -132,7 +137,7 @@ def soak(minutes: float, reel: str | None = None, tell=print, theme: bool = True
                "drift": drift, "rss_mb": round(_rss_mb(), 1)}
         state["samples"].append(row)
         tell(f"  {row['t_min']:6.2f} min  {row['frames']:7d} frames  drift {drift}  RSS {row['rss_mb']} MB")
-        if el >= minutes * 60:
+        if state.get("last") and not state.get("ending"):
             finish()
 
     def finish() -> None:
