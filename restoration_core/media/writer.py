@@ -167,6 +167,7 @@ class ContainerWriter(_Base):
         self._stop = threading.Event()
         self._encoder: threading.Thread | None = None
         self.encoded = 0
+        self._hashed = 0  # frames whose MD5 is known to be done
         try:
             self._open(audio_source, source_frames)
         except BaseException:
@@ -267,6 +268,10 @@ class ContainerWriter(_Base):
                 frame.time_base = 1 / self.fps
                 if self._hash_inputs:
                     self._md5.append(self._pool.submit(frame_md5_and_size, frame, self._zero_pad))
+                    # at most a queue's depth of frames wait for their hash (memory stays flat)
+                    while len(self._md5) - self._hashed > _QUEUE_DEPTH:
+                        self._md5[self._hashed].result()
+                        self._hashed += 1
                 try:
                     for packet in self.stream.encode(frame):
                         self.container.mux(packet)
