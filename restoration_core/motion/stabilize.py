@@ -29,7 +29,7 @@ from restoration_core.progress import CancelToken, Progress
 
 MIN_CONFIDENCE = 0.15  # below this share of agreeing tracks the motion is not trusted (a cut)
 IDENTITY_PX = 1e-3
-REACH = 8  # frames back that a frame is measured against (see measure_motion)
+REACH = 1  # frames back that a frame is measured against (see measure_motion)
 
 
 @dataclass
