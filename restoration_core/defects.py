@@ -12,6 +12,10 @@ from typing import Literal
 DefectKind = Literal["dust", "dirt", "scratch", "blotch", "painted", "held"]  # painted, held: masks from no detector
 Polarity = Literal["dark", "bright", "mixed"]
 FillMethod = Literal["temporal", "diffusion", "classical", "none"]  # none: left as scanned (see review)
+# whole-frame steps (restoration_core.render.frames): a frame rebuilt or a tear repaired from its
+# neighbours (interpolation, or repeat at a clip's end), a frame stabilized (resample)
+FrameKind = Literal["rebuild", "tear", "stabilize"]
+FrameMethod = Literal["interpolation", "repeat", "resample"]
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,8 @@ class Intervention:
     frame: int
     bbox: tuple[int, int, int, int]
     area: int
-    kind: DefectKind
-    method: FillMethod
+    kind: DefectKind | FrameKind
+    method: FillMethod | FrameMethod
     timecode: str | None = None
     source_frames: tuple[int, ...] = field(default_factory=tuple)
     seed: int | None = None

@@ -56,8 +56,8 @@ class FrameSteps:
             h, w = shape
             for k in range(a, b):
                 if self.plan.covers(k):
-                    out.append(Intervention(frame=k, bbox=(0, 0, w, h), area=w * h, kind="stabilize",  # type: ignore[arg-type]
-                                            method="resample"))  # type: ignore[arg-type]
+                    out.append(Intervention(frame=k, bbox=(0, 0, w, h), area=w * h, kind="stabilize",
+                                            method="resample"))
         return sorted(out, key=lambda i: (i.frame, i.kind))
 
     def report(self, frame_range: tuple[int, int]) -> dict[str, Any]:

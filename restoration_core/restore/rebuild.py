@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from restoration_core.defects import Intervention
+from restoration_core.defects import FrameMethod, Intervention
 from restoration_core.detect.flow import estimate_flow, forward_backward_error, to_luma
 from restoration_core.errors import InputError
 from restoration_core.media.frame import Frame
@@ -43,7 +43,7 @@ class RebuildRun:
     region: np.ndarray | None = field(default=None, compare=False)  # a tear: only this area is rebuilt
 
     @property
-    def method(self) -> str:
+    def method(self) -> FrameMethod:
         return "interpolation" if self.before is not None and self.after is not None else "repeat"
 
     def moment(self, index: int) -> float:
@@ -239,11 +239,11 @@ def rebuild_interventions(runs: list[RebuildRun], shape: tuple[int, int], timeco
             if run.region is not None:
                 ys, xs = np.nonzero(run.region)
                 box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
-                out.append(Intervention(frame=i, bbox=box, area=int(len(ys)), kind="tear",  # type: ignore[arg-type]
-                                        method="interpolation", timecode=tc, source_frames=sources))  # type: ignore[arg-type]
+                out.append(Intervention(frame=i, bbox=box, area=int(len(ys)), kind="tear",
+                                        method="interpolation", timecode=tc, source_frames=sources))
                 continue
-            out.append(Intervention(frame=i, bbox=(0, 0, w, h), area=w * h, kind="rebuild",  # type: ignore[arg-type]
-                                    method=run.method, timecode=tc, source_frames=sources))  # type: ignore[arg-type]
+            out.append(Intervention(frame=i, bbox=(0, 0, w, h), area=w * h, kind="rebuild",
+                                    method=run.method, timecode=tc, source_frames=sources))
     return out
 
 
