@@ -20,8 +20,8 @@ import numpy as np
 from restoration_core.defects import Defect
 from restoration_core.detect import flicker as flk
 from restoration_core.detect import motion, regions, scratch
-from restoration_core.detect.dust import motion_boundaries, temporal_outliers
-from restoration_core.detect.flow import estimate_flow, reliable, to_luma
+from restoration_core.detect.dust import motion_boundaries, smooth_flow, temporal_outliers
+from restoration_core.detect.flow import estimate_flow, reliable, to_luma, warp
 from restoration_core.detect.settings import DetectSettings, FrameDetection
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken, Progress
@@ -29,6 +29,7 @@ from restoration_core.progress import CancelToken, Progress
 Z_HIGH = 5.0  # seed threshold, in local noise units
 Z_LOW = 3.0  # growth threshold
 ONE_SIDED = 1.3  # threshold factor when both references lie on one side (clip ends)
+END_DETAIL = 0.06  # local luma range of the reference above which a clip end needs a consistent flow
 SINGLE_FRAME_LINE = 0.9  # share of row bands a scratch must hold in a one-frame clip
 FLOW_MAX_SIDE = 640
 FLOW_QUALITY = "medium"  # "fast" is ~2x quicker but misregisters fine periodic detail
@@ -161,9 +162,14 @@ def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
         if one_sided:
             # Both references lie on one side: what motion covers in one is covered in the
             # other too, so occlusions look like damage. Skip pixels whose flow is inconsistent.
-            ignore = ~reliable(win.flow(i, a), win.flow(a, i), tolerance=1.5) | motion_boundaries(
-                win.flow(i, b)
-            )
+            # The flows are median-smoothed first (a speck bends the flow over itself, which
+            # would hide exactly the specks), and an inconsistent flow only matters where the
+            # reference has detail: on flat picture a wrong flow still finds the same values.
+            fa, fb = smooth_flow(win.flow(i, a)), smooth_flow(win.flow(i, b))
+            ref = warp(win.luma[a], fa)
+            k5 = np.ones((5, 5), np.uint8)
+            detail = (cv2.dilate(ref, k5) - cv2.erode(ref, k5)) > END_DETAIL
+            ignore = (~reliable(fa, smooth_flow(win.flow(a, i)), tolerance=1.5) & detail) | motion_boundaries(fb)
         out = temporal_outliers(
             cur, win.luma[a], win.flow(i, a), win.luma[b], win.flow(i, b), Z_LOW * k, ignore
         )
