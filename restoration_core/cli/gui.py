@@ -28,7 +28,7 @@ def check_screenshot_input(args: argparse.Namespace) -> None:
     from restoration_core.project import PROJECT_FILE, SUFFIX, Project
     from restoration_core.safety import Target, plan_outputs
 
-    plan_outputs("gui --screenshot", [args.input], [Target(args.screenshot, "screenshot")])
+    plan_outputs("gui --screenshot", [args.input], [Target(args.screenshot, "screenshot", parents=True)])
     if not args.input:
         return
     path = Path(args.input)
