@@ -128,6 +128,16 @@ class ClipMasks:
         """The repair mask of ``index`` (None where nothing is repaired)."""
         return self._layers(index)[0]
 
+    def exact(self, index: int) -> np.ndarray | None:
+        """The repair mask's pixels that are exact (painted or held, not detected): restore replaces
+        them as they are, neither grown nor feathered."""
+        mask, painted, held, _ = self._layers(index)
+        exact = union([painted, held])
+        if mask is None or exact is None:
+            return None
+        exact &= mask
+        return exact if exact.any() else None
+
     def provenance(self, index: int) -> np.ndarray | None:
         """An int image (codes of :data:`PROVENANCE_CODES`): where each repaired pixel's mask came from.
 

@@ -245,11 +245,12 @@ def detect_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache,
 # ---- 3. restore ----------------------------------------------------------------------
 def restore_range(reel: Any, frame_range: tuple[int, int], masks: Callable[[int], Any], settings: Any,
                   eng: Engines, *, kinds: Callable[[int], Any] | None = None,
-                  flicker: dict | None = None, fill_engine: Any = None,
-                  cancel: CancelToken | None = None) -> Generator[Progress, None, None]:
-    """One restore call over [a, b): Progress ticks, and one per frame with a RestoredFrame ``payload``."""
+                  exact: Callable[[int], Any] | None = None, flicker: dict | None = None,
+                  fill_engine: Any = None, cancel: CancelToken | None = None) -> Generator[Progress, None, None]:
+    """One restore call over [a, b): Progress ticks, and one per frame with a RestoredFrame ``payload``
+    (``exact(i)``: the mask pixels that are painted or held, replaced as they are)."""
     yield from eng.restore_frames(reel, frame_range, masks, settings, cancel=cancel, fill_engine=fill_engine,
-                                  kinds_for=kinds, flicker=flicker or None)
+                                  kinds_for=kinds, flicker=flicker or None, exact_for=exact)
 
 
 def load_fill_engine(job: Job, eng: Engines) -> Any:
@@ -279,7 +280,7 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
             if sources is None:
                 sources = job.frames.wrap(eng.open_reel(job.input_path))
             for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
-                                   flicker=flicker, fill_engine=fill_engine, cancel=cancel):
+                                   exact=masks.exact, flicker=flicker, fill_engine=fill_engine, cancel=cancel):
                 rf = p.payload
                 if rf is None:
                     yield meter.tick("restore", p.frame, p.message or p.stage)
@@ -420,6 +421,7 @@ class PreviewPlan:
     masks: dict[int, np.ndarray | None]
     flicker: dict[int, tuple[float, float]]
     frames: FrameSteps = field(default_factory=FrameSteps)  # the clip's rebuilt / stabilized frames
+    exact: dict[int, np.ndarray | None] = field(default_factory=dict)  # painted/held pixels, start..index
 
 
 def _reach(settings: Any) -> int:
@@ -471,7 +473,8 @@ def plan_preview(reel: Any, index: int, masks: ClipMasks, restore: Any, eng: Eng
     lo, hi = max(0, start - reach), min(n, index + reach + 1)
     yield from fresh_for(lo, hi)
     plan_masks = {j: masks.mask(j) for j in range(lo, hi)}
-    return PreviewPlan(index, start, plan_masks, masks.flicker(), steps)
+    exact = {j: masks.exact(j) for j in range(start, index + 1)}
+    return PreviewPlan(index, start, plan_masks, masks.flicker(), steps, exact)
 
 
 def restore_preview(reel: Any, plan: PreviewPlan, restore: Any, eng: Engines, *, fill_engine: Any = None,
@@ -479,7 +482,7 @@ def restore_preview(reel: Any, plan: PreviewPlan, restore: Any, eng: Engines, *,
     """Restore ``plan.index`` as the clip render does; returns its RestoredFrame (nothing is written)."""
     result = None
     reel = plan.frames.wrap(reel)
-    for p in restore_range(reel, (plan.start, plan.index + 1), plan.masks.get, restore, eng,
+    for p in restore_range(reel, (plan.start, plan.index + 1), plan.masks.get, restore, eng, exact=plan.exact.get,
                            flicker=plan.flicker, fill_engine=fill_engine, cancel=cancel):
         if p.payload is not None:
             result = p.payload

@@ -122,7 +122,7 @@ def _count(index: int) -> None:
 
 
 def restore_frames(reel, frame_range, mask_for, settings, cancel=None, fill_engine=None,
-                   kinds_for=None, flicker=None):
+                   kinds_for=None, flicker=None, exact_for=None):
     a, b = frame_range
     n = len(reel)
     for i in range(a, b):
