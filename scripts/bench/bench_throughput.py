@@ -224,8 +224,7 @@ def memory_child(src: str, frames: int) -> None:
     print(peak_rss_mib())
 
 
-def memory(lengths: list[int], tmp: Path) -> None:
-    size = (320, 180)
+def memory(lengths: list[int], tmp: Path, size: tuple[int, int]) -> None:
     clean = [picture(i % 97, size[0], size[1], bits=8, seed=i // 97) for i in range(max(lengths))]
     damager = Damager(DamageSettings(items=2.0, seed=5))
     src = write_source(tmp / "long.mkv", [damager.apply(c, i).data for i, c in enumerate(clean)])
@@ -246,6 +245,8 @@ def main() -> int:
     parser.add_argument("--frames-hd", type=int, default=8, help="frames at 1920x1080 (0: skip)")
     parser.add_argument("--items", type=float, default=1.0, help="artifact sheets per frame (damage amount)")
     parser.add_argument("--long", type=int, nargs=2, default=[300, 520], help="reel lengths for peak memory")
+    parser.add_argument("--long-size", type=int, nargs=2, default=[320, 180], metavar=("W", "H"),
+                        help="frame size of the generated long reel")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--memory-child", nargs=2, metavar=("SRC", "FRAMES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -263,7 +264,7 @@ def main() -> int:
             compare((1920, 1080), args.frames_hd, args.items, tmp)
         if not args.no_memory:
             print()
-            memory(sorted(args.long), tmp)
+            memory(sorted(args.long), tmp, tuple(args.long_size))
     return 0
 
 
