@@ -8,6 +8,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from restoration_core.media import probe
+from restoration_core.project import PROJECT_FILE, SUFFIX, Project
+from restoration_core.safety import Target, plan_outputs
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("gui", help="open the restoration workbench (the default command)",
@@ -24,10 +28,6 @@ def register(subparsers) -> None:
 def check_screenshot_input(args: argparse.Namespace) -> None:
     """A headless screenshot run fails here, once, before any window exists: the input must open
     (a project of a newer schema, a text file named .mkv are InputErrors) and the PNG be writable."""
-    from restoration_core.media import probe
-    from restoration_core.project import PROJECT_FILE, SUFFIX, Project
-    from restoration_core.safety import Target, plan_outputs
-
     plan_outputs("gui --screenshot", [args.input], [Target(args.screenshot, "screenshot", parents=True)])
     if not args.input:
         return
