@@ -7,6 +7,8 @@ import math
 import sys
 import time
 
+from restoration_core.safety import Target, plan_outputs
+
 SCRATCH_STEPS = 2000
 FROM_STEPS = 150  # where the fine-tuning curve of the shipped prior flattens on a CPU (README, Models)
 
@@ -82,7 +84,6 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.input).exists():
         raise InputError("input does not exist", args.input)
     from restoration_core.media import open_reel
-    from restoration_core.safety import Target, plan_outputs
 
     # the folder is replaced only when it is empty or holds nothing but an earlier prior's files
     plan = plan_outputs("train-prior", [args.input], [
