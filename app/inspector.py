@@ -182,6 +182,21 @@ class Inspector(QScrollArea):
         self.deflicker = QCheckBox("Deflicker", box)
         form.addRow(self.grain)
         form.addRow(self.deflicker)
+        # whole-frame steps of a render (restoration_core.render.frames); the one-frame preview skips them
+        self.stabilize = QCheckBox("Stabilize (gate weave, jitter)", box)
+        self.stabilize.setToolTip("Renders of queued clips take weave and jitter out and keep pans; every "
+                                  "pixel of a corrected frame changes. The one-frame preview is not stabilized.")
+        self.stabilize_smooth = QSpinBox(box)
+        self.stabilize_smooth.setRange(2, 500)
+        self.stabilize_smooth.setValue(24)
+        self.stabilize_smooth.setSuffix(" frames")
+        self.stabilize_smooth.setToolTip("Frames the camera path is smoothed over (more: steadier)")
+        self.repair_tears = QCheckBox("Repair torn or burnt areas", box)
+        self.repair_tears.setToolTip("Renders rebuild a large torn or burnt area of a frame from the frames "
+                                     "either side (that area only)")
+        form.addRow(self.stabilize)
+        form.addRow("Smooth over", self.stabilize_smooth)
+        form.addRow(self.repair_tears)
         preview = self._button("Preview this frame  (P)", "mdi6.auto-fix", self.window.preview_frame, box)
         preview.setObjectName("primary")
         form.addRow(preview)
@@ -283,6 +298,10 @@ class Inspector(QScrollArea):
                    "grain": self.grain.isChecked(), "deflicker": self.deflicker.isChecked()}
         if self.model_path():
             restore.update(model=self.model_path(), steps=self.steps.value())
+        if self.stabilize.isChecked():
+            restore.update(stabilize=True, stabilize_smooth=self.stabilize_smooth.value())
+        if self.repair_tears.isChecked():
+            restore["repair_tears"] = True
         return {"restore": restore, "detect": {"sensitivity": self.sensitivity.value() / 100,
                                                    "motion_protection": self.motion_protection.value() / 100}}
 
