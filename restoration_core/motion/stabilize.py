@@ -297,6 +297,7 @@ class StabilizedReel:
         self.fill_radius = 0 if plan.crop else int(fill_radius)
         self.info = reel.info
         self.border: dict[int, dict[str, int]] = {}
+        self._recent: dict[int, Frame] = {}  # source frames around the last read() (sequential reads)
 
     def __len__(self) -> int:
         return len(self.reel)
@@ -334,9 +335,25 @@ class StabilizedReel:
                 close()
 
     def read(self, index: int) -> Frame:
-        for frame in self.frames(index, index + 1):
-            return frame
-        raise InputError(f"frame {index} is outside the reel (0..{len(self) - 1})")
+        """Frame ``index`` corrected; the source frames around it are kept, so reading frame
+        after frame (as the encoder does) decodes each source frame once."""
+        n = len(self.reel)
+        if not 0 <= index < n:
+            raise InputError(f"frame {index} is outside the reel (0..{n - 1})")
+        if not self.plan.covers(index):
+            return self.reel.read(index)
+        r = self.fill_radius
+        lo, hi = max(self.plan.start, index - r), min(self.plan.stop, index + r + 1)
+        for j in [j for j in self._recent if not lo <= j < hi]:
+            del self._recent[j]
+        missing = [j for j in range(lo, hi) if j not in self._recent]
+        if missing:
+            for f in self.reel.frames(missing[0], missing[-1] + 1):
+                if lo <= f.index < hi:
+                    self._recent[f.index] = f
+        data, stats = stabilize_frame(self.plan, index, {j: f.data for j, f in self._recent.items()}, r)
+        self.border[index] = stats
+        return Frame(data, index, self._recent[index].timecode)
 
     def thumbnail(self, index: int, max_side: int = 160) -> np.ndarray:
         return self.reel.thumbnail(index, max_side)

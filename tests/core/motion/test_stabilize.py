@@ -154,3 +154,18 @@ def test_bad_input_and_cancel():
     with pytest.raises(Cancelled):
         run_to_end(plan_stabilization(reel, cancel=token))
     assert build_plan([None], 0, (H, W)).warps[0].shape == (3, 3)
+
+
+def test_read_matches_frames_and_decodes_each_source_frame_once_in_order():
+    n = 10
+    frames = woven(n, jitter_track(n, 4))
+    reel = ArrayReel(frames)
+    plan = run_to_end(plan_stabilization(reel, smooth=6))
+    streamed = [f.data for f in StabilizedReel(reel, plan).frames()]
+    sreel = StabilizedReel(reel, plan)
+    before = reel.reads
+    for i in range(n):
+        assert np.array_equal(sreel.read(i).data, streamed[i])
+    assert reel.reads - before == n
+    with pytest.raises(InputError):
+        sreel.read(n)
