@@ -94,3 +94,16 @@ def test_repair_tears_through_the_cli(tmp_path):
     assert np.array_equal(got[4][outside], src[4][outside])
     assert got[4][40, 20].max() < 60000  # the hole is filled
     assert all(np.array_equal(got[k], src[k]) for k in range(8) if k != 4)
+
+
+def test_job_file_keys(tmp_path):
+    from restoration_core.render.spec import load_job_file
+
+    (tmp_path / "jobs.toml").write_text(
+        '[defaults]\nstabilize = true\nstabilize_smooth = 30\n\n'
+        '[[job]]\ninput = "a.mov"\noutput = "a_out.mov"\nrebuild = "12,40:43"\nrepair_tears = true\n')
+    (spec,) = load_job_file(tmp_path / "jobs.toml")
+    assert spec.settings == {"stabilize": True, "stabilize_smooth": 30, "rebuild": [12, 40, 41, 42],
+                             "repair_tears": True}
+    restore = RestoreSettings(**spec.settings)
+    assert restore.rebuild == (12, 40, 41, 42) and restore.stabilize_smooth == 30
