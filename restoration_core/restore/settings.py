@@ -14,8 +14,8 @@ MAX_FEATHER = 8
 class RestoreSettings:
     """How :func:`restore_frames` repairs a clip.
 
-    ``engine``: ``auto`` = temporal fill, then the generative engine (diffusion when one is
-    given, else classical) for what time cannot supply, then grain; ``temporal`` = temporal
+    ``engine``: ``auto`` = temporal fill, then the classical fill for what time cannot supply
+    (also when a model is given: no prior measurably beat it, see README Models), then grain; ``temporal`` = temporal
     fill only (what it cannot fill falls back to classical so every masked pixel is
     repaired); ``diffusion`` = generative fill only (needs a fill engine); ``classical`` =
     OpenCV inpainting only. ``feather`` (0..8 px): the repair is blended over a ring this

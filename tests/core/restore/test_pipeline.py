@@ -183,12 +183,15 @@ def test_fill_engine_gets_batched_requests_fixed_seeds_and_init():
     reel = ScratchReel(n=6, width=12)  # too wide for the line repair: the generative engine
     engine = FakeDiffusion()
     out = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(), fill_engine=engine))
+    assert not engine.requests and all(v.method != "diffusion" for f in out for v in f.interventions)  # auto
+    out = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(engine="diffusion"), fill_engine=engine))
     assert len(out) == 6 and all(v.method == "diffusion" for f in out for v in f.interventions)
     seeds = {r.seed for r in engine.requests}
     assert len(seeds) == 1  # one persistent region, one seed
     assert engine.requests[0].init is None and all(r.init is not None for r in engine.requests[1:])
     engine2 = FakeDiffusion()
-    frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(batch_frames=3), fill_engine=engine2))
+    frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(engine="diffusion", batch_frames=3),
+                             fill_engine=engine2))
     assert len(engine2.requests) == 6
 
 

@@ -25,7 +25,7 @@ def test_diffusion_fill_is_bit_exact_outside_the_feather_and_deterministic(engin
     # One 16-bit frame, twice: the tiny model is slow on a shared CPU (8-bit: test_pipeline).
     dtype = np.uint16
     reel = ScratchReel(n=1, h=32, w=40, x=14, width=12, dtype=dtype, value=1.0)
-    s = RestoreSettings(seed=3)
+    s = RestoreSettings(engine="diffusion", seed=3)
     runs = []
     for _ in range(2):
         runs.append([p.payload for p in restore_frames(reel, None, reel.mask, s, fill_engine=engine)
