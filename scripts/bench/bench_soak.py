@@ -192,13 +192,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--reel", help="a reel to play (default: the generated sample reel)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--sample-frames", type=int, default=48, help="frames of the generated sample reel")
+    ap.add_argument("--sample-size", default="640x360", help="size of the generated sample reel, WxH")
     args = ap.parse_args(argv)
+    width, height = (int(v) for v in args.sample_size.lower().split("x"))
     home = None
     if "REELWRIGHT_HOME" not in os.environ:
         home = tempfile.TemporaryDirectory(prefix="reelwright-soak-")
         os.environ["REELWRIGHT_HOME"] = home.name
     wall0 = time.perf_counter()
-    r = soak(args.minutes, args.reel)
+    r = soak(args.minutes, args.reel, sample={"frames": args.sample_frames, "size": (width, height)})
     wall = time.perf_counter() - wall0
     print(f"minutes played {r.minutes}, frames shown {r.frames_shown} ({r.frames_shown / max(1e-9, r.minutes * 60):.1f}/s), "
           f"loops {r.loops}, whole-reel detections finished {r.detections_run} ({r.frames_detected} frames detected)")
