@@ -167,7 +167,7 @@ class EditingMixin:
         if restore.get("engine") == "diffusion" and not restore.get("model"):
             self.show_error("Cannot preview", "The diffusion engine needs a model: choose one in the inspector")
             return
-        model = restore.get("model") if restore.get("engine") in ("auto", "diffusion") else None
+        model = restore.get("model") if restore.get("engine") == "diffusion" else None  # auto uses none
         # the queued clip's job: the same settings, detection and chunks (app.jobs_dock.queue_clip)
         self.controller.request_preview(self.viewer.index, self.clip_masks(), restore,
                                         detect_settings=chosen.get("detect", {}), model=model,

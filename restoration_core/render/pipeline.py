@@ -85,7 +85,8 @@ class Job:
 
     @property
     def uses_model(self) -> bool:
-        return bool(self.settings.get("model")) and self.settings.get("engine", "auto") in ("auto", "diffusion")
+        # engine auto never hands a region to a model (restore_frames), so only diffusion loads one
+        return bool(self.settings.get("model")) and self.settings.get("engine", "auto") == "diffusion"
 
 
 class _Meter:

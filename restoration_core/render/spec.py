@@ -163,7 +163,7 @@ class JobSpec:
     def needs_gpu(self) -> bool:
         """Diffusion work goes to a GPU worker when the machine has one."""
         engine = self.settings.get("engine", "auto")
-        return engine == "diffusion" or (engine == "auto" and bool(self.settings.get("model")))
+        return engine == "diffusion"  # auto never uses a model (restore_frames)
 
     def cache_key(self) -> str:
         """Hash of everything that changes the restored pixels (not the preset or output)."""

@@ -161,14 +161,14 @@ def test_model_is_loaded_once_and_pins_the_cache(tmp_path, eng):
     model = tmp_path / "model.safetensors"
     model.write_bytes(b"weights v1")
     spec = JobSpec(input=str(clip), output=str(tmp_path / "o.npy"), cache=str(tmp_path / "c"),
-                   settings={"engine": "auto", "model": str(model), "steps": 5})
+                   settings={"engine": "diffusion", "model": str(model), "steps": 5})
     assert run_to_end(render(spec, engines=eng)).computed == 4
     report = json.loads((tmp_path / "o.report.json").read_text())
     assert report["model"]["sha256"] and {i["method"] for i in report["interventions"]} == {"diffusion"}
     assert run_to_end(render(spec, engines=eng)).computed == 0
     model.write_bytes(b"weights v2")
     assert run_to_end(render(spec, engines=eng)).computed == 4, "new weights, new frames"
-    spec.settings = {"engine": "auto", "model": str(tmp_path / "absent")}
+    spec.settings = {"engine": "diffusion", "model": str(tmp_path / "absent")}
     with pytest.raises(InputError, match="no such model"):
         run_to_end(render(spec, engines=eng))
 

@@ -45,9 +45,10 @@ def test_json_job_file_and_errors(tmp_path):
 
 
 def test_spec_round_trip_gpu_and_cache_key(tmp_path):
-    spec = JobSpec(input="a", output="b", frame_range=(1, 5), settings={"engine": "auto", "model": "m"})
+    spec = JobSpec(input="a", output="b", frame_range=(1, 5), settings={"engine": "diffusion", "model": "m"})
     again = JobSpec.from_dict(spec.to_dict())
     assert again == spec and spec.needs_gpu
+    assert not JobSpec(input="a", output="b", settings={"engine": "auto", "model": "m"}).needs_gpu
     assert again.cache_key() == spec.cache_key()
     other = JobSpec.from_dict({**spec.to_dict(), "settings": {"engine": "temporal"}})
     assert other.cache_key() != spec.cache_key(), "settings change the cached frames"
