@@ -223,6 +223,8 @@ def safety(args: argparse.Namespace, car: list[np.ndarray], artifacts: dict) -> 
     rows: list = []
     safety_run(f"car 1:1 x{len(car)}", car, Damager(DamageSettings(seed=args.seed), artifacts), rows)
     names = {"tune": ASL_TUNE, "report": ASL_REPORT, "all": ASL_TUNE + ASL_REPORT, "none": ()}[args.asl]
+    if args.asl_clips:
+        names = tuple(args.asl_clips.split(","))
     for name in names:
         for step in (2, 3):
             clip = read_asl(name, step, args.asl_frames)
@@ -237,6 +239,20 @@ def safety(args: argparse.Namespace, car: list[np.ndarray], artifacts: dict) -> 
           f"{min(r['whole']['auto'] - r['whole']['input'] for r in res):+.2f} dB (>= +3), in damage at least "
           f"{min(r['in_damage']['auto'] - r['in_damage']['input'] for r in res):+.2f} dB (>= +10)")
     return rows
+
+
+def save_view(path: Path, rgb: np.ndarray) -> None:
+    """A README picture kept small: gray levels in a 63-colour palette, magenta outlines exact."""
+    from PIL import Image
+
+    mag = (rgb[..., 0] > 200) & (rgb[..., 1] < 60) & (rgb[..., 2] > 200)
+    gray = Image.fromarray(rgb.mean(axis=2).astype(np.uint8)).quantize(colors=63)
+    idx = np.asarray(gray).copy()
+    idx[mag] = 63
+    out = Image.fromarray(idx.astype(np.uint8), mode="P")
+    pal = gray.getpalette()[: 63 * 3] + [255, 0, 255]
+    out.putpalette(pal + [0] * (768 - len(pal)))
+    out.save(str(path), optimize=True)
 
 
 def harm_crops(rows: list, folder: Path, count: int = 3) -> None:
@@ -260,8 +276,8 @@ def harm_crops(rows: list, folder: Path, count: int = 3) -> None:
         marked[edge] = (255, 0, 255)
         img = np.hstack([before[win], np.full((96, 4, 3), 255, np.uint8), marked[win]])
         img = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
-        name = folder / f"harm-{k + 1}.png"
-        cv2.imwrite(str(name), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        name = folder / f"restore-harm-{k + 1}.png"
+        save_view(name, img)
         print(f"harm crop {name}: {clip} frame {i}, {int(bad.sum())} px changed far from damage")
 
 
@@ -287,8 +303,8 @@ def old_film_views(folder: Path, frames: int = 12) -> None:
         gap = np.full((clip[i].shape[0], 4, 3), 255, np.uint8)
         img = np.hstack([clip[i], gap, marked])
         img = cv2.resize(img, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
-        path = folder / f"old-film-{name}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        path = folder / f"restore-old-film-{name}.png"
+        save_view(path, img)
         print(f"{name}: {len(clip)} frames, {share:.3f}% of pixels changed on average, {left} regions left "
               f"as scanned for review; frame {i} -> {path}")
 
@@ -314,6 +330,8 @@ def main() -> int:
     ap.add_argument("--asl", choices=("tune", "report", "all", "none"), default="report",
                     help="signing clips for the do-no-harm table (tune: those the thresholds were tuned on)")
     ap.add_argument("--asl-frames", type=int, default=12)
+    ap.add_argument("--asl-clips", default=None, help="comma-separated clip names instead of a whole set")
+    ap.add_argument("--car-frames", type=int, default=30, help="street-clip frames in the do-no-harm table")
     ap.add_argument("--safety-only", action="store_true", help="only the do-no-harm table")
     ap.add_argument("--crops", type=Path, default=None, help="write before/after crops of the worst harm here")
     ap.add_argument("--old-film", type=Path, default=None, help="restore the real old film, write views here")
@@ -331,7 +349,7 @@ def main() -> int:
     frames = [d.data for d in damaged]
     masks = [d.mask for d in damaged]
     if args.safety_only:
-        rows = safety(args, clean[: min(len(clean), 30)], load_artifacts(DATA / "artifacts"))
+        rows = safety(args, clean[: min(len(clean), args.car_frames)], load_artifacts(DATA / "artifacts"))
         if args.crops is not None:
             harm_crops(rows, args.crops)
         return 0
@@ -379,7 +397,7 @@ def main() -> int:
         m300 = peak_memory(small, damager, 300, s)
         print(f"\npeak traced memory (320x180): 60 frames {m60:.1f} MiB, 300 frames {m300:.1f} MiB, "
               f"ratio {m300 / m60:.3f} (target <= 1.15)")
-    rows = safety(args, clean[: min(len(clean), 30)], load_artifacts(DATA / "artifacts"))
+    rows = safety(args, clean[: min(len(clean), args.car_frames)], load_artifacts(DATA / "artifacts"))
     if args.crops is not None:
         harm_crops(rows, args.crops)
     return 0
