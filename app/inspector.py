@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -22,6 +23,8 @@ from PySide6.QtWidgets import (
 
 from app import background, engine
 from app.theme import icon
+from restoration_core.errors import InputError
+from restoration_core.render.spec import parse_frame_list
 
 ENGINES = ("auto", "temporal", "classical", "diffusion")
 
@@ -197,6 +200,17 @@ class Inspector(QScrollArea):
         form.addRow(self.stabilize)
         form.addRow("Smooth over", self.stabilize_smooth)
         form.addRow(self.repair_tears)
+        self.rebuild = QLineEdit(box)
+        self.rebuild.setPlaceholderText("e.g. 12,40:43")
+        self.rebuild.setToolTip("Frames a render replaces by an interpolation of their neighbours (0-based, "
+                                "A:B end exclusive, runs of up to 3): black, blank, burnt or duplicate frames")
+        this_frame = QPushButton("This frame", box)
+        this_frame.setToolTip("Rebuild this frame from its neighbours in renders (adds it to the list)")
+        this_frame.clicked.connect(lambda _=False: self.rebuild_this_frame())
+        row = QHBoxLayout()
+        row.addWidget(self.rebuild, 1)
+        row.addWidget(this_frame)
+        form.addRow("Rebuild", row)
         preview = self._button("Preview this frame  (P)", "mdi6.auto-fix", self.window.preview_frame, box)
         preview.setObjectName("primary")
         form.addRow(preview)
@@ -293,6 +307,23 @@ class Inspector(QScrollArea):
         self.window.statusBar().showMessage(f"Checking the model in {folder}…")
         background.add_model(self, folder, added, failed)   # validation reads the weights
 
+    def rebuild_frames(self) -> list[int]:
+        """The frames listed to rebuild ([] for an empty field; InputError for a bad one)."""
+        return parse_frame_list(self.rebuild.text().strip() or None)
+
+    def rebuild_this_frame(self) -> None:
+        """Add the viewer's frame to the frames to rebuild (written back as numbers and A:B runs)."""
+        index = self.window.viewer.index
+        if index < 0:
+            return
+        try:
+            frames = set(self.rebuild_frames())
+        except InputError as exc:
+            self.window.show_error("Cannot add the frame", str(exc))
+            return
+        frames.add(index)
+        self.rebuild.setText(format_frames(sorted(frames)))
+
     def settings_dict(self) -> dict:
         restore = {"engine": self.engine.currentText(), "feather": self.feather.value(),
                    "grain": self.grain.isChecked(), "deflicker": self.deflicker.isChecked()}
@@ -302,6 +333,13 @@ class Inspector(QScrollArea):
             restore.update(stabilize=True, stabilize_smooth=self.stabilize_smooth.value())
         if self.repair_tears.isChecked():
             restore["repair_tears"] = True
+        try:
+            frames = self.rebuild_frames()
+        except InputError as exc:  # a bad list is named, and left out of the job
+            self.window.statusBar().showMessage(f"Rebuild list ignored: {exc}", 6000)
+            frames = []
+        if frames:
+            restore["rebuild"] = frames
         return {"restore": restore, "detect": {"sensitivity": self.sensitivity.value() / 100,
                                                    "motion_protection": self.motion_protection.value() / 100}}
 
@@ -351,3 +389,15 @@ class Inspector(QScrollArea):
     def _defect_toggled(self, item: QListWidgetItem) -> None:
         did = item.data(Qt.ItemDataRole.UserRole)
         self.window.set_frame_rejected(item.checkState() == Qt.CheckState.Unchecked, [did])
+
+
+def format_frames(frames: list[int]) -> str:
+    """[12, 40, 41, 42] -> "12,40:43" (the form :func:`parse_frame_list` reads)."""
+    parts, k = [], 0
+    while k < len(frames):
+        j = k
+        while j + 1 < len(frames) and frames[j + 1] == frames[j] + 1:
+            j += 1
+        parts.append(str(frames[k]) if j == k else f"{frames[k]}:{frames[j] + 1}")
+        k = j + 1
+    return ",".join(parts)
