@@ -23,7 +23,13 @@ from restoration_core.defects import Intervention
 from restoration_core.detect.frames import FrameScan, scan_frames
 from restoration_core.motion import StabilizationPlan, StabilizedReel, plan_stabilization
 from restoration_core.progress import CancelToken, Progress
-from restoration_core.restore.rebuild import RebuildRun, RebuiltReel, plan_runs, rebuild_interventions
+from restoration_core.restore.rebuild import (
+    BuiltFrames,
+    RebuildRun,
+    RebuiltReel,
+    plan_runs,
+    rebuild_interventions,
+)
 
 
 @dataclass
@@ -35,6 +41,7 @@ class FrameSteps:
     plan: StabilizationPlan | None = None
     scan: FrameScan | None = None
     tears: dict[int, np.ndarray] = field(default_factory=dict)  # full-size area to repair per frame
+    built: BuiltFrames = field(default_factory=BuiltFrames)  # rebuilt once, read by every step
 
     @property
     def active(self) -> bool:
@@ -43,7 +50,7 @@ class FrameSteps:
     def wrap(self, reel: Any) -> Any:
         """``reel`` with the listed frames rebuilt and the clip stabilized (as planned)."""
         if self.runs:
-            reel = RebuiltReel(reel, self.rebuild, tears=self.tears)
+            reel = RebuiltReel(reel, self.rebuild, tears=self.tears, built=self.built)
         if self.plan is not None:
             reel = StabilizedReel(reel, self.plan)
         return reel
@@ -102,7 +109,7 @@ def prepare_frames(
     tears = bool(getattr(settings, "repair_tears", False))
     if not (scan or stabilize or runs or tears):
         return steps
-    source = RebuiltReel(reel, rebuild) if runs else reel
+    source = RebuiltReel(reel, rebuild, built=steps.built) if runs else reel
     steps.scan = yield from scan_frames(source, frame_range, cancel=cancel)
     if tears and steps.scan.torn_masks:
         shape = (int(reel.info.height), int(reel.info.width))

@@ -247,6 +247,25 @@ def rebuild_interventions(runs: list[RebuildRun], shape: tuple[int, int], timeco
     return out
 
 
+class BuiltFrames:
+    """Rebuilt frames kept for every reader of one render (detection, restore, the encoder read
+    the same frames), up to ``max_bytes``; beyond that they are computed again (same result)."""
+
+    def __init__(self, max_bytes: int = 1 << 30):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._runs: dict[tuple[int, int], dict[int, np.ndarray]] = {}
+
+    def get(self, run: RebuildRun) -> dict[int, np.ndarray] | None:
+        return self._runs.get((run.start, run.stop))
+
+    def put(self, run: RebuildRun, frames: dict[int, np.ndarray]) -> None:
+        size = sum(f.nbytes for f in frames.values())
+        if self.bytes + size <= self.max_bytes:
+            self._runs[(run.start, run.stop)] = frames
+            self.bytes += size
+
+
 class RebuiltReel:
     """A reel whose listed frames come rebuilt from their neighbours (and whose ``tears``, an
     area per frame, are repaired from theirs); all other frames as read.
@@ -256,9 +275,10 @@ class RebuiltReel:
     """
 
     def __init__(self, reel: Any, frames: Iterable[int], max_run: int = MAX_RUN,
-                 tears: dict[int, np.ndarray] | None = None):
+                 tears: dict[int, np.ndarray] | None = None, built: BuiltFrames | None = None):
         self.reel = reel
         self.info = reel.info
+        self.built = built if built is not None else BuiltFrames()
         self.runs = plan_runs(frames, len(reel), max_run)
         if tears:
             whole = {i for r in self.runs for i in range(r.start, r.stop)}
@@ -310,9 +330,13 @@ class RebuiltReel:
         before = buffer[run.before].data if run.before is not None else None
         after = buffer[run.after].data if run.after is not None else None
         current = buffer[run.start].data if run.region is not None else None
-        for j, data in sorted(rebuild_run(run, before, after, current).items()):
+        frames = self.built.get(run)
+        if frames is None:
+            frames = rebuild_run(run, before, after, current)
+            self.built.put(run, frames)
+        for j, data in sorted(frames.items()):
             if start <= j < stop:
-                yield Frame(data, j, buffer[j].timecode)
+                yield Frame(data.copy(), j, buffer[j].timecode)  # a copy: the kept one stays as built
 
     def _timecode(self, index: int) -> str | None:
         tc = getattr(self.reel, "timecode_of", None)

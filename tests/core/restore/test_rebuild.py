@@ -116,3 +116,20 @@ def test_rebuilt_reel_repairs_a_tear_area_only():
     assert out[3] is frames[3] and out[5] is frames[5]  # next to a rebuilt frame or at the end: left alone
     tear = [e for e in reel.interventions() if e.kind == "tear"]
     assert [(e.frame, e.bbox, e.source_frames) for e in tear] == [(2, (50, 30, 40, 30), (1, 3))]
+
+
+def test_rebuilt_frames_are_computed_once_for_every_reader(monkeypatch):
+    from restoration_core.restore import rebuild
+
+    calls = []
+    real = rebuild.rebuild_run
+    monkeypatch.setattr(rebuild, "rebuild_run", lambda *a: calls.append(a[0].start) or real(*a))
+    frames = moving_square(6)
+    built = rebuild.BuiltFrames()
+    first = [f.data for f in RebuiltReel(ListReel(frames), [2], built=built).frames()]
+    again = RebuiltReel(ListReel(frames), [2], built=built).read(2).data
+    assert calls == [2] and np.array_equal(first[2], again)
+    small = rebuild.BuiltFrames(max_bytes=10)  # nothing fits: computed each time, same pixels
+    RebuiltReel(ListReel(frames), [2], built=small).read(2)
+    RebuiltReel(ListReel(frames), [2], built=small).read(2)
+    assert calls == [2, 2, 2]
