@@ -29,6 +29,17 @@ from restoration_core.render.spec import parse_frame_list
 ENGINES = ("auto", "temporal", "classical", "diffusion")
 
 
+class ModelCombo(QComboBox):
+    """The model list, filled the first time it is opened: listing imports the registry and
+    torch with it, which no workbench session should pay for (or wait on) until models matter."""
+
+    about_to_show = Signal()
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt naming
+        self.about_to_show.emit()
+        super().showPopup()
+
+
 def _slider(lo: int, hi: int, value: int) -> QSlider:
     s = QSlider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
@@ -155,7 +166,9 @@ class Inspector(QScrollArea):
         self.engine = QComboBox(box)
         self.engine.addItems(ENGINES)
         form.addRow("Fill engine", self.engine)
-        self.model = QComboBox(box)
+        self.model = ModelCombo(box)
+        self.model.about_to_show.connect(self._models_wanted)
+        self._models_listed = False
         # long model names must not widen the inspector
         self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model.setMinimumContentsLength(8)
@@ -174,7 +187,7 @@ class Inspector(QScrollArea):
         self.steps.setValue(20)
         self.steps.setToolTip("Denoising steps of the diffusion model")
         form.addRow("Steps", self.steps)
-        self.refresh_models()
+        self.model.addItem("(none: classical fill)", None)   # the registered models: on first open
         self.feather = QSpinBox(box)
         self.feather.setRange(0, 8)
         self.feather.setValue(2)
@@ -259,8 +272,9 @@ class Inspector(QScrollArea):
     def refresh_models(self, select: str | None = None) -> None:
         """Fill the model list from the registry: "(none)" first, missing models disabled.
 
-        The first listing imports the registry, and torch with it, in a worker thread (the
-        list fills in when it is done); later ones just read the small registry file."""
+        Done the first time the list is opened (or when asked). The first listing imports the
+        registry, and torch with it, in a worker thread (the list fills in when it is done);
+        later ones just read the small registry file."""
         current = select or self.model_path()
         if background.registry_loaded():
             try:
@@ -269,11 +283,19 @@ class Inspector(QScrollArea):
                 models = []
             self._fill_models(models, current)
         else:
-            if self.model.count() == 0:
+            if self.model.count() <= 1:
+                self.model.clear()
                 self.model.addItem("(none: classical fill)", None)
+                self.model.addItem("Listing the registered models…", None)
+                self.model.model().item(1).setEnabled(False)
             background.list_models(self, lambda models: self._fill_models(models, current))
 
+    def _models_wanted(self) -> None:
+        if not self._models_listed:
+            self.refresh_models()
+
     def _fill_models(self, models: list[dict], current: str | None) -> None:
+        self._models_listed = True
         current = current or self.model_path()
         self.model.clear()
         self.model.addItem("(none: classical fill)", None)

@@ -110,7 +110,7 @@ class ReviewPass(QObject):
         self.stop() if self.active else self.start()
 
     def start(self, mode: str | None = None) -> bool:
-        """Start the review of the in/out range (whole reel when unmarked); False if nothing to review."""
+        """Start the review of the in/out range (whole reel when unmarked); False without an open reel."""
         s = self.w.session
         if s.project is None or s.reel_id is None:
             self._tell("Open a reel first")
@@ -222,11 +222,11 @@ class ReviewPass(QObject):
             return
         item = self.queue.find(self.current.frame, self.current.key) or self.current
         decide(self.w.session.project, item, status)
-        self.w.session.previews.pop(item.frame, None)   # the frame's preview no longer matches its mask
+        self._drop_preview(item.frame)
         decided = self.queue.find(item.frame, item.key) or item
         nxt = self.queue.step(decided)
         if nxt is None:
-            done, total = self.queue.counts()
+            _done, total = self.queue.counts()
             self.current = decided
             self.outline.set_status(decided.status)
             self._tell(f"All {total:,} regions reviewed")
@@ -272,12 +272,18 @@ class ReviewPass(QObject):
         r = self.repairs[self.repair_pos]
         if status == REJECTED and not r.taken_back:
             self.w.revoke_repair(r.record_id, r.index)
-            self.w.session.previews.pop(r.frame, None)
+            self._drop_preview(r.frame)
             self.repairs = recorded_repairs(self.w.session.project, r.record_id)
             self.repair_pos = next(k for k, x in enumerate(self.repairs) if x.index == r.index)
         self.step_repair(1)
 
     # ---- the viewer ---------------------------------------------------------------------
+    def _drop_preview(self, frame: int) -> None:
+        """The frame's preview no longer matches its repair mask: a new one is made when needed."""
+        self.w.session.previews.pop(frame, None)
+        if self.w.viewer.index == frame:
+            self.w.viewer.set_after(None)
+
     def _go(self, frame: int, bbox) -> None:
         w = self.w
         w.transport.speed = 0
