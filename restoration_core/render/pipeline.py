@@ -279,7 +279,7 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
             if fill_engine is None:
                 fill_engine = load_fill_engine(job, eng)
             if sources is None:
-                sources = job.frames.wrap(eng.open_reel(job.input_path))
+                sources = SourceFrames(job.frames.wrap(eng.open_reel(job.input_path)))
             for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
                                    exact=masks.exact, flicker=flicker, fill_engine=fill_engine, cancel=cancel):
                 rf = p.payload
@@ -287,16 +287,38 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
                     yield meter.tick("restore", p.frame, p.message or p.stage)
                     continue
                 if not cache.has_frame(rf.index):
-                    cache.put_frame(rf.index, rf.data, list(rf.interventions), source=sources.read(rf.index).data)
+                    cache.put_frame(rf.index, rf.data, list(rf.interventions), source=sources.get(rf.index))
                 meter.computed += 1
                 meter.step()
                 yield meter.tick("restore", rf.index)
     finally:
         if sources is not None:
-            sources.close()
+            sources.reel.close()
     missing = cache.first_missing_frame(a, b)
     if missing is not None:
         raise InputError(f"restore did not return frame {missing}", job.input_path)
+
+
+class SourceFrames:
+    """A reel's frames read again in order for the patch cache: decoded forward (``frames``),
+    so they do not pile up in the reel's frame cache as a long clip goes by; a jump seeks."""
+
+    def __init__(self, reel: Any):
+        self.reel = reel
+        self._frames: Iterator[Any] | None = None
+        self._next: int | None = None
+
+    def get(self, index: int) -> np.ndarray:
+        if not hasattr(self.reel, "frames"):
+            return self.reel.read(index).data
+        if self._frames is None or self._next != index:
+            self._frames = iter(self.reel.frames(index, None))
+        frame = next(self._frames, None)
+        if frame is None or frame.index != index:
+            self._frames = None
+            return self.reel.read(index).data
+        self._next = index + 1
+        return frame.data
 
 
 def chunks(frame_range: tuple[int, int], size: int) -> list[tuple[int, int]]:
@@ -313,11 +335,12 @@ def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int]
     writer = eng.open_writer(job.output, job.spec.preset, reel.info, frame_range=(a, b),
                              audio_source=job.input_path, overwrite=job.spec.overwrite,
                              **({"verify": True} if job.spec.verify else {}))
+    sources = SourceFrames(reel)
     try:
         for i in range(a, b):
             if cancel is not None:
                 cancel.check()
-            writer.write(cache.frame(i, reel.read(i).data))  # the source with the cached patches
+            writer.write(cache.frame(i, sources.get(i)))  # the source with the cached patches
             meter.step()
             yield meter.tick("encode", i)
         return writer.commit()
