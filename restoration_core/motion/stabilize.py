@@ -284,6 +284,25 @@ def stabilize_frame(
     return _to_dtype(out, data.dtype), stats
 
 
+class FrameStore:
+    """Corrected frames kept for every reader of one render, up to ``max_bytes`` (0: none kept);
+    a frame that no longer fits is corrected again when read (the same pixels)."""
+
+    def __init__(self, max_bytes: int = 0):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._frames: dict[int, np.ndarray] = {}
+
+    def get(self, index: int) -> np.ndarray | None:
+        data = self._frames.get(index)
+        return None if data is None else data.copy()
+
+    def put(self, index: int, data: np.ndarray) -> None:
+        if index not in self._frames and self.bytes + data.nbytes <= self.max_bytes:
+            self._frames[index] = data.copy()
+            self.bytes += data.nbytes
+
+
 class StabilizedReel:
     """A reel whose frames within ``plan`` come corrected; frames outside it come as they are.
 
@@ -291,8 +310,9 @@ class StabilizedReel:
     ``frames``, ``read``, ``close``), so detection and restoration need no change.
     """
 
-    def __init__(self, reel: Any, plan: StabilizationPlan, fill_radius: int = 3):
+    def __init__(self, reel: Any, plan: StabilizationPlan, fill_radius: int = 3, store: FrameStore | None = None):
         self.reel = reel
+        self.store = store if store is not None else FrameStore()
         self.plan = plan
         self.fill_radius = 0 if plan.crop else int(fill_radius)
         self.info = reel.info
@@ -326,9 +346,7 @@ class StabilizedReel:
                 if not self.plan.covers(i):
                     yield frame
                     continue
-                data, stats = stabilize_frame(self.plan, i, {j: f.data for j, f in window.items()}, r)
-                self.border[i] = stats
-                yield Frame(data, i, frame.timecode)
+                yield Frame(self._corrected(i, {j: f.data for j, f in window.items()}), i, frame.timecode)
         finally:
             close = getattr(source, "close", None)
             if close is not None:
@@ -346,14 +364,27 @@ class StabilizedReel:
         lo, hi = max(self.plan.start, index - r), min(self.plan.stop, index + r + 1)
         for j in [j for j in self._recent if not lo <= j < hi]:
             del self._recent[j]
+        kept = self.store.get(index)
+        if kept is not None:
+            return Frame(kept, index, self.timecode_of(index))
         missing = [j for j in range(lo, hi) if j not in self._recent]
         if missing:
             for f in self.reel.frames(missing[0], missing[-1] + 1):
                 if lo <= f.index < hi:
                     self._recent[f.index] = f
-        data, stats = stabilize_frame(self.plan, index, {j: f.data for j, f in self._recent.items()}, r)
-        self.border[index] = stats
-        return Frame(data, index, self._recent[index].timecode)
+        return Frame(self._corrected(index, {j: f.data for j, f in self._recent.items()}), index,
+                     self._recent[index].timecode)
+
+    def _corrected(self, index: int, frames: dict[int, np.ndarray]) -> np.ndarray:
+        data = self.store.get(index)
+        if data is None:
+            data, self.border[index] = stabilize_frame(self.plan, index, frames, self.fill_radius)
+            self.store.put(index, data)
+        return data
+
+    def timecode_of(self, index: int) -> str | None:
+        tc = getattr(self.reel, "timecode_of", None)
+        return tc(index) if callable(tc) else None
 
     def thumbnail(self, index: int, max_side: int = 160) -> np.ndarray:
         return self.reel.thumbnail(index, max_side)

@@ -22,6 +22,7 @@ import numpy as np
 from restoration_core.defects import Intervention
 from restoration_core.detect.frames import FrameScan, scan_frames
 from restoration_core.motion import StabilizationPlan, StabilizedReel, plan_stabilization
+from restoration_core.motion.stabilize import FrameStore
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.restore.rebuild import (
     BuiltFrames,
@@ -42,6 +43,7 @@ class FrameSteps:
     scan: FrameScan | None = None
     tears: dict[int, np.ndarray] = field(default_factory=dict)  # full-size area to repair per frame
     built: BuiltFrames = field(default_factory=BuiltFrames)  # rebuilt once, read by every step
+    corrected: FrameStore = field(default_factory=lambda: FrameStore(1 << 30))  # stabilized once, up to 1 GiB
 
     @property
     def active(self) -> bool:
@@ -52,7 +54,7 @@ class FrameSteps:
         if self.runs:
             reel = RebuiltReel(reel, self.rebuild, tears=self.tears, built=self.built)
         if self.plan is not None:
-            reel = StabilizedReel(reel, self.plan)
+            reel = StabilizedReel(reel, self.plan, store=self.corrected)
         return reel
 
     def interventions(self, shape: tuple[int, int], frame_range: tuple[int, int]) -> list[Intervention]:

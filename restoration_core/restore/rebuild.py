@@ -338,6 +338,9 @@ class RebuiltReel:
             if start <= j < stop:
                 yield Frame(data.copy(), j, buffer[j].timecode)  # a copy: the kept one stays as built
 
+    def timecode_of(self, index: int) -> str | None:
+        return self._timecode(index)
+
     def _timecode(self, index: int) -> str | None:
         tc = getattr(self.reel, "timecode_of", None)
         return tc(index) if callable(tc) else None

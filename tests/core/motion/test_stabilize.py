@@ -169,3 +169,19 @@ def test_read_matches_frames_and_decodes_each_source_frame_once_in_order():
     assert reel.reads - before == n
     with pytest.raises(InputError):
         sreel.read(n)
+
+
+def test_a_shared_store_corrects_each_frame_once():
+    from restoration_core.motion.stabilize import FrameStore
+
+    frames = woven(6, jitter_track(6, 5))
+    reel = ArrayReel(frames)
+    plan = run_to_end(plan_stabilization(reel, smooth=4))
+    store = FrameStore(1 << 24)
+    first = StabilizedReel(reel, plan, store=store)
+    streamed = [f.data for f in first.frames()]
+    second = StabilizedReel(reel, plan, store=store)
+    assert all(np.array_equal(second.read(i).data, streamed[i]) for i in range(6))
+    assert second.border == {}  # nothing corrected again
+    streamed[0][:] = 0  # a reader painting on its frame does not change the kept one
+    assert not np.array_equal(second.read(0).data, streamed[0])
