@@ -36,12 +36,14 @@ def hysteresis(z: np.ndarray, low: float, high: float, min_area: int = 2) -> np.
 
 
 HOLE_SHARE = 2.0  # a hole larger than this many times its region is picture enclosed by it
+HOLE_MAX = 150.0  # px (at REF_WIDTH): larger holes are picture a hair cluster encloses
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """Fill enclosed holes (the flat interior of a blotch the test may have missed), but not
     the picture a hair or a lint loop encloses: holes larger than :data:`HOLE_SHARE` times
-    the region around them stay open."""
+    the region around them, or than :data:`HOLE_MAX` px at the reference width, stay open
+    (a large blotch's interior is recovered by the detector's second pass instead)."""
     if not mask.any():
         return mask
     m = np.pad(mask.astype(np.uint8), 1)
@@ -53,12 +55,13 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
     k, hole_labels, hole_stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
     out = m.astype(bool)
+    limit = HOLE_MAX * max(1.0, mask.shape[1] / REF_WIDTH) ** 2
     for h in range(1, k):
         x, y, w, hh, area = (int(v) for v in hole_stats[h])
         box = (slice(max(0, y - 1), y + hh + 1), slice(max(0, x - 1), x + w + 1))
         around = np.unique(labels[box][cv2.dilate((hole_labels[box] == h).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0])
         region = int(stats[[a for a in around if a > 0], cv2.CC_STAT_AREA].sum())
-        if area <= HOLE_SHARE * region:
+        if area <= min(HOLE_SHARE * region, limit):
             out[box] |= hole_labels[box] == h
     return out[1:-1, 1:-1]
 
