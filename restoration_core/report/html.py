@@ -82,10 +82,13 @@ def make_crop(item: Intervention, before: np.ndarray, after: np.ndarray, side: i
 
 
 def largest(items: list[Intervention], n: int) -> list[Intervention]:
-    """The ``n`` largest repairs, at most two per frame so one bad frame does not fill the page."""
+    """The ``n`` largest repairs, at most two per frame so one bad frame does not fill the page.
+
+    Stabilized frames are left out: the whole frame is resampled, so a crop of it shows
+    nothing (the report lists each frame's transform instead)."""
     picked: list[Intervention] = []
     per_frame: Counter = Counter()
-    for item in sorted(items, key=lambda i: (-i.area, i.frame, i.bbox)):
+    for item in sorted((i for i in items if i.kind != "stabilize"), key=lambda i: (-i.area, i.frame, i.bbox)):
         if per_frame[item.frame] < 2:
             picked.append(item)
             per_frame[item.frame] += 1

@@ -107,3 +107,13 @@ def test_job_file_keys(tmp_path):
                              "repair_tears": True}
     restore = RestoreSettings(**spec.settings)
     assert restore.rebuild == (12, 40, 41, 42) and restore.stabilize_smooth == 30
+
+
+def test_report_crops_skip_stabilized_frames():
+    from restoration_core.defects import Intervention
+    from restoration_core.report.html import largest
+
+    items = [Intervention(0, (0, 0, 96, 64), 96 * 64, "stabilize", "resample"),
+             Intervention(0, (4, 4, 8, 8), 64, "dust", "temporal"),
+             Intervention(1, (0, 0, 96, 64), 96 * 64, "rebuild", "interpolation", source_frames=(0, 2))]
+    assert [i.kind for i in largest(items, 5)] == ["rebuild", "dust"]
