@@ -198,10 +198,10 @@ class Inspector(QScrollArea):
         self.deflicker = QCheckBox("Deflicker", box)
         form.addRow(self.grain)
         form.addRow(self.deflicker)
-        # whole-frame steps of a render (restoration_core.render.frames); the one-frame preview skips them
+        # whole-frame steps (restoration_core.render.frames), run by renders and previews alike
         self.stabilize = QCheckBox("Stabilize (gate weave, jitter)", box)
-        self.stabilize.setToolTip("Renders of queued clips take weave and jitter out and keep pans; every "
-                                  "pixel of a corrected frame changes. The one-frame preview is not stabilized.")
+        self.stabilize.setToolTip("Take gate weave and jitter out and keep pans (measured over the clip); "
+                                  "every pixel of a corrected frame changes")
         self.stabilize_smooth = QSpinBox(box)
         self.stabilize_smooth.setRange(2, 500)
         self.stabilize_smooth.setValue(24)
