@@ -10,7 +10,7 @@ import time
 from restoration_core.safety import Target, plan_outputs
 
 SCRATCH_STEPS = 2000
-FROM_STEPS = 150  # where the fine-tuning curve of the shipped prior flattens on a CPU (README, Models)
+FROM_STEPS = 100  # about 2 CPU minutes; the measured fine-tuning curve of the shipped prior (README, Models)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
