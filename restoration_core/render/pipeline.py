@@ -149,8 +149,10 @@ def resolve(spec: JobSpec, eng: Engines) -> Job:
         spec.cache))
     if spec.detect:
         eng.detect_settings(detect_settings)  # a bad detect setting fails before any work
-    if job.uses_model and eng.model_identity is not None:
-        job.model = eng.model_identity(settings["model"])  # a bad model fails before any work
+    if settings.get("model") and settings.get("engine", "auto") in ("auto", "diffusion") \
+            and eng.model_identity is not None:
+        identity = eng.model_identity(settings["model"])  # a bad model fails before any work
+        job.model = identity if job.uses_model else None  # auto checks it but fills without it
     return job
 
 
