@@ -12,9 +12,9 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from restoration_core.diffusion.check import ModelInfo, check_model, resolve_model_path  # noqa: E402
+from restoration_core.diffusion.check import ModelInfo, add_model, check_model, resolve_model_path  # noqa: E402
 from restoration_core.diffusion.loader import load_fill_engine  # noqa: E402
-from restoration_core.diffusion.registry import add_model, list_models, lookup, remove_model  # noqa: E402
+from restoration_core.diffusion.registry import list_models, lookup, remove_model  # noqa: E402
 
 __all__ = [
     "ModelInfo",

@@ -14,18 +14,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from restoration_core.atomic import atomic_write_text
 from restoration_core.diffusion import inspect as mi
-from restoration_core.diffusion.device import DeviceChoice, dtype_bytes, free_memory
+from restoration_core.diffusion import registry
+from restoration_core.diffusion.device import DeviceChoice, dtype_bytes, free_memory, pick_device
+from restoration_core.diffusion.registry import MARKER
 from restoration_core.errors import ModelError
+from restoration_core.paths import cache_dir
 
 SD_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 DEFAULT_SD_CONFIG = "stable-diffusion-v1-5/stable-diffusion-inpainting"
 PIXEL_PIPELINES = ("DDPMPipeline", "DDIMPipeline", "ScoreSdeVePipeline", "RePaintPipeline")
 MEMORY_FACTOR = 1.5  # weights plus activations of a modest batch
-MARKER = "reelwright.json"  # a Reelwright prior's card: what it was trained on, its weights' SHA-256
 
 
 @dataclass
@@ -57,9 +61,7 @@ def resolve_model_path(spec: str | Path) -> Path:
     path = Path(text).expanduser()
     if path.exists():
         return path.resolve()
-    from restoration_core.diffusion.registry import lookup
-
-    entry = lookup(text)
+    entry = registry.lookup(text)
     if entry is not None:
         return Path(entry["path"])
     if text.count("/") == 1 and not text.startswith((".", "/", "~")):
@@ -81,7 +83,6 @@ def _from_hf_cache(repo_id: str) -> Path:
 
 
 def _hash_cache_file() -> Path:
-    from restoration_core.paths import cache_dir
 
     return cache_dir() / "model_hashes.json"
 
@@ -102,7 +103,6 @@ def _file_sha256(path: Path) -> str:
             h.update(block)
     cache[key] = h.hexdigest()
     try:
-        from restoration_core.atomic import atomic_write_text
 
         atomic_write_text(cache_path, json.dumps(cache))
     except OSError:
@@ -312,9 +312,7 @@ def check_model(spec: str | Path, *, allow_pickle: bool = False, device: DeviceC
     Raises :class:`ModelError` naming the problem: missing component, wrong model type,
     pickle weights without ``allow_pickle``, or too large for the device's free memory.
     """
-    from restoration_core.diffusion.registry import registered
-
-    entry = registered(spec)
+    entry = registry.registered(spec)
     if entry is not None:
         # what was consented to and given at `models add` holds wherever the model is used
         allow_pickle = allow_pickle or bool(entry.get("allow_pickle"))
@@ -327,7 +325,6 @@ def check_model(spec: str | Path, *, allow_pickle: bool = False, device: DeviceC
     else:
         info = _check_single_file(path, allow_pickle, config)
     if device is None:
-        from restoration_core.diffusion.device import pick_device
 
         device = pick_device()
     need = int(info.params * dtype_bytes(device.dtype) * MEMORY_FACTOR)
@@ -336,3 +333,28 @@ def check_model(spec: str | Path, *, allow_pickle: bool = False, device: DeviceC
         raise ModelError(f"too large for {device.device.type}: needs about {need / 2**30:.1f} GiB, "
                          f"{free / 2**30:.1f} GiB free", path)
     return info
+
+
+def add_model(spec: str | Path, *, name: str | None = None, allow_pickle: bool = False,
+              config: str | Path | None = None) -> tuple[str, ModelInfo]:
+    """Validate a model (:func:`check_model`) and register it under ``name`` (default: its folder or file name)."""
+    if name == registry.BUILTIN:
+        raise ModelError(f"the name '{registry.BUILTIN}' is the shipped prior's; choose another --name", spec)
+    info = check_model(spec, allow_pickle=allow_pickle, config=config)
+    name = name or (info.path.stem if info.path.is_file() else info.path.name)
+    if name == registry.BUILTIN:
+        raise ModelError(f"the name '{registry.BUILTIN}' is the shipped prior's; register it with --name", spec)
+    entry = {
+        "name": name,
+        "path": str(info.path),
+        "kind": info.kind,
+        "sha256": info.sha256,
+        "native_size": info.native_size,
+        "channels": info.channels,
+        "params": info.params,
+        "config": str(info.config) if info.config else None,
+        "allow_pickle": bool(info.pickle),
+        "added": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    registry.register(entry)
+    return name, info

@@ -10,16 +10,17 @@ is still present.
 from __future__ import annotations
 
 import json
-import time
 from importlib.resources import files
 from pathlib import Path
 
 from restoration_core.atomic import atomic_write_text
-from restoration_core.diffusion.check import MARKER, ModelInfo
 from restoration_core.errors import ModelError
+from restoration_core.paths import config_dir
 
 VERSION = 1
 BUILTIN = "default"
+
+MARKER = "reelwright.json"  # a Reelwright prior's card: what it was trained on, its weights' SHA-256
 
 
 def builtin_prior_path() -> Path:
@@ -50,7 +51,6 @@ def builtin_models() -> list[dict]:
 
 
 def registry_path() -> Path:
-    from restoration_core.paths import config_dir
 
     return config_dir() / "models.json"
 
@@ -101,33 +101,11 @@ def registered(spec: str | Path) -> dict | None:
     return None
 
 
-def add_model(spec: str | Path, *, name: str | None = None, allow_pickle: bool = False,
-              config: str | Path | None = None) -> tuple[str, ModelInfo]:
-    """Validate a model and register it under ``name`` (default: its folder or file name)."""
-    from restoration_core.diffusion.check import check_model
-
-    if name == BUILTIN:
-        raise ModelError(f"the name '{BUILTIN}' is the shipped prior's; choose another --name", spec)
-    info = check_model(spec, allow_pickle=allow_pickle, config=config)
-    name = name or (info.path.stem if info.path.is_file() else info.path.name)
-    if name == BUILTIN:
-        raise ModelError(f"the name '{BUILTIN}' is the shipped prior's; register it with --name", spec)
-    entry = {
-        "name": name,
-        "path": str(info.path),
-        "kind": info.kind,
-        "sha256": info.sha256,
-        "native_size": info.native_size,
-        "channels": info.channels,
-        "params": info.params,
-        "config": str(info.config) if info.config else None,
-        "allow_pickle": bool(info.pickle),
-        "added": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    models = [m for m in _load() if m["name"] != name]
+def register(entry: dict) -> None:
+    """Store a validated model's entry (replacing one of the same name)."""
+    models = [m for m in _load() if m["name"] != entry["name"]]
     models.append(entry)
     _save(models)
-    return name, info
 
 
 def remove_model(name: str) -> None:

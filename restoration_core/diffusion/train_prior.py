@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from restoration_core.atomic import check_writable_folder, partial_name
-from restoration_core.diffusion.check import MARKER, verify_card
+from restoration_core.diffusion.check import MARKER, check_model, verify_card
 from restoration_core.diffusion.device import pick_device
 from restoration_core.diffusion.synthetic_masks import synthetic_mask
 from restoration_core.errors import InputError, OutputError
@@ -129,7 +129,6 @@ def load_init(spec: str) -> Any:
     """The float32 UNet of a concat-conditioned prior to fine-tune (checked, SHA-256 verified)."""
     from diffusers import UNet2DModel
 
-    from restoration_core.diffusion.check import check_model
 
     info = check_model(spec)
     if info.kind != "pixel-unet-concat":

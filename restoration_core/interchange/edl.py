@@ -13,6 +13,7 @@ from pathlib import Path
 
 from restoration_core.errors import InputError
 from restoration_core.interchange.events import CutEvent
+from restoration_core.media.timecode import timecode_to_frames
 
 _TC = r"\d{1,2}:\d\d:\d\d[:;.]\d\d"
 _EVENT = re.compile(
@@ -23,7 +24,6 @@ _NOTE = re.compile(r"^\s*\*\s*(FROM CLIP NAME|TO CLIP NAME|COMMENT|LOC|SOURCE FI
 
 
 def _frames(tc: str, fps: Fraction) -> int:
-    from restoration_core.media.timecode import timecode_to_frames
 
     return timecode_to_frames(tc.replace(".", ":"), fps)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from restoration_core.errors import InputError
+from restoration_core.media.timecode import timecode_to_frames
 
 DEFAULT_FPS = Fraction(24)
 
@@ -37,7 +38,6 @@ def reel_fps(reel: Any, default: Fraction = DEFAULT_FPS) -> Fraction:
 
 def reel_start(reel: Any) -> int:
     """Frames from 00:00:00:00 to the reel's first frame (0 when it has no timecode)."""
-    from restoration_core.media.timecode import timecode_to_frames
 
     tc = (reel.info or {}).get("timecode")
     if not tc:

@@ -21,6 +21,7 @@ import opentimelineio as otio
 
 from restoration_core.atomic import atomic_path
 from restoration_core.errors import InputError, OutputError
+from restoration_core.interchange.edl import read_edl
 from restoration_core.interchange.events import CutEvent, import_events, reel_fps, reel_start
 
 META_KEY = "reelwright"
@@ -145,7 +146,6 @@ def import_cut_list(project: Any, path: str | Path, reel_id: str | None = None,
     if suffix == ".otio":
         events = read_otio(path)
     elif suffix == ".edl":
-        from restoration_core.interchange.edl import read_edl
 
         if fps is None:
             reels = [project.reel(reel_id)] if reel_id and reel_id in [r.id for r in project.reels] else project.reels

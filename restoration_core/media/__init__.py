@@ -10,7 +10,8 @@ from restoration_core.media.info import AudioInfo, ReelInfo
 from restoration_core.media.presets import PRESET_NAMES, Preset, load_preset
 from restoration_core.media.probe import probe
 from restoration_core.media.reader import Reel, open_reel
-from restoration_core.media.writer import ExportResult, open_writer
+from restoration_core.media.writer import open_writer
+from restoration_core.media.writerbase import ExportResult
 
 __all__ = [
     "PRESET_NAMES",

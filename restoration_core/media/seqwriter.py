@@ -15,12 +15,12 @@ from restoration_core.errors import Cancelled, InputError, OutputError
 from restoration_core.media.dpx import add_industry_headers
 from restoration_core.media.fixity import frame_md5_and_size, framemd5_text
 from restoration_core.media.timecode import frames_to_timecode
-from restoration_core.media.writer import ExportResult, _Base, manifest_paths
+from restoration_core.media.writerbase import ExportResult, WriterBase, manifest_paths
 
 _PRINTF = re.compile(r"%0?(\d*)d")
 
 
-class SequenceWriter(_Base):
+class SequenceWriter(WriterBase):
     """Writes ``OUTPUT/<name>_<number:06d>.<ext>`` (or the files a printf pattern names).
 
     File numbers are the source's own frame numbers for sequence sources (so a restored

@@ -20,6 +20,7 @@ from psygnal import Signal, SignalGroup
 from restoration_core import __version__
 from restoration_core.atomic import atomic_write_text
 from restoration_core.errors import InputError, OutputError
+from restoration_core.media import probe
 from restoration_core.project import autosave
 from restoration_core.project.commands import UNDO_FILE, UndoStack
 from restoration_core.project.decisions import Decisions
@@ -366,10 +367,6 @@ def _check_range(reel: ReelRecord, out_frame: int) -> None:
 
 
 def _probe(path: Path) -> dict:
-    """Probe info from the media module when it is available (it may land after this one)."""
-    try:
-        from restoration_core.media import probe
-    except ImportError:
-        return {}
+    """The reel's probe info, stored with the project."""
     info = probe(path)
     return info.to_dict() if hasattr(info, "to_dict") else dict(info)

@@ -16,11 +16,11 @@ import numpy as np
 
 from restoration_core.defects import Defect, Intervention
 from restoration_core.errors import InputError
+from restoration_core.project.commands import RevokeEdit
 from restoration_core.project.records import HistoryRecord
 from restoration_core.project.schema import check_id
 
 if TYPE_CHECKING:
-    from restoration_core.project.commands import RevokeEdit
     from restoration_core.project.document import ProjectEvents
     from restoration_core.project.masks import MaskStore
 
@@ -295,7 +295,6 @@ class ReviewMixin:
         Pushed on the undo stack (so it can itself be undone; ``apply(command)`` pushes it
         instead, e.g. through the GUI's undo stack) and recorded in the history.
         """
-        from restoration_core.project.commands import RevokeEdit
 
         rec = self._history_record(record_id)
         done = self.interventions(record_id)

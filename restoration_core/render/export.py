@@ -10,7 +10,8 @@ from restoration_core.errors import InputError
 from restoration_core.media.prefetch import prefetch
 from restoration_core.media.presets import load_preset
 from restoration_core.media.reader import open_reel
-from restoration_core.media.writer import ExportResult, open_writer
+from restoration_core.media.writer import open_writer
+from restoration_core.media.writerbase import ExportResult
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.safety import export_targets, plan_outputs
 

@@ -244,15 +244,15 @@ def test_remove_reel_drops_its_clips_and_masks(tmp_path):
     assert not (project.folder / "masks" / rid / "painted" / "000001.png").exists()
 
 
-def test_add_reel_records_the_media_probe_when_available(tmp_path, monkeypatch):
-    import restoration_core.media as media
+def test_add_reel_records_the_media_probe(tmp_path, monkeypatch):
+    import restoration_core.project.document as document
 
     class Info:
         def to_dict(self):
             return {"frames": 48, "fps": "24000/1001"}
 
     seen = []
-    monkeypatch.setattr(media, "probe", lambda path: seen.append(path) or Info(), raising=False)
+    monkeypatch.setattr(document, "probe", lambda path: seen.append(path) or Info())
     project, _ = make_project(tmp_path)
     src = tmp_path / "scan.mkv"
     src.write_bytes(b"x")

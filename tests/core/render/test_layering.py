@@ -57,3 +57,32 @@ def test_the_import_linter_contracts_hold():
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "cli over jobs over render KEPT" in run.stdout
+
+
+def test_the_whole_engine_has_no_import_cycle():
+    """Runtime imports only (``if TYPE_CHECKING:`` imports are annotations, not a cycle)."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("restoration_core", exclude_type_checking_imports=True)
+    cycles = []
+    for a in sorted(graph.modules):
+        for b in graph.find_modules_directly_imported_by(a):
+            if b != a and not b.startswith(a + ".") and not a.startswith(b + ".") \
+                    and graph.chain_exists(importer=b, imported=a):
+                cycles.append(" -> ".join([a, *graph.find_shortest_chain(importer=b, imported=a)]))
+    assert not cycles, cycles
+
+
+def test_engine_modules_import_each_other_at_the_top():
+    """Inside functions only the heavy optional parts (diffusion: torch, diffusers) may be imported,
+    and the CLI's subcommands may load their engine lazily (``reelwright --help`` stays quick)."""
+    found = []
+    for path in sorted((ROOT / "restoration_core").rglob("*.py")):
+        if path.parent.name == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("restoration_core") \
+                            and not sub.module.startswith("restoration_core.diffusion"):
+                        found.append(f"{path.relative_to(ROOT)}:{sub.lineno} {sub.module}")
+    assert not found, "move these imports to the top: " + ", ".join(found)
