@@ -12,15 +12,6 @@ from restoration_core.project import HoldEdit, MaskEdit, Project, RejectEdit
 SHAPE = (16, 16)
 
 
-@pytest.fixture
-def project(tmp_path):
-    project = Project.create(tmp_path / "p.reelwright")
-    src = tmp_path / "reel.mkv"
-    src.write_bytes(b"x")
-    project.add_reel(src, info={}, fixity=False)
-    return project
-
-
 def stroke(x):
     m = np.zeros(SHAPE, bool)
     m[4:8, x : x + 2] = True

@@ -19,15 +19,6 @@ def box(y, x, h, w):
     return m
 
 
-@pytest.fixture
-def project(tmp_path):
-    project = Project.create(tmp_path / "p.reelwright")
-    src = tmp_path / "reel.mkv"
-    src.write_bytes(b"x")
-    project.add_reel(src, info={}, fixity=False)
-    return project
-
-
 def test_restore_record_and_revoking_one_intervention(project):
     dust, hair, painted = box(2, 2, 3, 3), box(10, 20, 6, 1), box(12, 5, 4, 4)
     project.set_detection("r1", 4, dust, [Defect(4, (2, 2, 3, 3), 9, "dust", "dark", 0.9, id=1)])

@@ -13,15 +13,6 @@ from restoration_core.project import Project
 SHAPE = (24, 32)
 
 
-@pytest.fixture
-def project(tmp_path):
-    project = Project.create(tmp_path / "p.reelwright")
-    src = tmp_path / "reel.mkv"
-    src.write_bytes(b"x")
-    project.add_reel(src, info={}, fixity=False)
-    return project
-
-
 def box(y, x, h=3, w=3):
     m = np.zeros(SHAPE, bool)
     m[y : y + h, x : x + w] = True

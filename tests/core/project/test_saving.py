@@ -6,21 +6,11 @@ import json
 import threading
 
 import numpy as np
-import pytest
 
 from restoration_core.project import Project
 from restoration_core.project.saving import SaveJob
 
 SHAPE = (16, 16)
-
-
-@pytest.fixture
-def project(tmp_path):
-    project = Project.create(tmp_path / "p.reelwright")
-    src = tmp_path / "reel.mkv"
-    src.write_bytes(b"x")
-    project.add_reel(src, info={}, fixity=False)
-    return project
 
 
 def dab(y, x):
