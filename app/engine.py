@@ -78,7 +78,7 @@ def list_models() -> list[dict]:
 
 def add_model(path: str | Path) -> str:
     """Validate and register a model folder or file; returns its registered name."""
-    name, _info = _attr("restoration_core.diffusion.registry", "add_model")(path)
+    name, _info = _attr("restoration_core.diffusion.check", "add_model")(path)
     return name
 
 

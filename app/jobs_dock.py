@@ -6,6 +6,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QListWidget
 
 from app import background, engine
+from app.project_io import output_folder
+from restoration_core.errors import ReelwrightError
+from restoration_core.render.spec import JobSpec
 
 
 def jobs_available() -> bool:
@@ -126,13 +129,7 @@ def queue_clip(window) -> None:
         window.statusBar().showMessage(f"{clip.name} ({a}–{b - 1}) added as queued", 6000)
         host._refresh_list()
         return
-    from restoration_core.render.spec import JobSpec
-
-    project.save()
     reel = project.reel(s.reel_id)
-    from app.project_io import output_folder
-    from restoration_core.errors import ReelwrightError
-
     try:
         renders = output_folder(project, "renders", [reel.path])
     except ReelwrightError as exc:
@@ -142,12 +139,20 @@ def queue_clip(window) -> None:
     spec = JobSpec(output=str(out), input=str(reel.path), frame_range=(a, b), settings=settings.get("restore", {}),
                    detect_settings=settings.get("detect", {}), project=str(project.folder), clip=clip.id,
                    name=f"{reel.path.stem} {clip.name}")
-    try:
-        host.queue.add(spec)
-    except Exception as exc:  # noqa: BLE001 - shown to the user
-        window.show_error("Cannot queue clip", f"{clip.name}: {exc}")
-        return
-    project.update_clip(clip.id, job_state="queued")
-    window.statusBar().showMessage(f"Queued {clip.name} (frames {a}–{b - 1})", 6000)
-    host.start_runner()
+
+    def enqueue(_saved=None) -> None:
+        """The worker reads the clip from the saved project: it is queued once the save has landed."""
+        try:
+            host.queue.add(spec)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            window.show_error("Cannot queue clip", f"{clip.name}: {exc}")
+            return
+        project.update_clip(clip.id, job_state="queued")
+        window.statusBar().showMessage(f"Queued {clip.name} (frames {a}–{b - 1})", 6000)
+        host.start_runner()
+
+    # the save (masks and all) runs off the GUI thread
+    window.statusBar().showMessage(f"Saving {project.name} to queue {clip.name}…")
+    background.save_project(window, project, enqueue,
+                            lambda exc: window.show_error("Cannot queue clip", f"saving {project.name} failed: {exc}"))
 

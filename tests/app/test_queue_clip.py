@@ -29,7 +29,8 @@ def test_a_queued_clip_renders_for_real_with_report_and_history(qtbot, window, t
     window.act_queue.trigger()                      # Restore > Queue clip (Ctrl+Return)
 
     host = window.jobs
-    assert host.queue is not None and len(host.queue.jobs) == 1
+    # the project is saved off the GUI thread, then the job is queued
+    qtbot.waitUntil(lambda: host.queue is not None and len(host.queue.jobs) == 1, timeout=30_000)
     job = host.queue.jobs[0]
     qtbot.waitUntil(lambda: host.queue.get(job.id).state in ("done", "failed"), timeout=240_000)
     job = host.queue.get(job.id)

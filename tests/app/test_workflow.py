@@ -38,6 +38,8 @@ def test_open_review_paint_preview_and_queue_a_clip(qtbot, window, reel_file, tm
 
     window.transport.mark_in, window.transport.mark_out = 2, 9
     window.queue_clip()
+    # the project is saved off the GUI thread first; the job is queued when the save lands
+    qtbot.waitUntil(lambda: window.jobs.queue is not None and len(window.jobs.queue.jobs) == 1, timeout=30_000)
     clips = s.project.clips
     assert len(clips) == 1 and (clips[0].in_frame, clips[0].out_frame) == (2, 9)
     assert clips[0].job_state == "queued"
@@ -109,6 +111,7 @@ def test_a_registered_model_is_chosen_in_the_inspector_for_preview_and_jobs(qtbo
     previewer = window.controller._previewer
     assert previewer is not None and previewer._proc.pid != os.getpid(), "the model ran in another process"
     window.queue_clip()
+    qtbot.waitUntil(lambda: window.jobs.queue is not None and len(window.jobs.queue.jobs) == 1, timeout=30_000)
     spec = window.jobs.queue.jobs[0].spec
     assert spec.settings["engine"] == "diffusion"
     assert spec.settings["model"] == str(folder.resolve()) and spec.settings["steps"] == 2
