@@ -32,12 +32,21 @@ def to_luma(image: np.ndarray) -> np.ndarray:
 
 
 def _dis(preset: int) -> cv2.DISOpticalFlow:
+    """This thread's DIS instance for ``preset``, set back to the preset's finest scale.
+
+    OpenCV lowers an instance's finest scale for good when it is given an image too small for
+    it (a 32x24 reel sets it from 1 to 0), so without the reset every later flow in the thread,
+    and with it detection and repair, would depend on what the process had seen before.
+    """
     cache = getattr(_local, "dis", None)
     if cache is None:
         cache = _local.dis = {}
     if preset not in cache:
-        cache[preset] = cv2.DISOpticalFlow_create(preset)
-    return cache[preset]
+        dis = cv2.DISOpticalFlow_create(preset)
+        cache[preset] = (dis, dis.getFinestScale())
+    dis, finest = cache[preset]
+    dis.setFinestScale(finest)
+    return dis
 
 
 def _to_u8(luma: np.ndarray) -> np.ndarray:

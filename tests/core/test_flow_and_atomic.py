@@ -28,6 +28,18 @@ def test_flow_recovers_a_shift_and_warp_aligns():
     assert reliable(fw, bw)[inner].mean() > 0.9
 
 
+def test_a_flow_does_not_depend_on_the_images_seen_before():
+    """OpenCV's DIS lowers an instance's finest scale for good after a tiny image; the shared
+    instance is reset, so a long-lived process (the workbench, a test run) gets the same flows
+    as a fresh one."""
+    ref = _textured(seed=3)
+    other = np.roll(ref, shift=(1, 2), axis=(0, 1))
+    before = estimate_flow(ref, other)
+    tiny = _textured(24, 32, seed=4)
+    estimate_flow(tiny, np.roll(tiny, 1, axis=0))
+    assert np.array_equal(estimate_flow(ref, other), before)
+
+
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     final = tmp_path / "out.txt"
     with pytest.raises(RuntimeError):
