@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+from app.project_io import output_folder
 from restoration_core.errors import ReelwrightError
 from restoration_core.progress import CancelToken
 from restoration_core.render.naming import (
@@ -44,6 +45,7 @@ from restoration_core.render.naming import (
     job_specs,
     plan_exports,
 )
+from restoration_core.render.plan import run_plan
 
 DEFAULT_PRESETS = ("master", "access")
 PRESET_ORDER = ("master", "mezzanine", "access", "dpx", "tiff", "png")  # the master first: reviews compare with it
@@ -95,8 +97,6 @@ def _exports_folder(project) -> str:
     deliverables beside its camera originals); the user's home without a project."""
     if project is None:
         return str(Path.home())
-    from app.project_io import output_folder
-    from restoration_core.errors import ReelwrightError
 
     try:
         return str(output_folder(project, "exports", [r.path for r in project.reels]))
@@ -270,7 +270,6 @@ class ExportDialog(QDialog):
         self.accept()
 
     def _run_here(self, plan: list) -> None:
-        from restoration_core.render.plan import run_plan
 
         self.token = CancelToken()
         self.progress.setVisible(True)

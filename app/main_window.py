@@ -23,6 +23,8 @@ from app.editing import EditingMixin
 from app.models.session import Session
 from app.models.state import CompareState, OverlayState, PaintState
 from app.models.transport import Transport
+from app.panels import first_launch_geometry
+from app.project_io import add_reel
 from app.review_pass import install as install_review_pass
 from app.theme import icon
 from app.viewer.viewer import ViewerWidget
@@ -177,7 +179,6 @@ class MainWindow(EditingMixin, QMainWindow):
             open_project(self, p)
             return
         if self.session.project is not None:   # the reel joins the open project's media bin
-            from app.project_io import add_reel
 
             add_reel(self, p)
             return
@@ -293,7 +294,6 @@ class MainWindow(EditingMixin, QMainWindow):
         if isinstance(geo, QByteArray):
             self.restoreGeometry(geo)
         else:
-            from app.panels import first_launch_geometry
 
             self.setGeometry(first_launch_geometry(self))   # sized for the screen it opens on
         if isinstance(state, QByteArray):
