@@ -6,6 +6,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
 
 from app.media_bin import MediaBin
+from app.reel_detection import ReelDetection
 
 LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                        Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -29,7 +30,6 @@ def build_panels(window) -> None:
 
     window.jobs = JobsHost(window)
     window.add_dock("jobs", "Jobs", window.jobs.widget(), BOTTOM)
-    from app.reel_detection import ReelDetection
 
     window.reel_detection = ReelDetection(window)
     window.shutdown_hooks.append(window.reel_detection.stop)

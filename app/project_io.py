@@ -11,7 +11,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import background, settings
-from restoration_core.errors import ReelwrightError
+from app.controller import summarize
+from app.workers import ReelWorker
+from restoration_core.errors import OutputError, ReelwrightError
 from restoration_core.paths import data_dir
 
 AUTOSAVE_MS = 60_000
@@ -36,7 +38,6 @@ def is_project(path: Path) -> bool:
 def output_folder(project, kind: str, sources: list[Path]) -> Path:
     """``<project>/<kind>`` (renders, exports), created if needed: the project's own folder
     for what it writes, never the folder of a camera original. Raises OutputError."""
-    from restoration_core.errors import OutputError
 
     folder = (Path(project.folder) / kind).resolve()
     for source in sources:
@@ -111,8 +112,6 @@ def add_reel(window, path: Path) -> None:
 
     The reel is opened on a probe thread first; a file that is not media gives one dialog and
     leaves the open project and reel exactly as they were."""
-    from app.controller import summarize
-    from app.workers import ReelWorker
 
     project = window.session.project
     existing = find_reel(project, path)
