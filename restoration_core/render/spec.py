@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import os
 import tomllib
 import uuid
@@ -103,6 +104,24 @@ def file_identity(path: str | None) -> list | None:
     return [str(p.resolve()), st.st_size, st.st_mtime_ns]
 
 
+def _whole_range(value: Any, job: str) -> tuple[int, int]:
+    """``[start, end]`` of whole frame numbers (end exclusive, -1 open); anything else is an InputError.
+
+    A job file's ``[0.5, 2]`` used to be cut to ``(0, 2)`` without a word: a range names frames,
+    so a fraction, a bool, a negative start or an end before the start is refused by name.
+    """
+    try:
+        start, end = value
+    except (TypeError, ValueError):
+        raise InputError(f"job {job}: frame_range must be [start, end], got {value!r}") from None
+    for v in (start, end):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise InputError(f"job {job}: frame_range must be whole frame numbers, got {value!r}")
+    if start < 0 or (end != -1 and end <= start):  # -1: open end, as parse_range gives it
+        raise InputError(f"job {job}: frame_range [{start}, {end}] is empty or negative (end exclusive)")
+    return int(start), int(end)
+
+
 @dataclass
 class JobSpec:
     """Everything a worker needs to render one clip (no live objects, only plain data)."""
@@ -131,7 +150,7 @@ class JobSpec:
 
     def __post_init__(self) -> None:
         if self.frame_range is not None:
-            self.frame_range = (int(self.frame_range[0]), int(self.frame_range[1]))
+            self.frame_range = _whole_range(self.frame_range, self.name or self.input or self.output)
         if not self.name:
             self.name = Path(self.input or self.clip or self.output).name
         if isinstance(self.settings.get("rebuild"), str):  # "12,40:43" in a job file

@@ -103,3 +103,18 @@ def test_real_engine_settings_errors_are_input_errors():
     assert restore_settings({"feather": 2}).feather == 2
     with pytest.raises(InputError, match="unknown setting 'feathr'"):
         restore_settings({"feathr": 2})
+
+
+@pytest.mark.parametrize("bad", [[0.5, 2], [True, 4], [3, 3], [5, 2], [-1, 4], [1], "1:4:5", None])
+def test_job_file_frame_range_is_whole_frames_or_refused(bad):
+    entry = {"input": "a.mkv", "output": "b.mkv", "frame_range": bad}
+    if bad is None:  # no range: the whole reel
+        assert JobSpec.from_dict(entry).frame_range is None
+        return
+    with pytest.raises(InputError, match="frame range|frame_range"):
+        JobSpec.from_dict(entry)
+
+
+def test_job_file_frame_range_keeps_whole_numbers_and_an_open_end():
+    assert JobSpec.from_dict({"input": "a", "output": "b", "frame_range": [2, 9]}).frame_range == (2, 9)
+    assert JobSpec.from_dict({"input": "a", "output": "b", "frame_range": "4:"}).frame_range == (4, -1)
