@@ -91,9 +91,16 @@ def run(args: argparse.Namespace) -> int:
     task = render(spec)
     tty = sys.stderr.isatty()
     last = 0.0
+    # auto checks a --model (a bad one fails before any work) but fills without it: no prior
+    # measurably beat temporal + classical fill (README, Models); say so once the job is checked
+    note = (f"note: --engine auto checks but does not fill with {args.model}; "
+            "use --engine diffusion to fill with it") if args.model and args.engine == "auto" else None
     try:
         while True:
             p = next(task)
+            if note:
+                print(note, file=sys.stderr)
+                note = None
             now = time.monotonic()
             if now - last >= 1.0 or p.stage == "report":
                 last = now

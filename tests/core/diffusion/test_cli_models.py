@@ -6,6 +6,7 @@ import json
 import shutil
 
 from restoration_core.cli import main
+from tests.core.fixtures_media import make_ffv1_mkv
 
 
 def test_models_cli(tiny, tmp_path, capsys):
@@ -30,3 +31,14 @@ def test_models_cli(tiny, tmp_path, capsys):
     assert "missing component 'text_encoder'" in err and err.count("\n") == 1
     assert main(["models", "remove", "grain"]) == 0
     assert main(["models", "remove", "grain"]) == 2
+
+
+def test_restore_auto_with_a_model_says_it_fills_without_it(tiny, tmp_path, capsys):
+    clip = make_ffv1_mkv(tmp_path / "reel.mkv", frames=3)
+    out = tmp_path / "out.mkv"
+    assert main(["restore", str(clip), "-o", str(out), "--no-detect", "--model", str(tiny["pixel"])]) == 0
+    err = capsys.readouterr().err
+    assert "note: --engine auto checks but does not fill with" in err and err.count("note:") == 1
+    assert out.exists()
+    assert main(["restore", str(clip), "-o", str(tmp_path / "plain.mkv"), "--no-detect"]) == 0
+    assert "note:" not in capsys.readouterr().err
