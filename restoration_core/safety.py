@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,15 +205,51 @@ class OutputPlan:
                     raise OutputError("is being written by another Reelwright run; "
                                       "run this again when that one has finished", real) from None
                 self._locks.append(lock)
+                os.utime(lock.lock_file)  # in use: prune_locks leaves it for another LOCK_MAX_AGE_S
         except BaseException:
             self.release()
             raise
+        prune_locks(folder)
         for _, real in self.targets:
             remove_leftovers(real)
 
     def release(self) -> None:
         while self._locks:
             self._locks.pop().release()
+
+
+LOCK_MAX_AGE_S = 7 * 24 * 3600
+
+
+def prune_locks(folder: Path, max_age_s: float = LOCK_MAX_AGE_S) -> list[Path]:
+    """Delete lock files nobody has used for ``max_age_s`` (one was left per output ever written).
+
+    A lock is taken (without waiting) before it is unlinked, so one held by a running write is
+    kept; a lock is touched whenever it is taken, so only long-unused ones are old enough to go.
+    """
+    removed = []
+    cutoff = time.time() - max_age_s
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.endswith(".lock") and e.is_file()]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if entry.stat().st_mtime > cutoff:
+                continue
+            lock = FileLock(entry.path)
+            lock.acquire(timeout=0)
+        except (OSError, Timeout):
+            continue
+        try:
+            if os.stat(entry.path).st_mtime <= cutoff:  # not taken and touched meanwhile
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+        finally:
+            lock.release()
+    return removed
 
 
 def remove_leftovers(final: Path) -> list[Path]:

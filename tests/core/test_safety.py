@@ -8,15 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from restoration_core.atomic import atomic_path, atomic_write_text, partial_name, publish_together
 from restoration_core.errors import OutputError
+from restoration_core.paths import cache_dir
 from restoration_core.safety import (
     Target,
     is_mask_png,
     listed_in_manifest,
     manifest_targets,
     plan_outputs,
+    prune_locks,
     remove_leftovers,
 )
 
@@ -149,6 +152,27 @@ def test_the_lock_refuses_a_second_writer_and_is_released(tmp_path, src):
             plan_outputs("test", [src], [Target(out)]).acquire()
     with plan_outputs("test", [src], [Target(out)]):
         pass
+
+
+def test_long_unused_lock_files_are_pruned_but_held_and_recent_ones_kept(tmp_path, src):
+    folder = cache_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    old, held, recent = (folder / f"{name}.lock" for name in ("old", "held", "recent"))
+    for f in (old, held, recent):
+        f.touch()
+    month_ago = os.path.getmtime(recent) - 30 * 24 * 3600
+    os.utime(old, (month_ago, month_ago))
+    os.utime(held, (month_ago, month_ago))
+    other = FileLock(str(held))
+    other.acquire(timeout=0)  # another run's write in progress
+    try:
+        with plan_outputs("test", [src], [Target(tmp_path / "out.mkv")]):
+            pass
+    finally:
+        other.release()
+    assert not old.exists() and held.exists() and recent.exists()
+    assert len(list(folder.glob("*.lock"))) == 3  # the run's own lock, just used, stays
+    assert prune_locks(folder, max_age_s=0) and not list(folder.glob("*.lock"))
 
 
 def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(tmp_path, src):
