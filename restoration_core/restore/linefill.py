@@ -82,16 +82,91 @@ def _without_faint_edge(
     return out
 
 
-def fill_lines(image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = None) -> np.ndarray:
+def _choose_slopes(costs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per row the slope of least cost (``costs``: slopes x rows)."""
+    return SLOPES[np.argmin(costs, axis=0)]
+
+
+TENSOR_SIGMA = (4.0, 16.0)  # px across and along the line: the window of the structure tensor
+MIN_COHERENCE = 0.3
+MIN_EDGE = 2.0 / 255.0  # rms gradient (per px) of an edge worth following
+MAX_SLOPE = 20.0
+
+
+def _reads_known(unknown: np.ndarray, ys: np.ndarray, xl: np.ndarray, xr: np.ndarray, s) -> np.ndarray:
+    """Per row: the gap's interpolation along slope ``s`` (scalar or per row) reads known
+    pixels only, on both sides."""
+    gap = (xr - xl).astype(np.float32)
+    s = np.broadcast_to(np.asarray(s, np.float32), ys.shape)
+    ok = np.ones(ys.shape, bool)
+    for d in range(1, int(gap.max())):
+        inner = d < gap
+        ok &= ~inner | _known_at(unknown, ys - s * d, xl)
+        ok &= ~inner | _known_at(unknown, ys + s * d, xr)
+    return ok
+
+
+def _edge_slopes(
+    image: np.ndarray, rows: np.ndarray, xl: np.ndarray, xr: np.ndarray, todo: np.ndarray, slope: np.ndarray
+) -> np.ndarray:
+    """``slope`` where an edge steeper than the matched slopes crosses the line: the direction
+    of the structure tensor of the picture around it (the line and the pixel beside it left
+    out), taken over a window elongated along the line, so an edge nearly parallel to the
+    scratch, seen above or below where it passes under it, is continued across."""
+    h, w = todo.shape
+    y0, y1 = max(0, int(rows.min()) - 40), min(h, int(rows.max()) + 41)
+    x0, x1 = max(0, int(xl.min()) - 12), min(w, int(xr.max()) + 13)
+    luma = image[y0:y1, x0:x1].mean(axis=2)
+    hole = np.zeros(luma.shape, bool)
+    for r, y in enumerate(rows):
+        hole[y - y0, max(0, xl[r] - x0 - 1): xr[r] - x0 + 2] = True
+    hole = cv2.dilate((hole | todo[y0:y1, x0:x1]).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    wgt = (~hole).astype(np.float32)
+    gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    sx, sy = TENSOR_SIGMA
+    blur = lambda a: cv2.GaussianBlur(a, (0, 0), sigmaX=sx, sigmaY=sy)  # noqa: E731
+    den = blur(wgt) + 1e-6
+    jxx, jxy, jyy = (blur(wgt * a) / den for a in (gx * gx, gx * gy, gy * gy))
+    xc = ((xl + xr) // 2 - x0).astype(np.int64)
+    ry = rows - y0
+    a, b, c = jxx[ry, xc], jxy[ry, xc], jyy[ry, xc]
+    tr = a + c
+    coh = np.sqrt((a - c) ** 2 + 4 * b * b) / np.maximum(tr, 1e-12)
+    phi = 0.5 * np.arctan2(2 * b, a - c)  # gradient direction
+    edge_slope = -np.cos(phi) / np.where(np.abs(np.sin(phi)) < 1e-6, 1e-6, np.sin(phi))
+    edge_slope = np.clip(edge_slope, -MAX_SLOPE, MAX_SLOPE)
+    use = (coh > MIN_COHERENCE) & (np.sqrt(tr) > MIN_EDGE) & (np.abs(edge_slope) > np.abs(SLOPES).max())
+    use &= _reads_known(todo, rows.astype(np.float32), xl, xr, edge_slope)
+    return np.where(use, edge_slope, slope).astype(np.float32)
+
+
+def _known_at(unknown: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """True where a sample at float rows ``ys``, integer columns ``xs`` reads known pixels only
+    (both rows it interpolates between are inside the frame and not ``unknown``)."""
+    h = unknown.shape[0]
+    lo = np.floor(ys).astype(np.int64)
+    ok = (lo >= 0) & (lo + 1 <= h - 1) | (ys == h - 1)
+    lo_c = np.clip(lo, 0, h - 1)
+    hi_c = np.clip(lo + 1, 0, h - 1)
+    return ok & ~unknown[lo_c, xs] & ~unknown[hi_c, xs]
+
+
+def fill_lines(
+    image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = None, unknown: np.ndarray | None = None
+) -> np.ndarray:
     """``image`` (float32 HxWx3) with the pixels of ``todo`` inside line regions filled.
 
     ``lines``: the line regions (default: :func:`line_regions` of ``todo``). In every row of
     a region, the pixels from its leftmost to its rightmost ``todo`` pixel are one gap,
-    filled from the first known columns on either side. Other pixels are returned as given.
+    filled from the first known columns on either side. ``unknown``: every pixel not to be
+    read (``todo`` and other damage not filled yet; default ``todo``): a direction whose
+    samples land on one is not used. Other pixels are returned as given.
     """
     out = image.copy()
     source = image
     lines = line_regions(todo) if lines is None else lines
+    unknown = todo if unknown is None else (unknown | todo)
     sel = todo & lines
     if not sel.any():
         return out
@@ -107,9 +182,9 @@ def fill_lines(image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = N
         # the first known columns: step past other damage touching the line (at most a few px)
         for r, y in enumerate(rows_k):
             for _ in range(MAX_WIDTH):
-                if xl[r] > 0 and todo[y, xl[r]]:
+                if xl[r] > 0 and unknown[y, xl[r]]:
                     xl[r] -= 1
-                if xr[r] < w - 1 and todo[y, xr[r]]:
+                if xr[r] < w - 1 and unknown[y, xr[r]]:
                     xr[r] += 1
         xl = np.clip(xl, 0, w - 1)
         xr = np.clip(xr, 0, w - 1)
@@ -126,8 +201,10 @@ def fill_lines(image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = N
                     left = _sample(image, ys + dy - s * half, np.clip(xl - extra, 0, w - 1))
                     right = _sample(image, ys + dy + s * half, np.clip(xr + extra, 0, w - 1))
                     c += np.abs(left - right).mean(axis=-1)
-            costs.append(c / (2 * (2 * ROWS + 1)) + STRAIGHT_BIAS * abs(float(s)))
-        slope = SLOPES[np.argmin(np.stack(costs), axis=0)]
+            c = c / (2 * (2 * ROWS + 1)) + STRAIGHT_BIAS * abs(float(s))
+            costs.append(np.where(_reads_known(unknown, ys, xl, xr, s), c, c + 1.0))
+        slope = _choose_slopes(np.stack(costs), rows_k)
+        slope = _edge_slopes(image, rows_k, xl, xr, unknown, slope)
         for r, y in enumerate(rows_k):
             xs = np.arange(xl[r] + 1, xr[r])
             if xs.size == 0:
