@@ -20,6 +20,7 @@ from superqt.utils import qthrottled
 from app import background, settings
 from app.controller import ReelController
 from app.editing import EditingMixin
+from app.frame_candidates import install as install_frame_candidates
 from app.models.session import Session
 from app.models.state import CompareState, OverlayState, PaintState
 from app.models.transport import Transport
@@ -72,6 +73,7 @@ class MainWindow(EditingMixin, QMainWindow):
         self.painter = PaintController(self, self.viewer)
         self.autosaver = Autosaver(self)
         install_review_pass(self)
+        install_frame_candidates(self)
         self.shutdown_hooks.append(lambda: background.wait_idle(60_000))   # e.g. a save in progress
         self.statusBar().showMessage("Ready")
         self.frame_label = QLabel("", self)

@@ -271,7 +271,12 @@ class ReviewPass(QObject):
             return
         r = self.repairs[self.repair_pos]
         if status == REJECTED and not r.taken_back:
-            self.w.revoke_repair(r.record_id, r.index)
+            if r.intervention.kind == "rebuild" and hasattr(self.w, "frame_candidates"):
+                # a whole rebuilt frame: it leaves the frames to rebuild (a revoked region would
+                # leave every other repair of the frame out instead)
+                self.w.frame_candidates.take_back_rebuilt(r.record_id, r.index, r.intervention)
+            else:
+                self.w.revoke_repair(r.record_id, r.index)
             self._drop_preview(r.frame)
             self.repairs = recorded_repairs(self.w.session.project, r.record_id)
             self.repair_pos = next(k for k, x in enumerate(self.repairs) if x.index == r.index)

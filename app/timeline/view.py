@@ -17,6 +17,7 @@ STATE_COLOURS = {None: QColor(90, 110, 150), "queued": QColor(120, 120, 140), "r
 
 class TimelineView(QWidget):
     clip_moved = Signal(str, int, int)   # clip id, in, out (exclusive)
+    context_requested = Signal(int, object)   # frame, global position (app.frame_candidates' menu)
 
     def __init__(self, transport, session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -24,6 +25,8 @@ class TimelineView(QWidget):
         self.thumbs = None                  # ThumbnailCache, set when a reel opens
         self._drag: tuple[str, str] | None = None   # ("seek", "") or (clip id, "in"|"out")
         self._clip_edit: dict[str, tuple[int, int]] = {}
+        self.candidates = None              # RebuildCandidates, set by app.frame_candidates
+        self.rebuild_frames = list          # () -> the frames listed to rebuild
         self.setMinimumHeight(RULER + THUMBS + DENSITY + FLICKER + CLIPS + 8)
         self.setMouseTracking(True)
         transport.events.connect(self._repaint)
@@ -82,6 +85,7 @@ class TimelineView(QWidget):
         self._density(p, rows["density"])
         self._flicker(p, rows["flicker"])
         self._clips(p, rows["clips"])
+        self._rebuild_marks(p, rows["thumbs"])
         a, b = self.transport.mark_in, self.transport.mark_out
         if a >= 0 or b > 0:
             lo, hi = self.transport.marked_range()
@@ -196,6 +200,29 @@ class TimelineView(QWidget):
                        f"{clip.name}  {clip.job_state or ''}")
         self._row_label(p, r, "clips")
 
+    def rebuild_marks(self) -> dict[int, str]:
+        """Frame -> mark drawn over the thumbnails: a candidate's status, or "listed" (to rebuild)."""
+        out = {} if self.candidates is None else {c.frame: self.candidates.status(c.frame)
+                                                  for c in self.candidates.items()}
+        for f in self.rebuild_frames():
+            if out.get(f) != "dismissed":
+                out[f] = "accepted" if f in out else "listed"
+        return out
+
+    def _rebuild_marks(self, p: QPainter, r: QRectF) -> None:
+        colours = {"pending": QColor(240, 170, 40), "accepted": QColor(80, 200, 110),
+                   "listed": QColor(80, 200, 110), "dismissed": QColor(120, 120, 126)}
+        w = max(2.0, self.x_of(1) - self.x_of(0))
+        for f, state in sorted(self.rebuild_marks().items()):
+            c = colours[state]
+            x = self.x_of(f)
+            p.fillRect(QRectF(x, r.top(), w, r.height()), QColor(c.red(), c.green(), c.blue(), 70))
+            p.setPen(QPen(c, 2))
+            p.setBrush(c if state != "dismissed" else QColor(0, 0, 0, 0))
+            cx = x + w / 2
+            p.drawPolygon(QPolygonF([QPointF(cx - 5, r.bottom()), QPointF(cx + 5, r.bottom()),
+                                     QPointF(cx, r.bottom() - 8)]))
+
     def _row_label(self, p: QPainter, r: QRectF, text: str) -> None:
         self._labels.append((QRectF(r), text))    # drawn by _draw_labels after the playhead
 
@@ -211,6 +238,10 @@ class TimelineView(QWidget):
             if abs(x - self.x_of(b)) <= HANDLE_PX:
                 return clip.id, "out"
         return None
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        if self.transport.frames:
+            self.context_requested.emit(self.frame_at(event.pos().x()), event.globalPos())
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() != Qt.MouseButton.LeftButton or not self.transport.frames:
@@ -230,6 +261,9 @@ class TimelineView(QWidget):
                 f = self.frame_at(pos.x())
                 reel = self.session.reel
                 tip = f"frame {f}  {timecode_of(f, reel.fps, reel.start_timecode)}" if reel else ""
+                c = self.candidates.at(f) if self.candidates is not None else None
+                if c is not None:
+                    tip += f"\nrebuild candidate: {c.kind} ({self.candidates.status(f)}; right-click to decide)"
                 QToolTip.showText(event.globalPosition().toPoint(), tip, self)
             return
         who, edge = self._drag

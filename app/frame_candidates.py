@@ -1,0 +1,269 @@
+"""Frames to rebuild, in the workbench: the rebuild candidates on the timeline and their actions.
+
+The frame scan (``restoration_core.detect.frames.scan_frames``) runs in the background after a
+whole-reel detection or from Review > Find frames to rebuild; its black, blank, torn and
+duplicate frames go into :class:`app.models.candidates.RebuildCandidates`, which the timeline
+marks. Accepting a candidate (or "Rebuild this frame") adds the frame to the rebuild list: the
+inspector's (what a queued clip gets) and that of every clip of the reel that covers it;
+dismissing leaves it as it is. A rebuilt frame taken back in the review pass leaves those lists.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from app.inspector import format_frames
+from app.models.candidates import ACCEPTED, DISMISSED, PENDING, RebuildCandidates
+from app.theme import icon
+from app.workers import ReelWorker
+from restoration_core.detect.frames import REBUILD_KINDS, scan_frames
+from restoration_core.errors import InputError
+from restoration_core.progress import CancelToken
+
+
+class FrameCandidates(QObject):
+    """Scans the open reel for rebuild candidates and edits the frames to rebuild."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.w = window
+        self.model = RebuildCandidates()
+        self.worker: ReelWorker | None = None
+        self.token: CancelToken | None = None
+        self.run_id = 0
+        s = window.session
+        s.opened.connect(self._opened)
+        s.closed.connect(self._closed)
+        timeline = getattr(window, "timeline", None)
+        if timeline is not None:
+            timeline.view.candidates = self.model
+            timeline.view.rebuild_frames = self.rebuild_frames
+            timeline.view.context_requested.connect(self.show_menu)
+            self.model.changed.connect(lambda: timeline.view.update())
+        detection = getattr(window, "reel_detection", None)
+        if detection is not None:
+            detection.ended.connect(lambda how: self.scan() if how == "finished" else None)
+        self._build_actions()
+
+    def _build_actions(self) -> None:
+        w = self.w
+        menu = next((a.menu() for a in w.menuBar().actions() if a.text() == "&Review"), None)
+
+        def act(text, slot, key, ic) -> QAction:
+            a = QAction(icon(ic), text, w)
+            if key:
+                a.setShortcut(QKeySequence(key))
+            a.triggered.connect(lambda _=False: slot())
+            w.addAction(a)
+            if menu is not None:
+                menu.addAction(a)
+            return a
+
+        if menu is not None:
+            menu.addSeparator()
+        self.act_scan = act("Find frames to rebuild", self.scan, None, "mdi6.filmstrip-box-multiple")
+        self.act_rebuild = act("Rebuild this frame", self.rebuild_this_frame, "Ctrl+B", "mdi6.image-refresh")
+        self.act_keep = act("Don't rebuild this frame", lambda: self.remove_rebuild(self.w.transport.frame),
+                            None, "mdi6.image-remove")
+        self.act_next = act("Next rebuild candidate", lambda: self.goto(1), "Alt+Right", "mdi6.skip-next")
+        self.act_dismiss = act("Dismiss rebuild candidate", lambda: self.dismiss(self.w.transport.frame), None,
+                               "mdi6.close")
+
+    # ---- the scan --------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def scan(self) -> bool:
+        """Scan the open reel's frames in the background (False when none is open or one runs)."""
+        s = self.w.session
+        if s.reel is None or self.running:
+            return False
+        self.run_id += 1
+        run_id, token = self.run_id, CancelToken()
+        self.token = token
+        self.worker = ReelWorker(str(s.reel.path), "frame-scan", parent=self)
+
+        def run(reel):
+            gen = scan_frames(reel, cancel=token)
+            try:
+                while True:
+                    next(gen)
+            except StopIteration as stop:
+                return stop.value
+
+        self.worker.submit("frame-scan", run, lambda scan: self._found(run_id, scan),
+                           lambda msg: self._failed(run_id, msg))
+        self.w.statusBar().showMessage("Looking for black, blank, torn and duplicate frames…")
+        return True
+
+    def _found(self, run_id: int, scan) -> None:
+        if run_id != self.run_id:
+            return
+        self._drop_worker()
+        self.model.set_scan(scan.defects, REBUILD_KINDS)
+        for f in self.rebuild_frames():
+            if self.model.at(f) is not None:
+                self.model.decide(f, ACCEPTED)
+        n = len(self.model.items())
+        self.w.statusBar().showMessage(
+            f"{n} frame{'s' if n != 1 else ''} to consider rebuilding (marked on the timeline)" if n
+            else "No black, blank, torn or duplicate frame found", 10000)
+
+    def _failed(self, run_id: int, message: str) -> None:
+        if run_id != self.run_id:
+            return
+        self._drop_worker()
+        if message != "cancelled":
+            self.w.show_error("Frame scan failed", message)
+
+    def stop(self) -> None:
+        if self.token is not None:
+            self.token.cancel()
+        self.run_id += 1
+        self._drop_worker()
+
+    def _drop_worker(self) -> None:
+        worker, self.worker, self.token = self.worker, None, None
+        if worker is not None:
+            worker.stop()
+            worker.deleteLater()
+
+    def _opened(self) -> None:
+        self.stop()
+        self.model.reset(self.w.session.reel_id)
+
+    def _closed(self) -> None:
+        self.stop()
+        self.model.reset(None)
+
+    # ---- the frames to rebuild -----------------------------------------------------------
+    def rebuild_frames(self) -> list[int]:
+        """The inspector's frames to rebuild ([] when its list is empty or unreadable)."""
+        try:
+            return self.w.inspector.rebuild_frames()
+        except InputError:
+            return []
+
+    def _covering_clips(self, frame: int) -> list:
+        s = self.w.session
+        if s.project is None or s.reel_id is None:
+            return []
+        return [c for c in s.project.clips if c.reel_id == s.reel_id and c.in_frame <= frame < c.out_frame]
+
+    def _set_listed(self, frame: int, listed: bool) -> None:
+        """Add ``frame`` to (or take it off) the inspector's list and every clip's that covers it."""
+        inspector = self.w.inspector
+        try:
+            frames = set(inspector.rebuild_frames())
+        except InputError as exc:
+            self.w.show_error("Cannot change the frames to rebuild", str(exc))
+            return
+        frames = frames | {frame} if listed else frames - {frame}
+        inspector.rebuild.setText(format_frames(sorted(frames)))
+        project = self.w.session.project
+        for clip in self._covering_clips(frame):
+            settings = {k: dict(v) if isinstance(v, dict) else v for k, v in clip.settings.items()}
+            restore = settings.setdefault("restore", {})
+            have = {int(f) for f in restore.get("rebuild", [])}
+            have = have | {frame} if listed else have - {frame}
+            if have:
+                restore["rebuild"] = sorted(have)
+            else:
+                restore.pop("rebuild", None)
+            project.update_clip(clip.id, settings=settings)
+        self.w.session.previews.pop(frame, None)   # its preview no longer matches
+        self.model.changed.emit()
+
+    def add_rebuild(self, frame: int) -> None:
+        self._set_listed(int(frame), True)
+        if self.model.at(frame) is not None:
+            self.model.decide(frame, ACCEPTED)
+
+    def remove_rebuild(self, frame: int) -> None:
+        self._set_listed(int(frame), False)
+        if self.model.at(frame) is not None and self.model.status(frame) == ACCEPTED:
+            self.model.decide(frame, PENDING)
+
+    def rebuild_this_frame(self) -> None:
+        if self.w.session.reel is not None:
+            self.add_rebuild(self.w.transport.frame)
+            self.w.statusBar().showMessage(f"Frame {self.w.transport.frame} will be rebuilt from its "
+                                           "neighbours in renders", 6000)
+
+    def accept(self, frame: int) -> None:
+        self.add_rebuild(frame)
+
+    def dismiss(self, frame: int) -> None:
+        if self.model.at(frame) is None:
+            return
+        if int(frame) in self.rebuild_frames():
+            self._set_listed(int(frame), False)
+        self.model.decide(frame, DISMISSED)
+
+    def take_back(self, frame: int) -> None:
+        """A rebuilt frame is left as scanned in later renders (the review pass's take-back)."""
+        self.remove_rebuild(frame)
+        if self.model.at(frame) is not None:
+            self.model.decide(frame, DISMISSED)
+
+    def take_back_rebuilt(self, record_id: int, index: int, intervention) -> None:
+        """The review pass took a rendered rebuild back: the frame leaves the rebuild lists and
+        the history records the take-back (so the review shows it taken back)."""
+        frame = int(intervention.frame)
+        self.take_back(frame)
+        project = self.w.session.project
+        if project is not None:
+            project.record("revoke_intervention", {"record_id": int(record_id), "index": int(index),
+                                                   **intervention.to_dict(), "rebuild_list": "removed"})
+        self.w.statusBar().showMessage(f"Frame {frame} is no longer rebuilt: later renders keep it as scanned", 6000)
+
+    def goto(self, direction: int) -> None:
+        t = self.w.transport
+        frames = self.model.pending() or [c.frame for c in self.model.items()]
+        hits = [f for f in frames if (f > t.frame if direction > 0 else f < t.frame)]
+        if hits:
+            t.speed = 0
+            t.seek(hits[0] if direction > 0 else hits[-1])
+        else:
+            self.w.statusBar().showMessage("No further rebuild candidate", 4000)
+
+    # ---- the timeline's context menu -------------------------------------------------------
+    def menu_actions(self, frame: int) -> list[tuple[str, object]]:
+        """What the timeline offers at ``frame``: (text, callable) pairs."""
+        out: list[tuple[str, object]] = []
+        c = self.model.at(frame)
+        listed = frame in self.rebuild_frames()
+        if c is not None:
+            state = self.model.status(frame)
+            if state != ACCEPTED:
+                out.append((f"Accept: rebuild frame {frame} ({c.kind})", lambda: self.accept(frame)))
+            if state != DISMISSED:
+                out.append((f"Dismiss: keep frame {frame} as it is", lambda: self.dismiss(frame)))
+        if not listed and (c is None or self.model.status(frame) == DISMISSED):
+            out.append((f"Rebuild frame {frame} from its neighbours", lambda: self.add_rebuild(frame)))
+        if listed and (c is None or self.model.status(frame) != ACCEPTED):
+            out.append((f"Don't rebuild frame {frame}", lambda: self.remove_rebuild(frame)))
+        return out
+
+    def show_menu(self, frame: int, pos) -> None:
+        if self.w.session.reel is None:
+            return
+        menu = QMenu(self.w)
+        c = self.model.at(frame)
+        if c is not None:
+            head = menu.addAction(f"Frame {frame}: {c.kind} — {c.detail}" if c.detail else f"Frame {frame}: {c.kind}")
+            head.setEnabled(False)
+        for text, fn in self.menu_actions(frame):
+            menu.addAction(text, fn)
+        menu.aboutToHide.connect(menu.deleteLater)
+        menu.popup(pos)
+
+
+def install(window) -> FrameCandidates:
+    fc = FrameCandidates(window)
+    window.frame_candidates = fc
+    window.shutdown_hooks.append(fc.stop)
+    return fc
