@@ -3,7 +3,7 @@ and the corrections that take gate weave and jitter out while keeping intended c
 
 Public API: :func:`estimate_motion` / :class:`Motion`, :func:`plan_stabilization` (a
 cancellable pre-pass) / :class:`StabilizationPlan`, :class:`StabilizedReel` (a reel serving
-corrected frames), :func:`stabilize_frame`, :func:`resample`, and the similarity helpers.
+corrected frames), :func:`stabilize_frame`, :func:`resample`, :func:`warp_mask` (a source mask in the corrected frame), and the similarity helpers.
 """
 
 from restoration_core.motion.estimate import Motion, estimate_motion, similarity, similarity_params, to_image
@@ -15,6 +15,7 @@ from restoration_core.motion.stabilize import (
     plan_stabilization,
     resample,
     stabilize_frame,
+    warp_mask,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "similarity_params",
     "stabilize_frame",
     "to_image",
+    "warp_mask",
 ]

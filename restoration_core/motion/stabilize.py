@@ -232,6 +232,17 @@ def resample(data: np.ndarray, warp: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return out, _inside(sx, sy, h, w)
 
 
+def warp_mask(mask: np.ndarray, warp: np.ndarray) -> np.ndarray:
+    """A bool mask of a source frame in the corrected frame (``warp``: output -> source, centred):
+    an output pixel is marked when any source pixel it is resampled from is (bilinear footprint),
+    so a painted mask still covers all of its damage after the correction."""
+    h, w = mask.shape[:2]
+    m = to_image(warp, (h, w))[:2].astype(np.float64)
+    out = cv2.warpAffine(mask.astype(np.float32), m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    return out > 1e-3
+
+
 def resample_at(data: np.ndarray, warp: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`resample`, for the output pixels ``(ys, xs)`` only: values (N x C) and inside."""
     h, w = data.shape[:2]

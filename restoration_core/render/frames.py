@@ -22,7 +22,7 @@ import numpy as np
 from restoration_core.defects import Intervention
 from restoration_core.detect.frames import FrameScan, scan_frames
 from restoration_core.motion import StabilizationPlan, StabilizedReel, plan_stabilization
-from restoration_core.motion.stabilize import FrameStore
+from restoration_core.motion.stabilize import FrameStore, warp_mask
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.restore.rebuild import (
     BuiltFrames,
@@ -44,6 +44,7 @@ class FrameSteps:
     tears: dict[int, np.ndarray] = field(default_factory=dict)  # full-size area to repair per frame
     built: BuiltFrames = field(default_factory=BuiltFrames)  # rebuilt once, read by every step
     corrected: FrameStore = field(default_factory=lambda: FrameStore(1 << 30))  # stabilized once, up to 1 GiB
+    cuts: list[int] = field(default_factory=list)  # shot starts the restore's temporal steps keep to
 
     @property
     def active(self) -> bool:
@@ -56,6 +57,13 @@ class FrameSteps:
         if self.plan is not None:
             reel = StabilizedReel(reel, self.plan, store=self.corrected)
         return reel
+
+    def to_output(self, index: int, mask: np.ndarray | None) -> np.ndarray | None:
+        """A mask drawn on source frame ``index`` (painted, held, the project's layers) in the
+        frames the later steps read: warped with the stabilization, as is where there is none."""
+        if mask is None or self.plan is None or not self.plan.covers(index):
+            return mask
+        return warp_mask(mask, self.plan.warps[index - self.plan.start])
 
     def interventions(self, shape: tuple[int, int], frame_range: tuple[int, int]) -> list[Intervention]:
         """Rebuilt frames (kind ``rebuild``) and stabilized frames (kind ``stabilize``) in the range."""
@@ -93,6 +101,36 @@ def full_size(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     big = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
     grow = max(2, round(max(h, w) / mask.shape[1] * 1.5)) | 1
     return cv2.dilate(big, np.ones((grow, grow), np.uint8)).astype(bool)
+
+
+def uses_time(settings: Any) -> bool:
+    """Whether the restore looks at other frames (temporal fill, a model's initialisation, deflicker)."""
+    engine = getattr(settings, "engine", "auto")
+    return bool(getattr(settings, "deflicker", False)) or engine == "diffusion" or \
+        (engine != "classical" and int(getattr(settings, "radius", 0) or 0) > 0)
+
+
+def temporal_cuts(
+    settings: Any, reel: Any, frame_range: tuple[int, int], steps: FrameSteps, *, cancel: CancelToken | None = None,
+) -> Generator[Progress, None, list[int]]:
+    """The shot starts (splices, scene cuts) that restoring ``frame_range`` must not reach across.
+
+    The frame steps' scan when there is one; else frames within the restore's reach around the
+    range are scanned (a cut depends only on the frames either side of it, so a preview's short
+    scan finds the same cuts near its frame as the render's whole one). None without time."""
+    if not uses_time(settings):
+        return []
+    if steps.scan is not None:
+        return steps.scan.cuts()
+    reach = max(int(getattr(settings, "radius", 0) or 0), 1,
+                int(getattr(settings, "deflicker_radius", 0) or 0) if getattr(settings, "deflicker", False) else 0)
+    a, b = frame_range
+    lo, hi = max(0, a - reach - 1), min(len(reel), b + reach + 1)
+    if hi - lo < 2:
+        return []
+    scan = yield from scan_frames(reel, (lo, hi), cancel=cancel)
+    # the scan's first frame cannot start a shot and its last has no next frame to confirm one
+    return [c for c in scan.cuts() if lo < c and (c < hi - 1 or hi == len(reel))]
 
 
 def prepare_frames(

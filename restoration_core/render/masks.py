@@ -72,6 +72,11 @@ class ClipMasks:
     for the ``detected`` layer of frames the project has never detected; frames the
     archivist has reviewed keep the project's detections, rejections and take-backs.
     A plain input's mask is its fresh detection plus the ``painted`` mask folder.
+
+    ``to_output(i, mask)`` takes a mask drawn on source frame ``i`` (the mask folder, the
+    project's painted, held and detected layers, its rejected boxes) into the frames the render
+    reads when a frame step moves pixels (stabilization); fresh detections are made on those
+    frames already and are not moved.
     """
 
     shape: tuple[int, int]
@@ -80,6 +85,10 @@ class ClipMasks:
     reel_id: str | None = None
     painted: MaskFolder | None = None
     detections: Callable[[int], Detection | None] | None = None
+    to_output: Callable[[int, np.ndarray | None], np.ndarray | None] | None = None
+
+    def _moved(self, index: int, mask: np.ndarray | None) -> np.ndarray | None:
+        return mask if self.to_output is None or mask is None else self.to_output(index, mask)
 
     def reviewed(self, index: int) -> bool:
         """Whether the project holds a detection of ``index`` (then a fresh one is not used)."""
@@ -100,23 +109,27 @@ class ClipMasks:
     def _layers(self, index: int) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None,
                                          list[Defect]]:
         """(repair mask, painted, held, defects that label detected pixels) of one frame."""
-        painted = self.painted.get(index, self.shape) if self.painted is not None else None
+        painted = self._moved(index, self.painted.get(index, self.shape) if self.painted is not None else None)
         held = None
         fresh = self.fresh(index)
         detected, defects = (None, []) if fresh is None else (fresh[0], list(fresh[1]))
         if self.project is not None:
             p, r = self.project, self.reel_id
-            mask = p.repair_mask(r, index, self.shape)
-            own_painted = p.masks.get(r, index, "painted")
+            mask = self._moved(index, p.repair_mask(r, index, self.shape))
+            own_painted = self._moved(index, p.masks.get(r, index, "painted"))
             painted = union([painted, own_painted])
-            held = p.masks.get(r, index, "held")
+            held = self._moved(index, p.masks.get(r, index, "held"))
             if not defects:  # the project's accepted detections name the detected pixels
                 rejected = p.rejected(r, index)
                 defects = [d for d in p.defects(r, index) if d.id not in rejected]
             if detected is not None:  # the fresh detection is this frame's detected layer
                 detected = np.asarray(detected, bool).copy()
-                for x, y, w, h in p.excluded(r, index):
-                    detected[y:y + h, x:x + w] = False
+                excluded = list(p.excluded(r, index))
+                if excluded:  # boxes drawn on the source frame
+                    boxes = np.zeros(self.shape, bool)
+                    for x, y, w, h in excluded:
+                        boxes[y:y + h, x:x + w] = True
+                    detected &= ~self._moved(index, boxes)
             mask = union([mask, detected, painted])
         else:
             mask = union([detected, painted])

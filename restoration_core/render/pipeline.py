@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -38,7 +38,7 @@ from restoration_core.paths import cache_dir
 from restoration_core.progress import CancelToken, Progress, RenderStats
 from restoration_core.render.cache import RenderCache
 from restoration_core.render.engines import Engines, load_engines
-from restoration_core.render.frames import FrameSteps, prepare_frames
+from restoration_core.render.frames import FrameSteps, prepare_frames, temporal_cuts
 from restoration_core.render.masks import ClipMasks, Detection, MaskFolder
 from restoration_core.render.naming import is_sequence_preset, report_path_for, review_path_for
 from restoration_core.render.signoff import render_review
@@ -175,7 +175,9 @@ def clip_masks(job: Job, reel: Any, frame_range: tuple[int, int]) -> ClipMasks:
     """The job's repair masks (step 1's mask half; detections are joined in step 2)."""
     shape = (int(reel.info.height), int(reel.info.width))
     painted = MaskFolder(job.spec.masks) if job.spec.masks else None
-    return ClipMasks(shape, frame_range, job.project, job.reel_id, painted)
+    # masks drawn on the source frames follow the stabilization into the frames every step reads
+    moved = job.frames.to_output if job.frames.plan is not None else None
+    return ClipMasks(shape, frame_range, job.project, job.reel_id, painted, to_output=moved)
 
 
 def open_cache(job: Job, masks: ClipMasks) -> RenderCache:
@@ -249,11 +251,14 @@ def detect_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache,
 def restore_range(reel: Any, frame_range: tuple[int, int], masks: Callable[[int], Any], settings: Any,
                   eng: Engines, *, kinds: Callable[[int], Any] | None = None,
                   exact: Callable[[int], Any] | None = None, flicker: dict | None = None,
-                  fill_engine: Any = None, cancel: CancelToken | None = None) -> Generator[Progress, None, None]:
+                  fill_engine: Any = None, cancel: CancelToken | None = None,
+                  cuts: Sequence[int] = ()) -> Generator[Progress, None, None]:
     """One restore call over [a, b): Progress ticks, and one per frame with a RestoredFrame ``payload``
-    (``exact(i)``: the mask pixels that are painted or held, replaced as they are)."""
+    (``exact(i)``: the mask pixels that are painted or held, replaced as they are; ``cuts``: shot
+    starts no temporal step reaches across)."""
+    extra: dict[str, Any] = {"cuts": list(cuts)} if cuts else {}
     yield from eng.restore_frames(reel, frame_range, masks, settings, cancel=cancel, fill_engine=fill_engine,
-                                  kinds_for=kinds, flicker=flicker or None, exact_for=exact)
+                                  kinds_for=kinds, flicker=flicker or None, exact_for=exact, **extra)
 
 
 def load_fill_engine(job: Job, eng: Engines) -> Any:
@@ -283,7 +288,8 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
             if sources is None:
                 sources = SourceFrames(job.frames.wrap(eng.open_reel(job.input_path)))
             for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
-                                   exact=masks.exact, flicker=flicker, fill_engine=fill_engine, cancel=cancel):
+                                   exact=masks.exact, flicker=flicker, fill_engine=fill_engine, cancel=cancel,
+                                   cuts=job.frames.cuts):
                 rf = p.payload
                 if rf is None:
                     yield meter.tick("restore", p.frame, p.message or p.stage)
@@ -407,6 +413,7 @@ def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | 
             check_frame_size(reel.info, "restore")
             # frame steps (rebuild listed frames, stabilize) before detection; all later steps read them
             job.frames = yield from prepare_frames(job.restore, reel, frame_range, cancel=cancel)
+            job.frames.cuts = yield from temporal_cuts(job.restore, reel, frame_range, job.frames, cancel=cancel)
             reel = job.frames.wrap(reel)
             masks = clip_masks(job, reel, frame_range)
             cache = open_cache(job, masks)
@@ -471,7 +478,9 @@ def plan_preview(reel: Any, index: int, masks: ClipMasks, restore: Any, eng: Eng
     reach = _reach(restore)
     n = len(reel)
     steps = yield from prepare_frames(restore, reel, masks.frame_range, cancel=cancel)  # as the render's step 1
-    reel = steps.wrap(reel)
+    source, reel = reel, steps.wrap(reel)
+    if steps.plan is not None:
+        masks.to_output = steps.to_output
     found: dict[int, Detection] = {}
 
     def fresh_for(lo: int, hi: int) -> Generator[Progress, None, None]:
@@ -498,6 +507,7 @@ def plan_preview(reel: Any, index: int, masks: ClipMasks, restore: Any, eng: Eng
         start = j
     lo, hi = max(0, start - reach), min(n, index + reach + 1)
     yield from fresh_for(lo, hi)
+    steps.cuts = yield from temporal_cuts(restore, source, (start, index + 1), steps, cancel=cancel)
     plan_masks = {j: masks.mask(j) for j in range(lo, hi)}
     exact = {j: masks.exact(j) for j in range(start, index + 1)}
     return PreviewPlan(index, start, plan_masks, masks.flicker(), steps, exact)
@@ -509,7 +519,7 @@ def restore_preview(reel: Any, plan: PreviewPlan, restore: Any, eng: Engines, *,
     result = None
     reel = plan.frames.wrap(reel)
     for p in restore_range(reel, (plan.start, plan.index + 1), plan.masks.get, restore, eng, exact=plan.exact.get,
-                           flicker=plan.flicker, fill_engine=fill_engine, cancel=cancel):
+                           flicker=plan.flicker, fill_engine=fill_engine, cancel=cancel, cuts=plan.frames.cuts):
         if p.payload is not None:
             result = p.payload
         else:

@@ -67,10 +67,14 @@ def correction_curve(
     radius: int,
     threshold: float,
     given: list[tuple[float, float] | None] | None = None,
+    cuts: Iterable[int] = (),
 ) -> list[tuple[float, float]]:
-    """(gain, offset) per frame; ``given`` entries are used where no cut lies within ``radius``."""
+    """(gain, offset) per frame; ``given`` entries are used where no cut lies within ``radius``.
+
+    ``cuts`` (positions 1..n-1, as :func:`find_cuts` gives) are shot starts known beforehand
+    (splices, scene cuts from the frame scan), joined to the histogram's own."""
     n = len(stats)
-    cuts = find_cuts(stats, threshold)
+    cuts = sorted(set(find_cuts(stats, threshold)) | {int(c) for c in cuts if 0 < int(c) < n})
     starts = [0, *cuts]
     ends = [*cuts, n]
     shot = np.zeros(n, int)
@@ -98,15 +102,17 @@ def measure(
     threshold: float,
     given: list[tuple[float, float] | None] | None = None,
     cancel: CancelToken | None = None,
+    cuts: Iterable[int] = (),
 ) -> Generator[Progress, None, list[tuple[float, float]]]:
-    """Pre-pass over the frames (statistics only are kept); returns the correction curve."""
+    """Pre-pass over the frames (statistics only are kept); returns the correction curve
+    (``cuts``: known shot starts, 0-based within ``frames``)."""
     stats = []
     for k, data in enumerate(frames):
         if cancel is not None:
             cancel.check()
         stats.append(frame_stats(data))
         yield Progress(k + 1, count, "deflicker", None, "measuring flicker")
-    return correction_curve(stats, radius, threshold, given)
+    return correction_curve(stats, radius, threshold, given, cuts)
 
 
 def apply(data: np.ndarray, gain: float, offset: float) -> np.ndarray:

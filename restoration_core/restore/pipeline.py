@@ -9,7 +9,8 @@ Cancel with a :class:`CancelToken` (checked between steps) or by closing the gen
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Generator, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,12 +182,15 @@ def restore_frames(
     kinds_for: Callable[[int], Any] | None = None,
     flicker: dict[int, tuple[float, float]] | None = None,
     exact_for: Callable[[int], np.ndarray | None] | None = None,
+    cuts: Sequence[int] = (),
 ) -> Generator[Progress, None, None]:
     """Restore frames ``[a, b)`` of ``reel``; yields Progress, and once per frame a Progress
     with ``stage="frame"`` whose payload is a :class:`RestoredFrame` (in frame order).
 
     ``exact_for(i)``: bool HxW of the mask pixels that are exact (painted or supplied, not
-    detected), or None; with ``settings.exact_masks`` every mask is exact."""
+    detected), or None; with ``settings.exact_masks`` every mask is exact.
+    ``cuts``: absolute indices where a shot starts (scene cuts, splices): no temporal source,
+    deflicker window or fill initialisation reaches across one."""
     s = settings or RestoreSettings()
     n = len(reel)
     a, b = frame_range if frame_range is not None else (0, n)
@@ -196,6 +200,8 @@ def restore_frames(
     use_temporal = s.engine in ("auto", "temporal") and s.radius > 0
     radius = s.radius if use_temporal else (1 if method == "diffusion" else 0)
     total = b - a
+    cuts = sorted({int(c) for c in cuts if 0 < int(c) < n})
+    starts = set(cuts)
     curve = None
     if s.deflicker:
         # Statistics of the frames within the deflicker radius around the range too, so each
@@ -203,7 +209,8 @@ def restore_frames(
         lo, hi = max(0, a - s.deflicker_radius), min(n, b + s.deflicker_radius)
         given = None if flicker is None else [flicker.get(i) for i in range(lo, hi)]
         frames = (f.data for f in reel.frames(lo, hi))
-        full = yield from dfl.measure(frames, hi - lo, s.deflicker_radius, s.cut_threshold, given, cancel)
+        full = yield from dfl.measure(frames, hi - lo, s.deflicker_radius, s.cut_threshold, given, cancel,
+                                      [c - lo for c in cuts if lo < c < hi])
         curve = full[a - lo : b - lo]
     window = _Window(reel, max(0, a - radius), min(n, b + radius), radius, mask_for)
     tracker = _Tracker()
@@ -218,10 +225,11 @@ def restore_frames(
             work = _Work(i, window.data[i], window.timecode.get(i), window.masks[i])
             if work.mask is not None:
                 exact_px = exact_for(i) if exact_for is not None else None
-                _temporal_step(work, window, s, use_temporal, a - radius, b + radius, exact_px)
+                s0, s1 = shot_bounds(i, cuts, n)  # time is not looked up across a cut
+                _temporal_step(work, window, s, use_temporal, max(a - radius, s0), min(b + radius, s1), exact_px)
                 if use_temporal:
                     yield Progress(done, total, "temporal", i)
-                _plan_generative(work, window, s, tracker, prev_out, method)
+                _plan_generative(work, window, s, tracker, {} if i in starts else prev_out, method)
             else:
                 tracker.assign([])
             pending.append(work)
@@ -236,6 +244,12 @@ def restore_frames(
                 pending = []
     finally:
         window.close()
+
+
+def shot_bounds(i: int, cuts: Sequence[int], n: int) -> tuple[int, int]:
+    """``[start, stop)`` of the shot holding frame ``i`` (``cuts``: sorted shot starts)."""
+    k = bisect_right(cuts, i)
+    return (cuts[k - 1] if k > 0 else 0), (cuts[k] if k < len(cuts) else n)
 
 
 LINE_SOURCE = -2  # work.source of pixels filled by the line-scratch repair
