@@ -80,12 +80,15 @@ def _ssd_at(search: np.ndarray, tpl: np.ndarray, weight: np.ndarray, ox: int, oy
 
 def explained_share(
     cur: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], neighbours: list[Neighbour],
-    reach: int, tolerance: float, tile: int,
+    reach: int, tolerance: float, tile: int, enough: float | None = None,
 ) -> float:
     """Share of the candidate's pixels (``region``: bool crop at ``box`` = x0, y0, x1, y1) in
     tiles that a neighbour shows displaced: the tile with its surroundings matches somewhere
     within ``reach`` much better (rms below ``tolerance`` times) than where the flow puts it.
-    Tiles let a hand or a sleeve change shape between frames and still be found."""
+    Tiles let a hand or a sleeve change shape between frames and still be found.
+
+    With ``enough``, the search stops as soon as the share is known to reach it or to stay
+    below it (the value returned then answers ``share >= enough`` exactly, nothing more)."""
     h, w = cur.shape
     x0, y0, x1, y1 = box
     total = int(region.sum())
@@ -93,13 +96,25 @@ def explained_share(
         return 0.0
     pad = RING + 1
     explained = 0
-    offsets_sides = {np.sign(nb.offset) for nb in neighbours}
+    left = total
+    # a moving object is seen again on both sides in time (in one frame of each side is
+    # enough), or in both frames of the one side a clip's end has; a look-alike speck of
+    # another frame is seen once. Nearest frames first: a side stops at its first match.
+    sides = [sorted((nb for nb in neighbours if np.sign(nb.offset) == sg), key=lambda nb: abs(nb.offset))
+             for sg in (-1, 1)]
+    sides = [side for side in sides if side]
+    needed = 1 if len(sides) == 2 else 2
     for ty in range(y0, y1, tile):
         for tx in range(x0, x1, tile):
             sub = region[ty - y0 : ty - y0 + tile, tx - x0 : tx - x0 + tile]
             count = int(sub.sum())
             if count == 0:
                 continue
+            if enough is not None and (
+                explained >= enough * total or explained + left < enough * total
+            ):
+                return explained / total
+            left -= count
             a0, b0 = max(0, tx - pad), max(0, ty - pad)
             a1, b1 = min(w, tx + tile + pad), min(h, ty + tile + pad)
             tpl = np.ascontiguousarray(cur[b0:b1, a0:a1])
@@ -110,27 +125,44 @@ def explained_share(
                 max(0, b0 - y0) : b1 - y0, max(0, a0 - x0) : a1 - x0
             ]
             weight = np.where(cv2.dilate(own, np.ones((3, 3), np.uint8)) > 0, 1.0, CONTEXT).astype(np.float32)
-            found: set[int] = set()
-            for nb in neighbours:
-                f = nb.flow[min(h - 1, (b0 + b1) // 2), min(w - 1, (a0 + a1) // 2)]
-                dx, dy = int(round(float(f[0]))), int(round(float(f[1])))
-                sx0, sy0 = max(0, min(a0, a0 + dx) - reach), max(0, min(b0, b0 + dy) - reach)
-                sx1, sy1 = min(w, max(a1, a1 + dx) + reach), min(h, max(b1, b1 + dy) + reach)
-                if sx1 - sx0 < tw or sy1 - sy0 < th:
-                    continue
-                search = np.ascontiguousarray(nb.luma[sy0:sy1, sx0:sx1])
-                aligned = _ssd_at(search, tpl, weight, a0 + dx - sx0, b0 + dy - sy0)
-                if not np.isfinite(aligned):
-                    aligned = float(np.sum(((nb.luma[b0:b1, a0:a1] - tpl) * weight) ** 2))
-                best = float(cv2.matchTemplate(search, tpl, cv2.TM_SQDIFF, mask=weight).min())
-                if best < tolerance * tolerance * aligned:
-                    found.add(nb.offset)
-            # a moving object is seen again on both sides in time (or in two frames on the one
-            # side a clip's end has); a look-alike speck of another frame is seen once
-            sides = {np.sign(o) for o in found}
-            if len(found) >= 2 and (len(sides) == 2 or len(offsets_sides) == 1):
+            seen_on_every_side = bool(sides)
+            for side in sides:
+                matches = 0
+                for nb in side:
+                    if _displaced_match(nb, tpl, weight, a0, b0, a1, b1, reach, tolerance):
+                        matches += 1
+                        if matches >= needed:
+                            break
+                    elif needed > 1:
+                        break
+                if matches < needed:
+                    seen_on_every_side = False
+                    break
+            if seen_on_every_side:
                 explained += count
     return explained / total
+
+
+def _displaced_match(
+    nb: Neighbour, tpl: np.ndarray, weight: np.ndarray, a0: int, b0: int, a1: int, b1: int,
+    reach: int, tolerance: float,
+) -> bool:
+    """Whether ``tpl`` (the crop a0:a1, b0:b1 of the current frame) matches somewhere within
+    ``reach`` of where the flow puts it in ``nb`` much better than it does there."""
+    h, w = nb.luma.shape
+    th, tw = tpl.shape
+    f = nb.flow[min(h - 1, (b0 + b1) // 2), min(w - 1, (a0 + a1) // 2)]
+    dx, dy = int(round(float(f[0]))), int(round(float(f[1])))
+    sx0, sy0 = max(0, min(a0, a0 + dx) - reach), max(0, min(b0, b0 + dy) - reach)
+    sx1, sy1 = min(w, max(a1, a1 + dx) + reach), min(h, max(b1, b1 + dy) + reach)
+    if sx1 - sx0 < tw or sy1 - sy0 < th:
+        return False
+    search = np.ascontiguousarray(nb.luma[sy0:sy1, sx0:sx1])
+    aligned = _ssd_at(search, tpl, weight, a0 + dx - sx0, b0 + dy - sy0)
+    if not np.isfinite(aligned):
+        aligned = float(np.sum(((nb.luma[b0:b1, a0:a1] - tpl) * weight) ** 2))
+    best = float(cv2.matchTemplate(search, tpl, cv2.TM_SQDIFF, mask=weight).min())
+    return best < tolerance * tolerance * aligned
 
 
 def value_explained(
@@ -264,7 +296,7 @@ def protect(
         x, y, bw, bh = (int(v) for v in stats[k, :4])
         region = labels[y : y + bh, x : x + bw] == k
         box = (x, y, x + bw, y + bh)
-        if explained_share(soft, region, box, neighbours, reach, tol, tile) >= EXPLAINED:
+        if explained_share(soft, region, box, neighbours, reach, tol, tile, EXPLAINED) >= EXPLAINED:
             keep[k] = False
             continue
         # where the flow does not explain even the surroundings (it failed on a fast limb),
