@@ -24,6 +24,7 @@ from app.frame_candidates import install as install_frame_candidates
 from app.models.session import Session
 from app.models.state import CompareState, OverlayState, PaintState
 from app.models.transport import Transport
+from app.motion_curve import install as install_motion_curve
 from app.panels import first_launch_geometry
 from app.project_io import add_reel
 from app.review_pass import install as install_review_pass
@@ -74,6 +75,7 @@ class MainWindow(EditingMixin, QMainWindow):
         self.autosaver = Autosaver(self)
         install_review_pass(self)
         install_frame_candidates(self)
+        install_motion_curve(self)
         self.shutdown_hooks.append(lambda: background.wait_idle(60_000))   # e.g. a save in progress
         self.statusBar().showMessage("Ready")
         self.frame_label = QLabel("", self)

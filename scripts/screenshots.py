@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -112,12 +113,54 @@ def render_review_shot(app, w, args, frame: int) -> None:
     rp.stop()
 
 
+def motion_shot(app, w, args) -> None:
+    """The motion lane: the open reel given a known weave (1-2 px jitter, 0.1 degree; the sample pans on its own),
+    written as a PNG sequence beside the sample, opened, and its motion curve measured and shown."""
+    import cv2
+    import numpy as np
+
+    from restoration_core.media import open_reel
+    from restoration_core.motion import similarity, to_image
+
+    source = open_reel(str(w.session.reel.path))
+    try:
+        frames = [f.data for f in source.frames()]
+    finally:
+        source.close()
+    folder = Path(tempfile.mkdtemp(prefix="reelwright-woven-")) if args.woven is None else args.woven
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(5)
+    for k, data in enumerate(frames):
+        h, wd = data.shape[:2]
+        m = similarity(rng.normal(0, 1.2), rng.normal(0, 1.0), rng.normal(0, 0.08))
+        img = cv2.warpAffine(data.astype(np.float32), to_image(m, (h, wd))[:2], (wd, h),
+                             flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
+        top = 65535.0 if data.dtype == np.uint16 else 255.0
+        img = np.clip(img + 0.5, 0, top).astype(data.dtype)[..., ::-1]
+        cv2.imwrite(str(folder / f"woven_{k:06d}.png"), img)
+    opened: list[bool] = []
+    w.controller.opened.connect(lambda: opened.append(True))
+    w.open_path(str(folder / "woven_%06d.png"))
+    wait(app, lambda: bool(opened) and w.viewer.data is not None, 120, "the woven reel to open")
+    w.inspector.stabilize_smooth.setValue(12)
+    w.motion_curve.set_visible(True)
+    wait(app, lambda: w.motion_curve.model.measured, 300, "the motion curve")
+    w.transport.seek(len(frames) // 2)
+    settle(app, 0.6)
+    target = args.out / f"{args.prefix}-motion.png"
+    if not w.timeline.grab().save(str(target), "PNG"):  # the timeline dock: its lanes legible
+        raise SystemExit(f"screenshots: {target}: cannot write PNG")
+    print(f"screenshot: {target}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
     ap.add_argument("--reel", help="a reel to open instead of the generated sample")
     ap.add_argument("--frame", type=int, default=6)
     ap.add_argument("--prefix", default="gui")
+    ap.add_argument("--only", choices=("motion",), help="make only this screenshot (of the sample reel)")
+    ap.add_argument("--woven", type=Path, help="folder for the woven copy the motion shot opens")
     args = ap.parse_args()
 
     import numpy as np
@@ -139,6 +182,14 @@ def main() -> int:
     w.open_path(args.reel) if args.reel else w.open_sample()
     wait(app, lambda: bool(opened) and w.viewer.data is not None, 120, "the reel to open")
     s = w.session
+    if args.only == "motion":
+        args.out.mkdir(parents=True, exist_ok=True)
+        motion_shot(app, w, args)
+        w.shutdown()
+        w.session.project = None
+        w.close()
+        sys.stdout.flush()
+        os._exit(0)
     w.detect_reel()
     wait(app, lambda: len(s.detections) >= s.frames, 600, "whole-reel detection")
     frame = min(args.frame, s.frames - 1)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QToolTip, QWidget
 from app.timecode import timecode_of
 
 RULER, THUMBS, DENSITY, FLICKER, CLIPS = 26, 54, 22, 34, 24
+MOTION = 64  # the motion lane, shown while the motion curve is (app.motion_curve)
 MARGIN = 10
 HANDLE_PX = 6
 STATE_COLOURS = {None: QColor(90, 110, 150), "queued": QColor(120, 120, 140), "running": QColor(60, 140, 220),
@@ -27,7 +28,8 @@ class TimelineView(QWidget):
         self._clip_edit: dict[str, tuple[int, int]] = {}
         self.candidates = None              # RebuildCandidates, set by app.frame_candidates
         self.rebuild_frames = list          # () -> the frames listed to rebuild
-        self.setMinimumHeight(RULER + THUMBS + DENSITY + FLICKER + CLIPS + 8)
+        self.motion = None                  # MotionCurve, set by app.motion_curve
+        self.setMinimumHeight(self.wanted_height())
         self.setMouseTracking(True)
         transport.events.connect(self._repaint)
         session.detection_ready.connect(lambda _i: self.update())
@@ -51,11 +53,18 @@ class TimelineView(QWidget):
         n = max(1, self.transport.frames)
         return max(0, min(n - 1, int((x - x0) / w * n)))
 
+    def _lanes(self) -> list[tuple[str, int]]:
+        motion = [("motion", MOTION)] if self.motion is not None and self.motion.visible else []
+        return [("ruler", RULER), ("thumbs", THUMBS), ("density", DENSITY), ("flicker", FLICKER),
+                *motion, ("clips", CLIPS)]
+
+    def wanted_height(self) -> int:
+        return sum(h + 2 for _name, h in self._lanes()) + 6
+
     def rows(self) -> dict[str, QRectF]:
         w = self.width()
         y, out = 0, {}
-        for name, h in (("ruler", RULER), ("thumbs", THUMBS), ("density", DENSITY),
-                        ("flicker", FLICKER), ("clips", CLIPS)):
+        for name, h in self._lanes():
             out[name] = QRectF(0, y, w, h)
             y += h + 2
         return out
@@ -84,6 +93,8 @@ class TimelineView(QWidget):
         self._thumbs(p, rows["thumbs"], n)
         self._density(p, rows["density"])
         self._flicker(p, rows["flicker"])
+        if "motion" in rows:
+            self._motion(p, rows["motion"])
         self._clips(p, rows["clips"])
         self._rebuild_marks(p, rows["thumbs"])
         a, b = self.transport.mark_in, self.transport.mark_out
@@ -184,6 +195,45 @@ class TimelineView(QWidget):
             p.drawPath(path)
         self._row_label(p, r, "flicker")
 
+    MOTION_COLOURS = {"x": QColor(235, 110, 90), "y": QColor(110, 210, 120), "rotation": QColor(190, 150, 255)}
+
+    def _motion(self, p: QPainter, r: QRectF) -> None:
+        """Upper half: the measured camera path (x, y px; rotation on its own scale) solid, the
+        smoothed path the stabilizer keeps dotted. Lower half: the correction applied per frame."""
+        p.fillRect(r, QColor(20, 20, 23))
+        curve = self.motion
+        samples = curve.samples() if curve is not None else []
+        top, low = QRectF(r.left(), r.top(), r.width(), r.height() / 2), \
+            QRectF(r.left(), r.center().y(), r.width(), r.height() / 2)
+        p.setPen(QPen(QColor(60, 62, 68), 1, Qt.PenStyle.DotLine))
+        for half in (top, low):
+            p.drawLine(int(half.left()), int(half.center().y()), int(half.right()), int(half.center().y()))
+        if not samples:
+            self._row_label(p, r, "motion (measuring…)" if curve is not None and curve.reel_id else "motion")
+            return
+        cuts = set(curve.cuts)
+        px, deg = curve.extent()
+        fpx, fdeg = curve.correction_extent()
+        lines = []
+        for name, value, kept, fix in (("x", "dx", "kept_dx", "fix_dx"), ("y", "dy", "kept_dy", "fix_dy"),
+                                       ("rotation", "angle", "kept_angle", "fix_angle")):
+            scale, fscale = (deg, fdeg) if name == "rotation" else (px, fpx)
+            lines += [(top, kept, scale, name, Qt.PenStyle.DotLine), (top, value, scale, name, Qt.PenStyle.SolidLine),
+                      (low, fix, fscale, name, Qt.PenStyle.SolidLine)]
+        for box, field, scale, name, style in lines:
+            half, mid = box.height() / 2 - 2, box.center().y()
+            path = QPainterPath()
+            for k, s in enumerate(samples):
+                pt = (self.x_of(s.frame + 0.5), mid - getattr(s, field) / scale * half)
+                path.moveTo(*pt) if k == 0 or s.frame in cuts else path.lineTo(*pt)
+            p.setPen(QPen(self.MOTION_COLOURS[name], 1.2, style))
+            p.drawPath(path)
+        p.setPen(QPen(QColor(230, 230, 235, 120), 1))
+        for c in cuts:
+            p.drawLine(int(self.x_of(c)), int(r.top()), int(self.x_of(c)), int(r.bottom()))
+        self._row_label(p, top, f"motion  x y ±{px:.1f} px  rot ±{deg:.2f}°")
+        self._row_label(p, low, f"correction  ±{fpx:.2f} px  ±{fdeg:.3f}°")
+
     def _clips(self, p: QPainter, r: QRectF) -> None:
         p.fillRect(r, QColor(20, 20, 23))
         for clip in self.clips():
@@ -264,6 +314,10 @@ class TimelineView(QWidget):
                 c = self.candidates.at(f) if self.candidates is not None else None
                 if c is not None:
                     tip += f"\nrebuild candidate: {c.kind} ({self.candidates.status(f)}; right-click to decide)"
+                m = self.motion.at(f) if self.motion is not None and self.motion.visible else None
+                if m is not None:
+                    tip += (f"\nmotion x {m.dx:+.2f} y {m.dy:+.2f} px, rotation {m.angle:+.3f}°; correction "
+                            f"x {m.fix_dx:+.2f} y {m.fix_dy:+.2f} px, {m.fix_angle:+.3f}°")
                 QToolTip.showText(event.globalPosition().toPoint(), tip, self)
             return
         who, edge = self._drag
