@@ -9,10 +9,14 @@ Each frame is summarised by a small luma thumbnail (longest side :data:`THUMB`).
 - ``torn``: a large connected area (over ``torn_area`` of the frame) disagrees with the
   motion-compensated average of both neighbours while the neighbours agree with each other
   (a tear, a burn, a destroyed part), reported with its mask (a candidate for
-  :func:`restoration_core.restore.rebuild.repair_region` or, if large, a rebuild);
+  :func:`restoration_core.restore.rebuild.repair_region` or, if large, a rebuild); the area
+  is seeded where the difference exceeds ``torn_difference`` and takes in the pixels around it
+  that differ half as much (a burn's mottled parts);
 - ``splice``: a content jump between a frame and the previous one (thumbnails barely
-  correlate) -- with a bright or dark bar along the frame line when there is one -- so every
-  temporal step treats it as a cut: :func:`cut_indices`.
+  correlate) that lasts: neither the frame after it nor the one two before match across it
+  (a single destroyed frame is no cut, and neither is the frame after it) -- with a bright or
+  dark bar along the frame line when there is one -- so every temporal step treats it as a
+  cut: :func:`cut_indices`.
 
 :func:`scan_frames` is a generator of Progress over a reel (cancellable) that returns a
 :class:`FrameScan`; black, blank, torn and duplicate frames are the rebuild candidates.
@@ -33,6 +37,8 @@ from restoration_core.progress import CancelToken, Progress
 
 THUMB = 160
 REBUILD_KINDS = ("black", "blank", "torn", "duplicate")
+TORN_WEAK = 0.5  # a torn area grows into pixels differing this share of torn_difference from both predictions
+TORN_SEED = 0.25  # ... and needs this share of torn_area differing by the whole torn_difference
 
 
 @dataclass(frozen=True)
@@ -138,17 +144,23 @@ def torn_region(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, s: FrameSett
     pred_p = warp(prev, 0.5 * f_np)
     pred_n = warp(nxt, 0.5 * f_pn)
     agree = np.abs(pred_p - pred_n) < s.torn_difference / 2
-    bad = (np.abs(cur - pred_p) > s.torn_difference) & (np.abs(cur - pred_n) > s.torn_difference) & agree
-    bad = cv2.morphologyEx(bad.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    diff = np.minimum(np.abs(cur - pred_p), np.abs(cur - pred_n))
+    strong = (diff > s.torn_difference) & agree
+    # hysteresis: an area is seeded where the frame differs strongly from both predictions and
+    # takes in what differs half as much around it (a burn's mottled parts, a tear's edge)
+    bad = ((diff > TORN_WEAK * s.torn_difference) & agree).astype(np.uint8)
+    bad = cv2.morphologyEx(bad, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     bad = cv2.morphologyEx(bad, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(bad, connectivity=8)
     if count <= 1:
         return None
-    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    share = float(stats[k, cv2.CC_STAT_AREA]) / float(bad.size)
-    if share < s.torn_area:
+    seeds = np.bincount(labels[strong], minlength=count) / float(bad.size)
+    areas = stats[:, cv2.CC_STAT_AREA] / float(bad.size)
+    ok = [k for k in range(1, count) if areas[k] >= s.torn_area and seeds[k] >= TORN_SEED * s.torn_area]
+    if not ok:
         return None
-    return labels == k, share
+    k = max(ok, key=lambda j: areas[j])
+    return labels == k, float(areas[k])
 
 
 def classify(thumbs: list[np.ndarray], start: int, settings: FrameSettings | None = None,
@@ -176,6 +188,8 @@ def classify(thumbs: list[np.ndarray], start: int, settings: FrameSettings | Non
         # a jump that lasts (the next frame does not go back to the previous picture): a single
         # destroyed frame between two matching ones is no cut
         lasting = k + 1 >= n or correlation(thumbs[k - 1], thumbs[k + 1]) < s.splice_correlation
+        # nor is the frame after one: when frame k matches frame k - 2, frame k - 1 was the odd one
+        lasting = lasting and (k < 2 or correlation(thumbs[k - 2], thumbs[k]) < s.splice_correlation)
         if not prev_bad and corr < s.splice_correlation and lasting:
             bar = frame_line_bar(thumbs[k], s.bar_contrast) or frame_line_bar(thumbs[k - 1], s.bar_contrast)
             detail = f"content jump (correlation {corr:.2f})" + (f", bar at the {bar} frame line" if bar else "")

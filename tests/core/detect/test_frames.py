@@ -75,3 +75,23 @@ def test_detect_cli_report_lists_rebuild_candidates(tmp_path):
                  "--report", str(report)]) == 0
     fd = json.loads(report.read_text())["frame_defects"]
     assert fd["rebuild_candidates"] == [3] and fd["defects"][0]["kind"] == "black"
+
+
+def test_the_frame_after_a_burnt_one_is_no_splice_and_a_mottled_burn_is_found_whole():
+    """A bright burn in a flat, low-contrast scene drops the thumbnails' correlation so far that
+    the next frame once looked like a cut (the burnt frame then went unrepaired); and a burn's
+    mottled parts, under the full threshold, belong to its area (hysteresis)."""
+    rng = np.random.default_rng(3)
+    flat = [np.clip(0.45 + 0.1 * clip(12)[k][..., :1] / 255.0, 0, 1) for k in range(12)]
+    frames = [np.repeat((f * 255).astype(np.uint8), 3, axis=2) for f in flat]
+    burnt = frames[5].astype(np.float32)
+    yy, xx = np.mgrid[0:120, 0:160]
+    blob = (yy - 60) ** 2 / 30 ** 2 + (xx - 80) ** 2 / 40 ** 2 < 1   # 20% of the frame
+    mottle = cv2.GaussianBlur(rng.standard_normal((120, 160)).astype(np.float32), (0, 0), 3)
+    level = np.where(mottle > 0, 250, 175)   # half of it only ~60 levels above the picture
+    burnt[blob] = level[blob, None]
+    frames[5] = burnt.astype(np.uint8)
+    scan = run_to_end(scan_frames(ArrayReel(frames)))
+    assert kinds(scan) == {5: "torn"} and scan.cuts() == []
+    mask = cv2.resize(scan.torn_masks[5].astype(np.uint8), (160, 120), interpolation=cv2.INTER_NEAREST).astype(bool)
+    assert (mask & blob).sum() > 0.9 * blob.sum()

@@ -115,7 +115,7 @@ def test_rebuilt_reel_repairs_a_tear_area_only():
     assert psnr(out[2], truth[2]) > psnr(frames[2], truth[2]) + 10
     assert out[3] is frames[3] and out[5] is frames[5]  # next to a rebuilt frame or at the end: left alone
     tear = [e for e in reel.interventions() if e.kind == "tear"]
-    assert [(e.frame, e.bbox, e.source_frames) for e in tear] == [(2, (50, 30, 40, 30), (1, 3))]
+    assert [(e.frame, e.bbox, e.source_frames) for e in tear] == [(2, (48, 28, 44, 34), (1, 3))]  # grown 2 px
 
 
 def test_rebuilt_frames_are_computed_once_for_every_reader(monkeypatch):
@@ -133,3 +133,21 @@ def test_rebuilt_frames_are_computed_once_for_every_reader(monkeypatch):
     RebuiltReel(ListReel(frames), [2], built=small).read(2)
     RebuiltReel(ListReel(frames), [2], built=small).read(2)
     assert calls == [2, 2, 2]
+
+
+def test_a_tear_mask_short_of_the_damage_grows_into_it():
+    """The scan knows a tear's edge only to a thumbnail pixel: the repair takes in the damaged
+    pixels next to the mask (up to ``grow`` px) and leaves everything farther bit-exact."""
+    frames = moving_square(3)
+    torn = frames[1].copy()
+    damage = np.zeros(torn.shape[:2], bool)
+    damage[20:44, 20:50] = True
+    torn[damage] = 65535
+    short = np.zeros_like(damage)
+    short[23:41, 23:47] = True        # 3 px short on every side
+    plain = repair_region(frames[0], torn, frames[2], short)
+    grown = repair_region(frames[0], torn, frames[2], short, grow=4)
+    assert psnr(grown, frames[1], damage) > psnr(plain, frames[1], damage) + 10
+    far = np.ones(damage.shape, bool)
+    far[23 - 7:41 + 7, 23 - 7:47 + 7] = False      # beyond grow + feather
+    assert np.array_equal(grown[far], torn[far])
