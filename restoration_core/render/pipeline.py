@@ -34,6 +34,7 @@ from restoration_core.atomic import check_writable_folder
 from restoration_core.defects import Intervention
 from restoration_core.errors import Cancelled, InputError, ReelwrightError
 from restoration_core.media.probe import check_frame_size
+from restoration_core.media.shared import SharedFrames
 from restoration_core.paths import cache_dir
 from restoration_core.progress import CancelToken, Progress, RenderStats
 from restoration_core.render.cache import RenderCache
@@ -276,7 +277,7 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
     a, b = masks.frame_range
     flicker = masks.flicker()
     fill_engine = None
-    sources = None  # the source read again (its own decoder): the cache keeps patches over it
+    sources = None  # the source frames the cache keeps patches over (the restore's shared decode)
     try:
         for c0, c1 in chunks(masks.frame_range, job.spec.chunk):
             if cache.first_missing_frame(c0, c1) is None:
@@ -286,7 +287,7 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
             if fill_engine is None:
                 fill_engine = load_fill_engine(job, eng)
             if sources is None:
-                sources = SourceFrames(job.frames.wrap(eng.open_reel(job.input_path)))
+                sources = SourceFrames(reel)
             for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
                                    exact=masks.exact, flicker=flicker, fill_engine=fill_engine, cancel=cancel,
                                    cuts=job.frames.cuts):
@@ -301,7 +302,7 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
                 yield meter.tick("restore", rf.index)
     finally:
         if sources is not None:
-            sources.reel.close()
+            sources.close()
     missing = cache.first_missing_frame(a, b)
     if missing is not None:
         raise InputError(f"restore did not return frame {missing}", job.input_path)
@@ -320,13 +321,21 @@ class SourceFrames:
         if not hasattr(self.reel, "frames"):
             return self.reel.read(index).data
         if self._frames is None or self._next != index:
+            self.close()
             self._frames = iter(self.reel.frames(index, None))
         frame = next(self._frames, None)
         if frame is None or frame.index != index:
-            self._frames = None
+            self.close()
             return self.reel.read(index).data
         self._next = index + 1
         return frame.data
+
+    def close(self) -> None:
+        """End the forward read (its decoder; the reel stays open)."""
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()
+        self._frames = self._next = None
 
 
 def chunks(frame_range: tuple[int, int], size: int) -> list[tuple[int, int]]:
@@ -355,6 +364,8 @@ def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int]
     except BaseException:
         writer.abort()
         raise
+    finally:
+        sources.close()
 
 
 # ---- 5. report -----------------------------------------------------------------------
@@ -414,7 +425,8 @@ def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | 
             # frame steps (rebuild listed frames, stabilize) before detection; all later steps read them
             job.frames = yield from prepare_frames(job.restore, reel, frame_range, cancel=cancel)
             job.frames.cuts = yield from temporal_cuts(job.restore, reel, frame_range, job.frames, cancel=cancel)
-            reel = job.frames.wrap(reel)
+            # one forward decode serves the readers of the sliding window (restore, patch source)
+            reel = SharedFrames(job.frames.wrap(reel)) if hasattr(reel, "frames") else job.frames.wrap(reel)
             masks = clip_masks(job, reel, frame_range)
             cache = open_cache(job, masks)
             frames = frame_range[1] - frame_range[0]
