@@ -3,17 +3,22 @@
 Convention: ``flow = estimate_flow(ref, other)`` gives, for every pixel p of ``ref``, the
 displacement d such that ``ref[p] ~ other[p + d]`` (d = (dx, dy)). ``warp(other, flow)``
 returns ``other`` resampled onto ``ref``'s pixel grid. Detection, temporal fill and the
-GUI's "track mask along motion" all share this module.
+GUI's "track mask along motion" all share this module. The temporal fill keeps its flows in
+a :class:`FlowStore`: each flow between frames up to two apart computed once, farther ones chained.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from typing import Any
 
 import cv2
 import numpy as np
 
 _local = threading.local()
+FLOW_MAX_SIDE = 960  # flows of a FlowStore are computed at most this wide, then scaled to what asks
+FLOW_QUALITY = "medium"
 
 
 def to_luma(image: np.ndarray) -> np.ndarray:
@@ -49,6 +54,13 @@ def _dis(preset: int) -> cv2.DISOpticalFlow:
     return dis
 
 
+_PRESETS = {
+    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+}
+
+
 def _to_u8(luma: np.ndarray) -> np.ndarray:
     return np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
@@ -70,12 +82,7 @@ def estimate_flow(
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
         a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
         b = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
-    preset = {
-        "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-        "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-        "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-    }[quality]
-    flow = _dis(preset).calc(_to_u8(a), _to_u8(b), None)
+    flow = _dis(_PRESETS[quality]).calc(_to_u8(a), _to_u8(b), None)
     if scale != 1.0:
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) / scale
     return flow.astype(np.float32, copy=False)
@@ -133,3 +140,109 @@ def reliable(flow_fw: np.ndarray, flow_bw: np.ndarray, *, tolerance: float = 1.0
     err = forward_backward_error(flow_fw, flow_bw)
     mag2 = np.sum(flow_fw * flow_fw, axis=2)
     return (err <= tolerance + 0.05 * np.sqrt(mag2)) & ~out_of_frame(flow_fw)
+
+
+def compose(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The flow ``a -> c`` from ``first`` (``a -> b``) and ``second`` (``b -> c``): a pixel's
+    displacement to ``b`` plus ``second`` read where it lands in ``b``."""
+    return first + warp(second, first)
+
+
+class FlowStore:
+    """Flows between the frames of one reel at most ``max_side`` wide, each computed once (a
+    bounded store: the oldest flows and pictures go first).
+
+    A frame's flow picture is its luma scaled straight from the full frame, with its damage
+    (``add(..., mask)``) roughly inpainted first so specks do not drag the flow; a flow is a
+    function of the two frames (and masks) alone, so one evicted and computed again comes out
+    the same. ``flow(i, j, size)`` is a direct DIS flow; ``chained``: frames more than two apart
+    get the flows of steps of two (and one) composed instead, a resampling, not a flow (on the
+    street clip with exact masks that repairs better than a direct flow three frames apart,
+    while chaining single steps does worse than direct flows two apart).
+    """
+
+    def __init__(self, max_side: int = FLOW_MAX_SIDE, quality: str = FLOW_QUALITY, keep: int = 32,
+                 pictures: int = 8):
+        self.max_side = max_side
+        self.quality = quality
+        self.keep = keep  # flows held
+        self.pictures = pictures  # frames held (their flow pictures)
+        self.computed = 0  # DIS flows computed
+        self._pictures: OrderedDict[int, Any] = OrderedDict()  # the picture, or (data, mask) until used
+        self._flows: OrderedDict[tuple[int, int, bool], np.ndarray] = OrderedDict()
+        self._shape: tuple[int, int] | None = None
+
+    def add(self, index: int, data: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """Frame ``index`` (full resolution, any dtype :func:`to_luma` takes); ``mask`` (bool, True
+        = damage): pixels inpainted (Telea) from their surroundings before a flow sees them. The
+        picture is made when a flow first needs it."""
+        if index in self._pictures:
+            self._pictures.move_to_end(index)
+            return
+        h, w = data.shape[:2]
+        if self._shape is None:
+            self._shape = (h, w)
+        elif self._shape != (h, w):
+            raise ValueError(f"frame {index} is {w}x{h}, the store's frames are {self._shape[1]}x{self._shape[0]}")
+        self._pictures[index] = (data, mask)
+        while len(self._pictures) > self.pictures:
+            self._pictures.popitem(last=False)
+
+    def _picture(self, index: int) -> np.ndarray:
+        if index not in self._pictures:
+            raise KeyError(f"frame {index} was not added to the flow store (or has left it)")
+        held = self._pictures[index]
+        if isinstance(held, np.ndarray):
+            return held
+        data, mask = held
+        luma = data if data.ndim == 2 and data.dtype == np.float32 else to_luma(data)
+        h, w = luma.shape
+        if mask is not None and mask.any():
+            grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8))
+            luma = cv2.inpaint(_to_u8(luma), grown, 3, cv2.INPAINT_TELEA).astype(np.float32) / 255.0
+        if max(h, w) > self.max_side:
+            scale = self.max_side / float(max(h, w))
+            size = (max(8, round(w * scale)), max(8, round(h * scale)))
+            luma = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+        picture = self._pictures[index] = _to_u8(luma)
+        return picture
+
+    def _keep(self, key: tuple[int, int, bool], flow: np.ndarray) -> np.ndarray:
+        self._flows[key] = flow
+        while len(self._flows) > self.keep:
+            self._flows.popitem(last=False)
+        return flow
+
+    def _calc(self, i: int, j: int) -> np.ndarray:
+        return _dis(_PRESETS[self.quality]).calc(self._picture(i), self._picture(j), None)
+
+    def native(self, i: int, j: int, chained: bool = False) -> np.ndarray:
+        """The flow ``i -> j`` at the store's resolution (do not change it in place)."""
+        chained = chained and abs(i - j) > 2
+        key = (i, j, chained)
+        if key in self._flows:
+            self._flows.move_to_end(key)
+            return self._flows[key]
+        if chained:
+            via = j - (2 if j > i else -2)
+            flow = compose(self.native(i, via, True), self.native(via, j))
+        else:
+            flow = self._calc(i, j)
+            self.computed += 1
+        return self._keep(key, flow)
+
+    def flow(self, i: int, j: int, size: tuple[int, int], chained: bool = False) -> np.ndarray:
+        """The flow ``i -> j`` as an HxWx2 float32 array for pictures of ``size`` (w, h), in their pixels."""
+        return scaled(self.native(i, j, chained), size)
+
+
+def scaled(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``flow`` resampled to ``size`` (w, h), its vectors scaled to the new pixels."""
+    h, w = flow.shape[:2]
+    if (w, h) == tuple(size):
+        return flow
+    out = cv2.resize(flow, tuple(size), interpolation=cv2.INTER_LINEAR)
+    out[..., 0] *= size[0] / w
+    out[..., 1] *= size[1] / h
+    return out
+

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from restoration_core.defects import Intervention
-from restoration_core.detect.flow import to_luma
+from restoration_core.detect.flow import FlowStore, to_luma
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.restore import deflicker as dfl
@@ -32,7 +32,6 @@ from restoration_core.restore.settings import RestoreSettings
 from restoration_core.restore.temporal import (
     FlowCache,
     neighbour_order,
-    prefilled_luma,
     temporal_fill_checked,
 )
 
@@ -47,7 +46,7 @@ class RestoredFrame:
 
 
 class _Window:
-    """Frames ``[i - r, i + r]`` of the reel, their masks and prefilled luma, read sequentially."""
+    """Frames ``[i - r, i + r]`` of the reel, their masks and the flows between them, read sequentially."""
 
     def __init__(self, reel: Any, lo: int, hi: int, radius: int, mask_for: Callable[[int], np.ndarray | None]):
         self.radius = radius
@@ -58,9 +57,10 @@ class _Window:
         self.timecode: dict[int, str | None] = {}
         self.masks: dict[int, np.ndarray | None] = {}
         self._float: dict[int, np.ndarray] = {}
-        self._luma: dict[int, np.ndarray] = {}
         self._mask_for = mask_for
-        self.flows = FlowCache(self.luma, lambda j: self.masks.get(j))
+        # the window's flows, on pictures with the damage inpainted
+        self.store = FlowStore(keep=8 * radius + 8, pictures=2 * radius + 2)
+        self.flows: FlowCache | None = None  # made with the first frame (it needs the frame size)
 
     def advance(self, i: int) -> None:
         while self._next < min(self.hi, i + self.radius + 1):
@@ -69,6 +69,9 @@ class _Window:
             if frame is None:
                 raise InputError(f"the reel ended before frame {j} (it claims {self.hi} frames or more)")
             self.data[j] = frame.data
+            if self.flows is None:
+                size = (int(frame.data.shape[1]), int(frame.data.shape[0]))
+                self.flows = FlowCache(self.store, size, lambda k: self.masks.get(k))
             self.timecode[j] = getattr(frame, "timecode", None)
             mask = self._mask_for(j)
             if mask is not None:
@@ -79,23 +82,20 @@ class _Window:
                 if not mask.any():
                     mask = None
             self.masks[j] = mask
+            self.store.add(j, frame.data, mask)
             self._next += 1
         first = i - self.radius
-        for store in (self.data, self.timecode, self.masks, self._float, self._luma):
+        for store in (self.data, self.timecode, self.masks, self._float):
             for j in [k for k in store if k < first]:
                 del store[j]
-        self.flows.drop_before(first)
+        if self.flows is not None:
+            self.flows.drop_before(first)
 
     def image(self, j: int) -> np.ndarray:
         if j not in self._float:
             d = self.data[j]
             self._float[j] = d.astype(np.float32) / (65535.0 if d.dtype == np.uint16 else 255.0)
         return self._float[j]
-
-    def luma(self, j: int) -> np.ndarray:
-        if j not in self._luma:
-            self._luma[j] = prefilled_luma(self.data[j], self.masks[j])
-        return self._luma[j]
 
     def close(self) -> None:
         close = getattr(self._source, "close", None)
@@ -124,6 +124,8 @@ class _Work:
     fills: list[np.ndarray] = field(default_factory=list)
     lines: np.ndarray | None = None  # bool HxW, thin vertical damage (line-scratch repair)
     left: np.ndarray | None = None  # bool HxW, detected regions left as scanned (for review)
+    detected: np.ndarray | None = None  # bool HxW, the detected (not exact) part of solid
+    held: np.ndarray | None = None  # bool HxW, detected regions whose fill did not fit: left as scanned
 
 
 def _seed(base: int, track: int) -> int:
@@ -274,6 +276,7 @@ def _temporal_step(
     image = window.image(i)
     solid_det = safety.grown(to_luma(image), detected, s.grow, s.feather) if detected.any() else detected
     work.solid = exact | solid_det
+    work.detected = solid_det
     alpha = feather_alpha(detected, s.feather, 0, distance_to(detected)) if detected.any() else \
         np.zeros(mask.shape, np.float32)
     alpha[work.solid] = 1.0
@@ -303,7 +306,7 @@ def _temporal_step(
             work.left = left
     todo = work.solid & work.lines & (work.source < 0)
     if todo.any():
-        work.value = fill_lines(work.value, todo, work.lines)
+        work.value = fill_lines(work.value, todo, work.lines, work.solid & (work.source < 0))
         work.source[todo] = LINE_SOURCE
 
 
@@ -391,6 +394,7 @@ def _finish(
             _paste(w, req, fill, known, s, method)
         if w.requests:
             yield Progress(done, total, "grain" if s.grain else "generative", w.index)
+        _hold_mismatched(w, s)
         out = composite(w.data, w.value, w.alpha)
         yield Progress(done, total, "composite", w.index)
         interventions = interventions_for(w, method, kinds_for)
@@ -402,6 +406,21 @@ def _finish(
     prev_out.update(index=w.index, tracks=dict(w.tracks), frame=RestoredFrame(w.index, out, interventions))
     if w.tracks:
         prev_out["value"] = w.value
+
+
+def _hold_mismatched(w: _Work, s: RestoreSettings) -> None:
+    """Leave as scanned (and mark for review) each detected region whose finished fill does
+    not continue the picture around it (``safety.mismatched_regions``)."""
+    assert w.value is not None and w.solid is not None and w.alpha is not None
+    if w.detected is None or not (w.detected & w.solid).any():
+        return
+    skip = w.lines if w.lines is not None else None
+    held = safety.mismatched_regions(to_luma(w.data), to_luma(w.value), w.detected & w.solid, w.solid, skip)
+    if held.any():
+        near = (distance_to(held) <= s.feather) & ~(w.solid & ~held)
+        w.alpha[near] = 0.0
+        w.solid &= ~held
+        w.held = held
 
 
 def _paste(w: _Work, req: FillRequest, fill: np.ndarray, known: np.ndarray, s: RestoreSettings, method: str) -> None:

@@ -1,8 +1,10 @@
 """Temporal fill: copy each damaged pixel from where it is visible in a neighbouring frame.
 
 For frame ``i`` and each neighbour ``j`` (nearest first, both directions, ``radius`` deep)
-a dense flow ``i -> j`` and ``j -> i`` is estimated on luma whose damage was roughly
-inpainted first (so specks do not drag the flow). A neighbour's pixel is a *candidate* only
+the flows ``i -> j`` and ``j -> i`` come from a :class:`FlowStore` (estimated on luma whose
+damage was roughly inpainted first, so specks do not drag the flow; computed once per pair
+of frames up to two apart and chained for frames farther apart), with the flow on and near
+the damage replaced by its surroundings' motion. A neighbour's pixel is a *candidate* only
 where the flow is forward-backward consistent, lands inside the frame, and the source pixel
 is itself undamaged (the neighbour's mask is warped too). Per pixel the nearest-in-time
 candidate that agrees with the median of all candidates wins: a real pixel with its real
@@ -18,19 +20,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from restoration_core.detect.flow import estimate_flow, to_luma
+from restoration_core.detect.flow import FlowStore
 
 DILATE = np.ones((5, 5), np.uint8)
-
-
-def prefilled_luma(data: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Luma (float32 0..1) with the damaged pixels roughly inpainted, for flow estimation."""
-    luma = to_luma(data)
-    if mask is None or not mask.any():
-        return luma
-    u8 = np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    grown = cv2.dilate(mask.astype(np.uint8), DILATE)
-    return cv2.inpaint(u8, grown, 3, cv2.INPAINT_TELEA).astype(np.float32) / 255.0
 
 
 def smooth_over(flow: np.ndarray, bad: np.ndarray, sigma: float = 6.0) -> np.ndarray:
@@ -41,17 +33,21 @@ def smooth_over(flow: np.ndarray, bad: np.ndarray, sigma: float = 6.0) -> np.nda
     """
     if not bad.any():
         return flow
-    weight = (~bad).astype(np.float32)
     h, w = bad.shape
     small = (max(1, w // 4), max(1, h // 4))
-    # Blur at quarter resolution: the result is smooth anyway and 16x cheaper to compute.
-    num = cv2.resize(cv2.GaussianBlur(cv2.resize(flow * weight[..., None], small, interpolation=cv2.INTER_AREA),
-                                      (0, 0), sigma / 4), (w, h), interpolation=cv2.INTER_LINEAR)
-    den = cv2.resize(cv2.GaussianBlur(cv2.resize(weight, small, interpolation=cv2.INTER_AREA),
-                                      (0, 0), sigma / 4), (w, h), interpolation=cv2.INTER_LINEAR)
+    ys, xs = np.nonzero(bad)
     out = flow.copy()
-    ok = bad & (den > 1e-3)
-    out[ok] = num[ok] / den[ok][:, None]
+    out[ys, xs] = 0.0  # the flow weighted by the good pixels
+    # Blur at quarter resolution (the result is smooth anyway and 16x cheaper), read back only
+    # on the bad pixels (bilinear, as an upscale would give them).
+    num = cv2.GaussianBlur(cv2.resize(out, small, interpolation=cv2.INTER_AREA), (0, 0), sigma / 4)
+    den = cv2.GaussianBlur(cv2.resize((~bad).astype(np.float32), small, interpolation=cv2.INTER_AREA),
+                           (0, 0), sigma / 4)
+    mx = ((xs + 0.5) * (small[0] / w) - 0.5).astype(np.float32)
+    my = ((ys + 0.5) * (small[1] / h) - 0.5).astype(np.float32)
+    n, d = _sample(num, mx, my), _sample(den, mx, my)
+    ok = d > 1e-3
+    out[ys, xs] = np.where(ok[:, None], n / np.maximum(d, 1e-3)[:, None], flow[ys, xs])
     return out
 
 
@@ -67,7 +63,7 @@ def _splat(mask: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 class FlowCache:
-    """Flows between frames of the sliding window, computed once per ordered pair.
+    """Flows between frames of the sliding window at the frames' size, from a :class:`FlowStore`.
 
     The flow ``i -> j`` is replaced by its surroundings' motion on and near ``i``'s damage,
     and where ``j``'s damage lands (``j``'s grown mask moved by the flow ``j -> i``).
@@ -75,28 +71,33 @@ class FlowCache:
 
     REACH = 6
 
-    def __init__(self, luma_of: Callable[[int], np.ndarray], mask_of: Callable[[int], np.ndarray | None]):
-        self._luma_of = luma_of
+    def __init__(self, store: FlowStore, size: tuple[int, int], mask_of: Callable[[int], np.ndarray | None]):
+        self._store = store
+        self._size = size  # (w, h) of the frames
         self._mask_of = mask_of
-        self._raw: dict[tuple[int, int], np.ndarray] = {}
+        self._grown_masks: dict[int, np.ndarray | None] = {}
+        self._own: dict[tuple[int, int], np.ndarray] = {}
         self._flows: dict[tuple[int, int], np.ndarray] = {}
 
     def _grown(self, j: int) -> np.ndarray | None:
-        mask = self._mask_of(j)
-        if mask is None or not mask.any():
-            return None
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * self.REACH + 1,) * 2)
-        return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+        if j not in self._grown_masks:
+            mask = self._mask_of(j)
+            grown = None
+            if mask is not None and mask.any():
+                kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * self.REACH + 1,) * 2)
+                grown = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+            self._grown_masks[j] = grown
+        return self._grown_masks[j]
 
     def _raw_flow(self, i: int, j: int) -> np.ndarray:
-        if (i, j) not in self._raw:
-            self._raw[(i, j)] = estimate_flow(self._luma_of(i), self._luma_of(j))
-        return self._raw[(i, j)]
+        return self._store.flow(i, j, self._size, chained=True)
 
     def _own_smoothed(self, i: int, j: int) -> np.ndarray:
-        own = self._grown(i)
-        raw = self._raw_flow(i, j)
-        return raw if own is None else smooth_over(raw, own)
+        if (i, j) not in self._own:
+            own = self._grown(i)
+            raw = self._raw_flow(i, j)
+            self._own[(i, j)] = raw if own is None else smooth_over(raw, own)
+        return self._own[(i, j)]
 
     def get(self, i: int, j: int) -> np.ndarray:
         key = (i, j)
@@ -113,9 +114,11 @@ class FlowCache:
 
     def drop_before(self, first: int) -> None:
         """Forget every flow that involves a frame older than ``first``."""
-        for store in (self._raw, self._flows):
+        for store in (self._own, self._flows):
             for key in [k for k in store if min(k) < first]:
                 del store[key]
+        for k in [k for k in self._grown_masks if k < first]:
+            del self._grown_masks[k]
 
     def __len__(self) -> int:
         return len(self._flows)
@@ -146,34 +149,58 @@ def neighbour_order(i: int, radius: int, lo: int, hi: int) -> list[int]:
 
 def _ring_support(
     fw: np.ndarray, ys: np.ndarray, xs: np.ndarray, current: np.ndarray, source: np.ndarray,
-    own_bad: np.ndarray, src_bad: np.ndarray | None, margin: int = 24, sigma: float = 5.0,
+    own_bad: np.ndarray, src_bad: np.ndarray | None, need: np.ndarray, margin: int = 24, sigma: float = 5.0,
+    tile: int = 64,
 ) -> np.ndarray:
     """How well the neighbour, moved by the flow, matches the current frame's undamaged pixels
-    around each (ys, xs): a local mean of the residual (max over channels), relative to the
-    residual's global median (grain and noise level). Inf where there is no support.
+    around each (ys, xs) where ``need``: a local mean of the residual (max over channels),
+    relative to the residual's median around the damage (grain and noise level, from every
+    4th pixel). Inf where there is no support or no need.
 
     This accepts sources where the forward-backward check fails only because the flow is
-    ambiguous (flat sky, road) while the picture around the damage still lines up.
+    ambiguous (flat sky, road) while the picture around the damage still lines up. The local
+    means are computed on the tiles that hold needed pixels (plus the blur's reach), not on
+    the whole damaged area.
     """
     h, w = fw.shape[:2]
+    out = np.full(len(ys), np.inf, np.float32)
     y0, y1 = max(0, int(ys.min()) - margin), min(h, int(ys.max()) + margin + 1)
     x0, x1 = max(0, int(xs.min()) - margin), min(w, int(xs.max()) + margin + 1)
-    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    f = fw[y0:y1, x0:x1]
-    mx, my = gx + f[..., 0], gy + f[..., 1]
-    warped = cv2.remap(source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    res = np.abs(warped - current[y0:y1, x0:x1]).max(axis=2)
-    good = ~own_bad[y0:y1, x0:x1] & (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
-    if src_bad is not None:
-        good &= cv2.remap(src_bad, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) < 0.01
-    if good.sum() < 16:
-        return np.full(len(ys), np.inf, np.float32)
+
+    def residual(gy: np.ndarray, gx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        f = fw[gy, gx]
+        mx, my = gx.astype(np.float32) + f[..., 0], gy.astype(np.float32) + f[..., 1]
+        warped = cv2.remap(source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        res = np.abs(warped - current[gy, gx]).max(axis=2)
+        good = ~own_bad[gy, gx] & (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
+        if src_bad is not None:
+            good &= cv2.remap(src_bad, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) < 0.01
+        return res, good
+
+    sy, sx = np.mgrid[y0:y1:4, x0:x1:4]
+    res, good = residual(sy, sx)
+    if not good.any():  # (fewer than 16 good pixels: none in the sample)
+        return out
     level = float(np.median(res[good])) + 2.0 / 255.0
-    wgt = good.astype(np.float32)
-    num = cv2.GaussianBlur(res * wgt, (0, 0), sigma)
-    den = cv2.GaussianBlur(wgt, (0, 0), sigma)
-    rel = np.where(den > 0.05, num / np.maximum(den, 1e-6) / level, np.inf)
-    return rel[ys - y0, xs - x0]
+    reach = int(round(4 * sigma))  # OpenCV's kernel radius for this sigma
+    idx = np.nonzero(need)[0]
+    key = (ys[idx] // tile) * (w // tile + 1) + xs[idx] // tile
+    order = np.argsort(key, kind="stable")
+    idx, key = idx[order], key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    for k, start in enumerate(starts):
+        sel = idx[start: starts[k + 1] if k + 1 < len(starts) else len(idx)]
+        ty, tx = ys[sel], xs[sel]
+        cy0, cy1 = max(y0, int(ty.min()) - reach), min(y1, int(ty.max()) + reach + 1)
+        cx0, cx1 = max(x0, int(tx.min()) - reach), min(x1, int(tx.max()) + reach + 1)
+        gy, gx = np.mgrid[cy0:cy1, cx0:cx1]
+        res, good = residual(gy, gx)
+        wgt = good.astype(np.float32)
+        num = cv2.GaussianBlur(res * wgt, (0, 0), sigma)
+        den = cv2.GaussianBlur(wgt, (0, 0), sigma)
+        rel = np.where(den > 0.05, num / np.maximum(den, 1e-6) / level, np.inf)
+        out[sel] = rel[ty - cy0, tx - cx0]
+    return out
 
 
 def _candidates(
@@ -204,7 +231,7 @@ def _candidates(
     ok = inside & clean_src
     reliable = ok & consistent  # forward-backward consistent: the motion itself is reliable
     if not consistent[ok].all():
-        lined_up = _ring_support(fw, ys, xs, current, image_of(j), own_bad, src_bad) <= 3.0
+        lined_up = _ring_support(fw, ys, xs, current, image_of(j), own_bad, src_bad, ok & ~consistent) <= 3.0
         consistent |= lined_up
     ok &= consistent
     cand = _sample(image_of(j), mx, my)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from restoration_core.atomic import atomic_path, atomic_write_text
-from restoration_core.detect.flow import estimate_flow, reliable, warp
+from restoration_core.detect.flow import FlowStore, compose, estimate_flow, reliable, warp
 from restoration_core.errors import OutputError
 
 
@@ -38,6 +38,53 @@ def test_a_flow_does_not_depend_on_the_images_seen_before():
     tiny = _textured(24, 32, seed=4)
     estimate_flow(tiny, np.roll(tiny, 1, axis=0))
     assert np.array_equal(estimate_flow(ref, other), before)
+
+
+def _moving(n: int, step: int, h: int = 120, w: int = 160) -> list[np.ndarray]:
+    base = _textured(h, w + n * step, seed=5)
+    return [np.ascontiguousarray(base[:, k * step: k * step + w]) for k in range(n)]
+
+
+def test_flow_store_computes_each_neighbour_flow_once_and_chains_farther_frames():
+    frames = _moving(4, 2)  # frame k+1 is frame k moved 2 px left: flow k -> k+1 is -2 in x
+    store = FlowStore()
+    for k, f in enumerate(frames):
+        store.add(k, f)
+    inner = (slice(12, -12), slice(24, -12))
+    near = store.flow(0, 1, (160, 120))
+    assert np.median(near[inner][..., 0]) == pytest.approx(-2.0, abs=0.3)
+    far = store.flow(0, 3, (160, 120), chained=True)
+    assert store.computed == 2  # 0->1, 1->3: the chain costs no flow of its own
+    assert np.median(far[inner][..., 0]) == pytest.approx(-6.0, abs=0.5)
+    assert np.array_equal(far, compose(store.native(0, 1), store.native(1, 3)))
+    store.flow(0, 1, (160, 120))
+    assert store.computed == 2  # held, not computed again
+    two = store.flow(0, 2, (160, 120), chained=True)  # two apart: a direct flow
+    assert store.computed == 3 and np.median(two[inner][..., 0]) == pytest.approx(-4.0, abs=0.5)
+    half = store.flow(0, 1, (80, 60))  # scaled to a smaller picture, in its pixels
+    assert half.shape == (60, 80, 2) and np.median(half[6:-6, 12:-6, 0]) == pytest.approx(-1.0, abs=0.2)
+
+
+def test_flow_store_bounded_and_a_flow_computed_again_is_the_same():
+    frames = _moving(6, 1)
+    mask = np.zeros((120, 160), bool)
+    mask[50:60, 70:80] = True
+    small = FlowStore(keep=2, pictures=2)
+    whole = FlowStore()
+    for k, f in enumerate(frames):
+        whole.add(k, f, mask if k == 3 else None)
+    got = []
+    for k in range(5):
+        small.add(k, frames[k], mask if k == 3 else None)
+        small.add(k + 1, frames[k + 1], mask if k + 1 == 3 else None)
+        got.append(small.flow(k, k + 1, (160, 120)))
+        assert len(small._flows) <= 2 and len(small._pictures) <= 2
+    for k in range(5):
+        assert np.array_equal(got[k], whole.flow(k, k + 1, (160, 120)))
+    with pytest.raises(KeyError, match="frame 0"):
+        small.flow(0, 1, (160, 120))  # its pictures have left the store
+    with pytest.raises(ValueError, match="80x60"):
+        small.add(9, np.zeros((60, 80), np.float32))
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
