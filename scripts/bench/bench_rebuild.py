@@ -28,7 +28,10 @@ the previous frame, and whether every pixel outside the repaired area stayed bit
 from __future__ import annotations
 
 import argparse
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -156,6 +159,7 @@ def tears(frames: list[np.ndarray], every: int, rng: np.random.Generator) -> dic
     found = {d.frame for d in scan.defects if d.kind == "torn"}
     rows: dict[str, list] = {f"{k} {m}": [] for m in ("scan", "true") for k in ("repair", "blend", "repeat")}
     cover, exact, cpu = [], [], 0.0
+    sample = None
     for i, truth_mask in truth_masks.items():
         if i not in found:
             continue
@@ -170,6 +174,8 @@ def tears(frames: list[np.ndarray], every: int, rng: np.random.Generator) -> dic
         # the area the repair replaced, for the other fills to be put in over the same pixels
         area = grown_area(area, damaged[i], interpolate(damaged[i - 1], damaged[i + 1], 0.5), g)
         cover[-1] = float((area & truth_mask).sum() / truth_mask.sum())
+        if sample is None:
+            sample = (damaged[i], fixed, frames[i])
         blend = ((damaged[i - 1].astype(np.uint16) + damaged[i + 1]) // 2).astype(np.uint8)
         for m, where in (("scan", area), ("true", truth_mask)):
             alpha = feather_alpha(where, 3, 1)   # the same feathered composite for every fill
@@ -180,7 +186,27 @@ def tears(frames: list[np.ndarray], every: int, rng: np.random.Generator) -> dic
     false = sorted(found - set(truth_masks))
     return {"burnt": len(truth_masks), "found": len(found & set(truth_masks)), "false": false,
             "cover": float(np.mean(cover)) if cover else float("nan"), "exact": all(exact) if exact else None,
-            "cpu": cpu / max(1, len(cover)), **{k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}}
+            "cpu": cpu / max(1, len(cover)), "sample": sample, **{k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}}
+
+
+def render_cost(frames: list[np.ndarray], rebuild: str) -> tuple[float, float]:
+    """CPU seconds per frame of ``reelwright restore`` (temporal engine, detection on) over
+    ``frames`` written as PNGs, as it is and with ``--rebuild`` (child processes' CPU time)."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "in").mkdir()
+        for k, f in enumerate(frames):
+            cv2.imwrite(f"{tmp}/in/f{k:04d}.png", cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        for extra in ([], ["--rebuild", rebuild]):
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cmd = [sys.executable, "-c", "import sys; from restoration_core.cli import main; sys.exit(main())",
+                   "restore", f"{tmp}/in/f%04d.png", "-o", f"{tmp}/out{len(out)}.mov", "--engine", "temporal", *extra]
+            p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+            if p.returncode:
+                raise SystemExit(f"reelwright restore failed: {p.stderr.strip().splitlines()[-1:]}")
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out.append((r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / len(frames))
+    return out[0], out[1]
 
 
 def main() -> int:
@@ -192,7 +218,11 @@ def main() -> int:
     ap.add_argument("--runs", type=int, nargs="+", default=[1])
     ap.add_argument("--bounds", action="store_true", help="also the true-flow and linear-motion bounds")
     ap.add_argument("--tears", action="store_true", help="also the tear repair rows")
-    ap.add_argument("--png", type=Path, default=None, help="write truth | blend | rebuilt PNGs here")
+    ap.add_argument("--render", type=int, default=0, metavar="N",
+                    help="also time a whole restore of the first N frames of the first clip, with and "
+                         "without rebuilding every 6th frame")
+    ap.add_argument("--png", type=Path, default=None,
+                    help="write truth | blend | rebuilt (and burnt | repaired | truth) PNGs here")
     args = ap.parse_args()
     car = DATA / "clean" / "car-detection.mp4"
     if not car.exists():
@@ -227,6 +257,14 @@ def main() -> int:
     print(f"mean gain over blend {g[:, 0].mean():+.2f} dB, over repeat {g[:, 1].mean():+.2f} dB; "
           f"worst {g[:, 0].min():+.2f} / {g[:, 1].min():+.2f} dB (target >= +2 dB); on the moving part: "
           f"mean {g[:, 2].mean():+.2f} / {g[:, 3].mean():+.2f} dB" + ("; bounds: dB over the blend" if args.bounds else ""))
+    if args.render:
+        name, frames = clips[0]
+        listed = list(range(5, min(args.render, len(frames)) - 1, 6))
+        plain, rebuilt = render_cost(frames[: args.render], ",".join(map(str, listed)))
+        extra = (rebuilt - plain) * args.render / max(1, len(listed))
+        print(f"\nrestore of {name}, {args.render} frames (temporal, detection on): {plain:.3f} CPU s/frame; "
+              f"with {len(listed)} frames rebuilt {rebuilt:.3f} s/frame, i.e. {extra:.3f} s per rebuilt frame "
+              "(the frame scan included)", flush=True)
     if args.tears:
         print("\ntears: PSNR inside the true destroyed area, each fill put in over the scan's area (as "
               "--repair-tears does) and over the true area; cover = share of the true area the scan found")
@@ -238,6 +276,10 @@ def main() -> int:
             print(f"{name:10} {r['burnt']:5d} {r['found']:5d} {len(r['false']):6d} {r['cover']:6.3f} "
                   f"{r['repair scan']:12.2f} {r['blend scan']:6.2f} {r['repeat scan']:6.2f} {r['repair true']:12.2f} "
                   f"{r['blend true']:6.2f} {r['repeat true']:6.2f} {str(r['exact']):>14} {r['cpu']:11.3f}", flush=True)
+            if args.png is not None and r["sample"] is not None:
+                args.png.mkdir(parents=True, exist_ok=True)
+                strip = np.concatenate(r["sample"], axis=1)
+                cv2.imwrite(str(args.png / f"tear_{name.replace('/', '_')}.png"), cv2.cvtColor(strip, cv2.COLOR_RGB2BGR))
     return 0
 
 
