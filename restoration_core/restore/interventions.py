@@ -4,7 +4,7 @@
 (``source_frames`` lists them), else the generative engine's (``diffusion`` or
 ``classical``, with the region's ``seed``; a line scratch repaired across its width is
 ``classical`` without a seed); ``none`` with a ``review`` reason when a detected region was
-left as scanned (its temporal sources disagree). ``kind`` comes from ``kinds_for(frame)`` when
+left as scanned (its temporal sources disagree, or its fill did not match its surroundings). ``kind`` comes from ``kinds_for(frame)`` when
 given: a list of :class:`Defect` (the defect whose bbox overlaps the region most), a
 single kind string, or an int label image (HxW) paired with ``KIND_CODES``. Without it a
 region is ``dust`` when small (area <= :data:`DUST_MAX_FRACTION` of the frame, at least 16 px)
@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from restoration_core.defects import Defect, Intervention
+from restoration_core.restore.safety import REVIEW_FILL
 
 DUST_MAX_FRACTION = 2e-4
 KIND_CODES = {1: "dust", 2: "dirt", 3: "scratch", 4: "blotch", 5: "painted", 6: "held"}
@@ -71,6 +72,10 @@ def interventions_for(work: Any, method: str, kinds_for: Any) -> list[Interventi
         left = getattr(work, "left", None)
         if left is not None and bool((left[sub] & pix).any()):
             out.append(Intervention(work.index, bbox, area, kind, "none", work.timecode, (), None, REVIEW_LEFT))
+            continue
+        held = getattr(work, "held", None)
+        if held is not None and bool((held[sub] & pix).any()):
+            out.append(Intervention(work.index, bbox, area, kind, "none", work.timecode, (), None, REVIEW_FILL))
             continue
         generated = work.generated is not None and bool((work.generated[sub] & pix).any())
         if not generated and bool((src < -1).any()):  # the line-scratch repair (no frames, no seed)

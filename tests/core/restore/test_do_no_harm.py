@@ -178,3 +178,68 @@ def test_the_line_fill_reads_no_damage_that_is_not_filled_yet():
     rows = slice(46, 120)
     # no white read in from the blotch into the line below it
     assert out[rows][mask[rows]].max() < 0.9
+
+
+class _BadFill:
+    """A fill engine whose fills do not fit the picture: a checkerboard (``texture``) or a
+    ramp across the window (``step``)."""
+
+    name = "bad"
+
+    def __init__(self, how: str):
+        self.how = how
+
+    def fill(self, requests, cancel=None):
+        out = []
+        for r in requests:
+            img = r.image.copy()
+            h, w = r.mask.shape
+            ys, xs = np.mgrid[0:h, 0:w]
+            if self.how == "texture":
+                bad = np.where((ys + xs) % 2 == 0, 0.9, 0.1)
+            else:
+                bad = xs / max(1, w - 1)
+            img[r.mask] = bad[r.mask][:, None]
+            out.append(img.astype(np.float32))
+        return out
+        yield  # a generator, as the protocol asks
+
+
+SPOT = {i: [(32, 24, 4)] for i in range(5)}
+
+
+@pytest.mark.parametrize("how", ["texture", "step"])
+def test_a_detected_region_whose_fill_does_not_fit_is_left_as_scanned_for_review(how):
+    from restoration_core.restore.safety import REVIEW_FILL
+    from tests.core.restore.helpers import DamagedReel
+
+    # "texture": a black speck filled with a checkerboard; "step": a false detection on clean
+    # picture (the scan fits its surroundings) filled with a ramp that breaks its border
+    reel = DamagedReel(SPOT, value=0.0, n=5, dx=0) if how == "texture" else PanReel(n=5, dx=0)
+    mask = np.zeros((reel.h, reel.w), bool)
+    cv2.circle(mask.view(np.uint8), (32, 24), 4, 1, -1)
+    s = RestoreSettings(engine="diffusion", grain=False)
+    out = frames_of(restore_frames(reel, None, lambda i: mask, s, fill_engine=_BadFill(how)))
+    for f in out:
+        assert np.array_equal(f.data, reel.read(f.index).data), f"frame {f.index} was painted"
+        assert [(v.method, v.review) for v in f.interventions] == [("none", REVIEW_FILL)]
+        assert f.interventions[0].to_dict()["review"] == REVIEW_FILL
+    # the same mask given as exact is what the user asked for: repaired
+    exact = frames_of(restore_frames(reel, None, lambda i: mask, RestoreSettings(engine="diffusion", grain=False,
+                                                                              exact_masks=True),
+                                     fill_engine=_BadFill(how)))
+    assert all(not np.array_equal(f.data, reel.read(f.index).data) for f in exact)
+    assert all(v.method == "diffusion" and v.review is None for f in exact for v in f.interventions)
+
+
+def test_a_fill_that_fits_is_kept():
+    from tests.core.restore.helpers import DamagedReel
+
+    reel = DamagedReel(SPOT, value=0.0, n=5, dx=0, grain=0.01)
+    out = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(engine="classical")))
+    for f in out:
+        assert [v.method for v in f.interventions] == ["classical"]
+        clean = reel.clean(f.index).astype(np.float64)
+        m = reel.mask(f.index)
+        scan = reel.read(f.index).data.astype(np.float64)
+        assert np.abs(f.data[m] - clean[m]).mean() < 0.25 * np.abs(scan[m] - clean[m]).mean()
