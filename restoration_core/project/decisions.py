@@ -31,7 +31,7 @@ from psygnal import Signal
 
 from restoration_core.defects import Intervention
 from restoration_core.errors import InputError
-from restoration_core.project.commands import Command, register
+from restoration_core.project.commands import Command, MaskEdit, RevokeEdit, register
 from restoration_core.project.masks import decode_mask, encode_mask
 from restoration_core.project.schema import check_id
 
@@ -453,6 +453,11 @@ class RecordedRepair:
     def frame(self) -> int:
         return self.intervention.frame
 
+    @property
+    def held(self) -> bool:
+        """The render left this region as scanned and marked it for review (``review`` says why)."""
+        return self.intervention.method == "none" and self.intervention.review is not None
+
 
 def latest_render(project: Project, reel_id: str) -> int | None:
     """The id of the newest recorded restore of the reel, or None."""
@@ -468,3 +473,71 @@ def recorded_repairs(project: Project, record_id: int) -> list[RecordedRepair]:
     out = [RecordedRepair(record_id, k, iv, k in revoked) for k, iv in enumerate(done)]
     out.sort(key=lambda r: (r.frame, r.intervention.bbox[1], r.intervention.bbox[0], r.index))
     return out
+
+
+# --- regions a render left as scanned for review -------------------------------------------
+HELD_REPAIRED, HELD_KEPT = "repaired", "kept"
+
+
+def held_for_review(project: Project, reel_id: str, record_id: int | None = None) -> list[RecordedRepair]:
+    """The regions the latest recorded render of the reel (or render ``record_id``) left as
+    scanned and marked for review (method ``none``: its temporal sources disagreed, or its
+    fill did not match its surroundings), in clip order; :func:`held_status` says what the
+    archivist chose."""
+    if record_id is None:
+        record_id = latest_render(project, reel_id)
+    if record_id is None:
+        return []
+    return [r for r in recorded_repairs(project, record_id) if r.held]
+
+
+def held_status(project: Project, repair: RecordedRepair) -> str:
+    """``repaired`` when the region's box is painted (the next render repairs it), ``kept``
+    when it is kept out of the repair (the scan stays), else ``unreviewed``; read from the
+    project's masks, so an undo is reflected at once."""
+    reel_id = _record_reel(project, repair.record_id)
+    iv = repair.intervention
+    x, y, w, h = iv.bbox
+    if tuple(iv.bbox) in project.excluded(reel_id, iv.frame):
+        return HELD_KEPT
+    painted = project.masks.get(reel_id, iv.frame, "painted")
+    if painted is not None and painted[y : y + h, x : x + w].all():
+        return HELD_REPAIRED
+    return UNREVIEWED
+
+
+def _record_reel(project: Project, record_id: int) -> str:
+    rec = next((h for h in project.history if h.id == record_id and h.op == "restore"), None)
+    if rec is None:
+        raise KeyError(f"no restore record {record_id} in the history")
+    return rec.params["reel_id"]
+
+
+def repair_held(project: Project, repair: RecordedRepair, apply=None) -> MaskEdit:
+    """Choose the repair of a region the render left as scanned: its box joins the frame's
+    painted layer, an exact mask, so the next render repairs it as it is (an exact mask is
+    never left as scanned). One undoable step (``apply(command)`` pushes it elsewhere, e.g.
+    the GUI's undo stack), recorded in the history as ``repair_held``."""
+    if not repair.held:
+        raise ValueError(f"repair {repair.record_id}.{repair.index} was not held for review")
+    reel_id = _record_reel(project, repair.record_id)
+    iv = repair.intervention
+    painted = project.masks.get(reel_id, iv.frame, "painted")
+    shape = _frame_shape(project, reel_id, iv.frame, painted)
+    new = np.zeros(shape, bool) if painted is None else painted.copy()
+    x, y, w, h = iv.bbox
+    new[y : y + h, x : x + w] = True
+    command = MaskEdit.capture(project, reel_id, "painted", {iv.frame: new},
+                               text=f"Repair held {iv.kind} (frame {iv.frame})")
+    (apply or project.undo.push)(command)
+    project.record("repair_held", {"record_id": repair.record_id, "index": repair.index, **iv.to_dict()})
+    return command
+
+
+def keep_held_scan(project: Project, repair: RecordedRepair, apply=None) -> RevokeEdit:
+    """Keep the scan of a region the render left as scanned: its box is kept out of the
+    automatic repair of that frame (the take-back of :meth:`Project.revoke_intervention`), so
+    later renders neither repair nor flag it again."""
+    if not repair.held:
+        raise ValueError(f"repair {repair.record_id}.{repair.index} was not held for review")
+    return project.revoke_intervention(repair.record_id, repair.index, apply)

@@ -196,3 +196,47 @@ def test_recorded_repairs_of_the_latest_render_and_taking_one_back(project):
     project.revoke_intervention(rec.id, 0)
     assert [r.taken_back for r in recorded_repairs(project, rec.id)] == [False, True]
     assert project.repair_mask("r1", 3, SHAPE) is None  # the region stays as scanned
+
+
+def test_regions_a_render_left_as_scanned_are_listed_for_review_and_decided(project, tmp_path):
+    from restoration_core.project.decisions import (
+        HELD_KEPT,
+        HELD_REPAIRED,
+        held_for_review,
+        held_status,
+        keep_held_scan,
+        repair_held,
+    )
+    from restoration_core.restore.safety import REVIEW_FILL, REVIEW_SOURCES
+
+    detect(project, 3, (2, 2, 3, 3, "dust", 0.9))
+    detect(project, 5, (4, 10, 4, 4, "dirt", 0.8))  # y, x, h, w: the box (10, 4, 4, 4)
+    done = [Intervention(1, (5, 5, 3, 3), 9, "dirt", "temporal", source_frames=(0, 2)),
+            Intervention(3, (2, 2, 3, 3), 9, "dust", "none", review=REVIEW_FILL),
+            Intervention(5, (10, 4, 4, 4), 16, "dirt", "none", review=REVIEW_SOURCES)]
+    # what a finished render's report carries reaches the project (the GUI and batch record it)
+    report = {"reel": "r1", "frame_range": [0, 8], "created": "2026-12-02T00:00:00Z",
+              "interventions": [i.to_dict() for i in done]}
+    assert held_for_review(project, "r1") == []
+    project.record_render_report(None, report=report)
+    held = held_for_review(project, "r1")
+    assert [(r.frame, r.intervention.review) for r in held] == [(3, REVIEW_FILL), (5, REVIEW_SOURCES)]
+    assert [held_status(project, r) for r in held] == [UNREVIEWED, UNREVIEWED]
+    with pytest.raises(ValueError, match="not held"):
+        repair_held(project, recorded_repairs(project, held[0].record_id)[0])
+
+    repair_held(project, held[0])              # the archivist wants it repaired: painted, exact
+    assert project.masks.get("r1", 3, "painted")[2:5, 2:5].all()
+    assert project.repair_mask("r1", 3, SHAPE)[2:5, 2:5].all()
+    keep_held_scan(project, held[1])           # keep the scan: out of every later repair
+    assert project.repair_mask("r1", 5, SHAPE) is None
+    assert [held_status(project, r) for r in held] == [HELD_REPAIRED, HELD_KEPT]
+    assert [h.op for h in project.history][-2:] == ["repair_held", "revoke_intervention"]
+    project.save()
+
+    again = Project.load(project.folder)
+    held = held_for_review(again, "r1")
+    assert [held_status(again, r) for r in held] == [HELD_REPAIRED, HELD_KEPT]
+    again.undo.undo()                          # the scan kept: taken back
+    again.undo.undo()                          # the repair chosen: taken back
+    assert [held_status(again, r) for r in held] == [UNREVIEWED, UNREVIEWED]
