@@ -9,6 +9,9 @@ project's (restoration_core.project.decisions): undoable, saved, honoured by eve
 
 After a render, "Recorded repairs" steps through what the latest render of the reel did
 (the project's history): ``X`` takes the shown repair back, ``Y`` keeps it and moves on.
+The regions that render left as scanned for review (its temporal sources disagreed, or its
+fill did not match its surroundings) are listed under "Held for review": ``Y`` chooses the
+repair (its box is painted, so the next render repairs it), ``X`` keeps the scan.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -29,18 +34,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.painting import undo
 from app.review_outline import ReviewOutline
 from app.theme import icon
 from restoration_core.project.decisions import (
     ACCEPTED,
+    HELD_KEPT,
+    HELD_REPAIRED,
     REJECTED,
+    UNREVIEWED,
     RecordedRepair,
     ReviewItem,
     ReviewQueue,
     decide,
+    held_status,
     item_mask,
+    keep_held_scan,
     latest_render,
     recorded_repairs,
+    repair_held,
 )
 
 KINDS = ("dust", "dirt", "scratch", "blotch", "painted", "held")
@@ -261,15 +273,54 @@ class ReviewPass(QObject):
         r = self.repairs[self.repair_pos]
         iv = r.intervention
         self.seen.add((r.record_id, r.index))
-        status = REJECTED if r.taken_back else "unreviewed"
-        self.outline.set_region(r.frame, iv.bbox, None, f"{iv.kind} · {iv.method}", status)
+        if r.held:
+            now = held_status(self.w.session.project, r)
+            status = {HELD_REPAIRED: ACCEPTED, HELD_KEPT: REJECTED}.get(now, UNREVIEWED)
+            label = f"{iv.kind} · held for review"
+        else:
+            status, label = (REJECTED if r.taken_back else UNREVIEWED), f"{iv.kind} · {iv.method}"
+        self.outline.set_region(r.frame, iv.bbox, None, label, status)
         self._go(r.frame, iv.bbox)
         self.panel.refresh()
+
+    def held(self) -> list[RecordedRepair]:
+        """The shown render's regions left as scanned for review, in clip order."""
+        return [r for r in self.repairs if r.held]
+
+    def show_held(self, k: int) -> None:
+        """Show the ``k``-th region held for review (the Held for review list)."""
+        held = self.held()
+        if not self.active or self.mode != RENDER or not 0 <= k < len(held):
+            return
+        self.repair_pos = self.repairs.index(held[k])
+        self.show_repair()
+
+    def _decide_held(self, r: RecordedRepair, status: str) -> None:
+        """``Y`` chooses the repair of a region held for review, ``X`` keeps its scan."""
+        project = self.w.session.project
+        now = held_status(project, r)
+        push = lambda cmd: undo.push(self.w.undo_stack, project, cmd)  # noqa: E731
+        if now != UNREVIEWED:
+            self._tell(f"Already decided ({'repair chosen' if now == HELD_REPAIRED else 'scan kept'}): "
+                       "Ctrl+Z to change it")
+        elif status == ACCEPTED:
+            repair_held(project, r, apply=push)
+            self._tell("The next render repairs this region (its box is painted)", 6000)
+        else:
+            keep_held_scan(project, r, apply=push)
+            self._tell("The scan is kept: later renders leave this region as it is", 6000)
+        self._drop_preview(r.frame)
+        self.repairs = recorded_repairs(project, r.record_id)
+        self.repair_pos = next(k for k, x in enumerate(self.repairs) if x.index == r.index)
+        self.step_repair(1)
 
     def _decide_repair(self, status: str) -> None:
         if not self.repairs:
             return
         r = self.repairs[self.repair_pos]
+        if r.held:
+            self._decide_held(r, status)
+            return
         if status == REJECTED and not r.taken_back:
             if r.intervention.kind == "rebuild" and hasattr(self.w, "frame_candidates"):
                 # a whole rebuilt frame: it leaves the frames to rebuild (a revoked region would
@@ -344,7 +395,13 @@ class ReviewPass(QObject):
             n = len(self.repairs)
             back = sum(1 for r in self.repairs if r.taken_back)
             seen = len(self.seen)
-            return seen, n, f"{seen:,} of {n:,} repairs seen, {back:,} taken back"
+            held = self.held()
+            text = f"{seen:,} of {n:,} repairs seen, {back:,} taken back"
+            if held:
+                project = self.w.session.project
+                open_ = sum(1 for r in held if held_status(project, r) == UNREVIEWED)
+                text += f"\n{len(held):,} held for review, {open_:,} undecided"
+            return seen, n, text
         if self.queue is None:
             return 0, 0, ""
         done, total = self.queue.counts()
@@ -360,6 +417,12 @@ class ReviewPass(QObject):
             how = f" from frames {', '.join(map(str, iv.source_frames))}" if iv.source_frames else \
                 (f" seed {iv.seed}" if iv.seed is not None else "")
             state = "taken back" if r.taken_back else "kept"
+            if r.held:
+                now = held_status(self.w.session.project, r)
+                state = {HELD_REPAIRED: "repair chosen (next render)", HELD_KEPT: "scan kept"}.get(
+                    now, "undecided: Y repair it, X keep the scan")
+                return (f"Repair {self.repair_pos + 1} of {len(self.repairs)} (render {r.record_id}) · frame {r.frame}\n"
+                        f"{iv.kind}, held for review: {iv.review} · {bw}x{bh} at {x},{y} · {state}")
             return (f"Repair {self.repair_pos + 1} of {len(self.repairs)} (render {r.record_id}) · frame {r.frame}\n"
                     f"{iv.kind}, {iv.method}{how} · {bw}x{bh} at {x},{y} · {state}")
         item = self.current
@@ -432,6 +495,15 @@ class ReviewPanel(QWidget):
         self.item_label = QLabel("", self)
         self.item_label.setWordWrap(True)
         lay.addWidget(self.item_label)
+        self.held_label = QLabel("Held for review", self)
+        lay.addWidget(self.held_label)
+        self.held_list = QListWidget(self)
+        self.held_list.setToolTip("Regions the last render left as scanned (a repair that could have made "
+                                  "things worse): click one to see it, Y to repair it, X to keep the scan")
+        self.held_list.setMaximumHeight(120)
+        self.held_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.held_list.itemClicked.connect(lambda it: rp.show_held(self.held_list.row(it)))
+        lay.addWidget(self.held_list)
 
         keys = QGridLayout()
         self.buttons = {}
@@ -501,6 +573,32 @@ class ReviewPanel(QWidget):
                                 "when none is marked), zoomed in, one key per decision.")
         for b in self.buttons.values():
             b.setEnabled(rp.active)
+        self._refresh_held()
+
+    def _refresh_held(self) -> None:
+        rp = self.rp
+        shown = rp.active and rp.mode == RENDER
+        held = rp.held() if shown else []
+        self.held_label.setVisible(shown)
+        self.held_list.setVisible(shown)
+        self.held_label.setText(f"Held for review ({len(held)})")
+        self.held_list.clear()
+        project = rp.w.session.project
+        words = {HELD_REPAIRED: "repair chosen", HELD_KEPT: "scan kept", UNREVIEWED: "undecided"}
+        current = rp.repairs[rp.repair_pos] if shown and 0 <= rp.repair_pos < len(rp.repairs) else None
+        for r in held:
+            iv = r.intervention
+            item = QListWidgetItem(f"Frame {r.frame} · {iv.kind} · {words[held_status(project, r)]}")
+            item.setToolTip(iv.review or "")
+            self.held_list.addItem(item)
+            if r is current:
+                self.held_list.setCurrentItem(item)
+        if current is not None and current.held:
+            self.buttons["accept"].setText("Repair it  Y")
+            self.buttons["reject"].setText("Keep the scan  X")
+        elif rp.mode == RENDER:
+            self.buttons["accept"].setText("Keep  Y")
+            self.buttons["reject"].setText("Take back  X")
 
 
 def install(window) -> ReviewPass:

@@ -150,3 +150,40 @@ def test_no_preview_dialog_per_region_with_diffusion_and_no_model(qtbot, reviewi
     press(qtbot, w, Qt.Key.Key_Y)
     qtbot.wait(200)
     assert rp.active and not w.session.previews        # no preview, and no dialog (the fixture checks)
+
+
+def test_regions_held_for_review_are_listed_and_repaired_or_kept(qtbot, reviewing):
+    from restoration_core.restore.safety import REVIEW_FILL, REVIEW_SOURCES
+
+    w = reviewing
+    rp, s = w.review_pass, w.session
+    p, r = s.project, s.reel_id
+    done = [Intervention(2, (20, 20, 5, 5), 25, "dirt", "none", review=REVIEW_FILL),
+            Intervention(0, (60, 40, 4, 4), 16, "dust", "temporal", source_frames=(1,)),
+            Intervention(0, (100, 10, 2, 30), 60, "scratch", "none", review=REVIEW_SOURCES)]
+    p.record_restore(r, (0, 12), done, SHAPE)
+    rp.panel.render_btn.setChecked(True)
+    press(qtbot, w, Qt.Key.Key_V)
+    panel = rp.panel
+    assert panel.held_list.isVisible() and panel.held_label.text() == "Held for review (2)"
+    assert [panel.held_list.item(k).text() for k in range(2)] == ["Frame 0 · scratch · undecided",
+                                                                  "Frame 2 · dirt · undecided"]
+    assert "2 held for review, 2 undecided" in panel.progress_label.text()
+    panel.held_list.itemClicked.emit(panel.held_list.item(1))       # the dirt the render left alone
+    wait_frame(qtbot, w, 2)
+    assert "held for review: " + REVIEW_FILL in panel.item_label.text()
+    assert panel.buttons["accept"].text() == "Repair it  Y"
+    press(qtbot, w, Qt.Key.Key_Y)                                    # repair it after all
+    assert p.masks.get(r, 2, "painted")[20:25, 20:25].all()         # painted: the next render repairs it
+    assert panel.held_list.item(1).text() == "Frame 2 · dirt · repair chosen"
+    panel.held_list.itemClicked.emit(panel.held_list.item(0))       # the scratch
+    wait_frame(qtbot, w, 0)
+    press(qtbot, w, Qt.Key.Key_X)                                    # keep the scan
+    assert not p.repair_mask(r, 0, SHAPE)[10:40, 100:102].any()     # out of every later repair
+    assert p.repair_mask(r, 0, SHAPE)[40:44, 60:64].all()           # the other detection stays
+    qtbot.waitUntil(lambda: panel.held_list.item(0).text() == "Frame 0 · scratch · scan kept", timeout=2000)
+    assert "2 held for review, 0 undecided" in panel.progress_label.text()
+    w.undo_stack.undo()                                              # the kept scan, undone
+    assert p.repair_mask(r, 0, SHAPE)[10:40, 100:102].all()
+    press(qtbot, w, Qt.Key.Key_V)
+    assert not panel.held_list.isVisible()
