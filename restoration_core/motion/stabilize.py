@@ -23,13 +23,22 @@ import numpy as np
 
 from restoration_core.errors import InputError
 from restoration_core.media.frame import Frame
-from restoration_core.motion.estimate import Motion, estimate_motion, prepare, similarity_params, to_image
+from restoration_core.motion.blocks import fit_block
+from restoration_core.motion.estimate import (
+    MIN_TRACKS,
+    Motion,
+    centred,
+    estimate_motion,
+    prepare,
+    similarity_params,
+    to_image,
+)
 from restoration_core.motion.trajectory import chain, corrections, shots
 from restoration_core.progress import CancelToken, Progress
 
 MIN_CONFIDENCE = 0.15  # below this share of agreeing tracks the motion is not trusted (a cut)
 IDENTITY_PX = 1e-3
-REACH = 1  # frames back that a frame is measured against (see measure_motion)
+BLOCK = 16  # frames measured together against what stays rigid over them (see measure_motion)
 
 
 @dataclass
@@ -80,47 +89,66 @@ class StabilizationPlan:
 
 def measure_motion(
     frames: Iterable[np.ndarray], count: int, cancel: CancelToken | None = None, max_side: int = 1024,
-    cuts: Sequence[int] = (), reach: int = REACH,
+    cuts: Sequence[int] = (), block: int = BLOCK,
 ) -> Generator[Progress, None, list[Motion | None]]:
     """The motion of each frame onto the previous one (``None`` for a shot's first frame).
 
-    Frame ``k`` is measured directly against an earlier frame of its shot, the farthest of
-    ``k - reach``, ``k - reach/2``, ... ``k - 1`` that gives a confident fit, and the step onto
-    ``k - 1`` is derived from the cameras: a subject that sways slowly (consistent with the
-    background over one frame, not over ``reach``) then no longer biases the background's
-    motion, and fewer steps are chained. ``cuts`` are indices (0-based within ``frames``)
-    where a shot starts; a frame that matches none of its references starts one too.
+    Frames are measured in blocks of ``block`` (each block's key is the previous block's last
+    frame) against what stays rigid over the whole block (:mod:`restoration_core.motion.blocks`):
+    a subject that sways slowly, consistent with the background from one frame to the next but
+    not over the block, then no longer biases the background's motion. A frame the block's
+    background does not hold (too few of its features tracked) is measured against the frame
+    before it alone; one that matches nothing starts a new shot. ``cuts`` are indices (0-based
+    within ``frames``) where a shot starts.
     """
     starts = set(cuts)
     out: list[Motion | None] = []
-    lumas: dict[int, np.ndarray] = {}
-    cams: dict[int, np.ndarray] = {}
-    shot = 0
+    buf: list[np.ndarray] = []  # the current block's 8-bit luma, its key first
+    geometry: tuple[tuple[int, int], float] | None = None  # full-size shape, estimation scale
     for k, data in enumerate(frames):
         if cancel is not None:
             cancel.check()
-        cur, _ = prepare(data, max_side)
-        if lumas and cur.shape != next(iter(lumas.values())).shape:
+        cur, scale = prepare(data, max_side)
+        if geometry is None:
+            geometry = (tuple(data.shape[:2]), scale)
+        elif tuple(data.shape[:2]) != geometry[0]:
             raise InputError(f"frame {k} changes the picture size within the clip")
-        if k in starts:
-            shot = k
-        motion = None
-        if k > shot:
-            gaps = sorted({g for g in (reach, reach // 2, reach // 4, 1) if 1 <= g <= k - shot}, reverse=True)
-            for g in gaps:
-                m = estimate_motion(lumas[k - g], cur, threshold=0.3, grid=True)
-                if m.method != "none" and m.confidence >= MIN_CONFIDENCE:
-                    step = np.linalg.inv(cams[k - 1]) @ cams[k - g] @ m.matrix
-                    motion = Motion(step, m.confidence, m.inliers, m.method)
-                    break
-            if motion is None:
-                shot = k  # nothing matches: a new shot
-        cams[k] = np.eye(3) if motion is None else cams[k - 1] @ motion.matrix
-        out.append(motion)
-        lumas[k] = cur
-        for j in [j for j in lumas if j < k - reach]:
-            del lumas[j], cams[j]
+        if k in starts and buf:
+            out += _block_motions(buf, *geometry)
+            buf = []
+        if not buf:
+            out.append(None)  # a shot starts
+            buf = [cur]
+        else:
+            buf.append(cur)
+            if len(buf) >= block:
+                out += _block_motions(buf, *geometry)
+                buf = [cur]
         yield Progress(k + 1, count, "stabilize", None, "measuring motion")
+    if len(buf) > 1:
+        out += _block_motions(buf, *geometry)
+    return out
+
+
+def _block_motions(lumas: list[np.ndarray], shape: tuple[int, int], scale: float) -> list[Motion | None]:
+    """Motions of ``lumas[1:]`` each onto the one before, from the block's background (see
+    :func:`measure_motion`); full-resolution centred matrices."""
+    fit = fit_block(lumas)
+    s = np.diag([scale, scale, 1.0])
+    out: list[Motion | None] = []
+    for j in range(1, len(lumas)):
+        held = all(fit.support[i] >= MIN_TRACKS and np.isfinite(fit.matrices[i]).all() for i in (j - 1, j))
+        if held:
+            prev, cur = (np.vstack([fit.matrices[i], [0.0, 0.0, 1.0]]) for i in (j - 1, j))
+            step = np.linalg.inv(s) @ (np.linalg.inv(prev) @ cur) @ s
+            out.append(Motion(centred(step, shape), fit.share, fit.support[j], "block"))
+            continue
+        m = estimate_motion(lumas[j - 1], lumas[j], threshold=0.3, grid=True)
+        if m.method == "none" or m.confidence < MIN_CONFIDENCE:
+            out.append(None)  # nothing matches: a new shot
+            continue
+        step = np.linalg.inv(s) @ to_image(m.matrix, lumas[j].shape) @ s
+        out.append(Motion(centred(step, shape), m.confidence, m.inliers, m.method))
     return out
 
 
