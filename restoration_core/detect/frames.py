@@ -163,76 +163,130 @@ def torn_region(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, s: FrameSett
     return labels == k, float(areas[k])
 
 
-def classify(thumbs: list[np.ndarray], start: int, settings: FrameSettings | None = None,
-             shape: tuple[int, int] | None = None) -> FrameScan:
-    """All findings over consecutive thumbnails (frame ``start + k`` is ``thumbs[k]``)."""
-    s = settings or FrameSettings()
-    n = len(thumbs)
-    scan = FrameScan(start, n)
-    single = [classify_single(t, s) for t in thumbs]
-    diffs = [float(np.abs(thumbs[k] - thumbs[k - 1]).mean()) for k in range(1, n)]
-    typical = float(np.median(diffs)) if diffs else 0.0
-    th, tw = thumbs[0].shape if thumbs else (1, 1)
-    sy, sx = ((shape[0] / th, shape[1] / tw) if shape else (1.0, 1.0))
-    splices = set()
-    for k in range(n):
-        i = start + k
-        if single[k] is not None:
-            d = single[k]
-            scan.defects.append(FrameDefect(i, d.kind, d.score, detail=d.detail))
-            continue
+class Classifier:
+    """:func:`classify`, fed one thumbnail at a time: it keeps only the last four (a frame's
+    splice test looks one frame ahead, its torn test needs its neighbours' splice verdicts), so a
+    scan's memory does not grow with the clip. The duplicate test needs the clip's typical
+    frame-to-frame difference, so its candidates wait for :meth:`finish` as numbers."""
+
+    def __init__(self, start: int, settings: FrameSettings | None = None, shape: tuple[int, int] | None = None):
+        self.s = settings or FrameSettings()
+        self.start, self.shape = start, shape
+        self.n = 0
+        self._thumbs: dict[int, np.ndarray] = {}  # k -> thumbnail, the last four
+        self._single: dict[int, FrameDefect | None] = {}
+        self._diffs: list[float] = []
+        self._splices: set[int] = set()
+        self._duplicates: list[tuple[int, float]] = []  # (k, difference to k - 1) awaiting the typical
+        self._scale: tuple[float, float] = (1.0, 1.0)
+        self.scan = FrameScan(start, 0)
+
+    def add(self, thumb: np.ndarray) -> None:
+        k = self.n
+        self.n += 1
+        if k == 0 and self.shape:
+            th, tw = thumb.shape
+            self._scale = (self.shape[0] / th, self.shape[1] / tw)
+        self._thumbs[k] = thumb
+        self._single[k] = classify_single(thumb, self.s)
+        if k >= 1:
+            self._diffs.append(float(np.abs(thumb - self._thumbs[k - 1]).mean()))
+            self._step(k - 1)  # frame k - 1's splice test can look at frame k now
+        if k >= 2:
+            self._torn(k - 2)
+        for old in [j for j in self._thumbs if j < k - 3]:
+            del self._thumbs[old]
+        for old in [j for j in self._single if j < k - 3]:
+            del self._single[old]
+
+    def _step(self, k: int) -> None:
+        """Frame k's own verdict (single, splice or duplicate candidate), frame k + 1 known if there is one."""
+        s, t, i = self.s, self._thumbs, self.start + k
+        single = self._single[k]
+        if single is not None:
+            self.scan.defects.append(FrameDefect(i, single.kind, single.score, detail=single.detail))
+            return
         if k == 0:
-            continue
-        prev_bad = single[k - 1] is not None
-        corr = correlation(thumbs[k - 1], thumbs[k])
+            return
+        prev_bad = self._single[k - 1] is not None
+        corr = correlation(t[k - 1], t[k])
         # a jump that lasts (the next frame does not go back to the previous picture): a single
         # destroyed frame between two matching ones is no cut
-        lasting = k + 1 >= n or correlation(thumbs[k - 1], thumbs[k + 1]) < s.splice_correlation
+        lasting = k + 1 >= self.n or correlation(t[k - 1], t[k + 1]) < s.splice_correlation
         # nor is the frame after one: when frame k matches frame k - 2, frame k - 1 was the odd one
-        lasting = lasting and (k < 2 or correlation(thumbs[k - 2], thumbs[k]) < s.splice_correlation)
+        lasting = lasting and (k < 2 or correlation(t[k - 2], t[k]) < s.splice_correlation)
         if not prev_bad and corr < s.splice_correlation and lasting:
-            bar = frame_line_bar(thumbs[k], s.bar_contrast) or frame_line_bar(thumbs[k - 1], s.bar_contrast)
+            bar = frame_line_bar(t[k], s.bar_contrast) or frame_line_bar(t[k - 1], s.bar_contrast)
             detail = f"content jump (correlation {corr:.2f})" + (f", bar at the {bar} frame line" if bar else "")
-            scan.defects.append(FrameDefect(i, "splice", 1.0 - corr, detail=detail))
-            splices.add(k)
-            continue
-        d = diffs[k - 1]
-        if not prev_bad and d < s.duplicate_level and (typical <= 0 or d < 0.1 * typical):
-            scan.defects.append(FrameDefect(i, "duplicate", 1.0 - d / max(s.duplicate_level, 1e-9),
-                                            detail=f"differs from frame {i - 1} by {d:.4f}"))
-    for k in range(1, n - 1):
-        if single[k] is not None or k in splices or (k + 1) in splices or single[k - 1] or single[k + 1]:
-            continue
-        found = torn_region(thumbs[k - 1], thumbs[k], thumbs[k + 1], s)
+            self.scan.defects.append(FrameDefect(i, "splice", 1.0 - corr, detail=detail))
+            self._splices.add(k)
+            return
+        d = self._diffs[k - 1]
+        if not prev_bad and d < s.duplicate_level:
+            self._duplicates.append((k, d))
+
+    def _torn(self, k: int) -> None:
+        """Frame k's torn test (k >= 1, frame k + 1 exists and its splice verdict is in)."""
+        single = self._single
+        if k < 1 or single[k] is not None or k in self._splices or (k + 1) in self._splices \
+                or single[k - 1] or single[k + 1]:
+            return
+        found = torn_region(self._thumbs[k - 1], self._thumbs[k], self._thumbs[k + 1], self.s)
         if found is None:
-            continue
+            return
         mask, share = found
+        sy, sx = self._scale
         ys, xs = np.nonzero(mask)
         bbox = (int(xs.min() * sx), int(ys.min() * sy), int((xs.max() - xs.min() + 1) * sx),
                 int((ys.max() - ys.min() + 1) * sy))
-        scan.defects.append(FrameDefect(start + k, "torn", share, bbox, f"{100 * share:.0f}% of the frame destroyed"))
-        scan.torn_masks[start + k] = mask
-    scan.defects.sort(key=lambda d: (d.frame, d.kind))
-    return scan
+        self.scan.defects.append(FrameDefect(self.start + k, "torn", share, bbox,
+                                             f"{100 * share:.0f}% of the frame destroyed"))
+        self.scan.torn_masks[self.start + k] = mask
+
+    def finish(self) -> FrameScan:
+        """All findings (call once, after the last thumbnail)."""
+        if self.n >= 1:
+            self._step(self.n - 1)  # the last frame: nothing after it
+        if self.n >= 3:
+            self._torn(self.n - 2)  # the last frame with two neighbours
+        typical = float(np.median(self._diffs)) if self._diffs else 0.0
+        s = self.s
+        for k, d in self._duplicates:
+            if typical <= 0 or d < 0.1 * typical:
+                i = self.start + k
+                self.scan.defects.append(FrameDefect(i, "duplicate", 1.0 - d / max(s.duplicate_level, 1e-9),
+                                                     detail=f"differs from frame {i - 1} by {d:.4f}"))
+        self.scan.count = self.n
+        self.scan.defects.sort(key=lambda d: (d.frame, d.kind))
+        self._thumbs.clear()
+        return self.scan
+
+
+def classify(thumbs: list[np.ndarray], start: int, settings: FrameSettings | None = None,
+             shape: tuple[int, int] | None = None) -> FrameScan:
+    """All findings over consecutive thumbnails (frame ``start + k`` is ``thumbs[k]``)."""
+    classifier = Classifier(start, settings, shape)
+    for t in thumbs:
+        classifier.add(t)
+    return classifier.finish()
 
 
 def scan_frames(
     reel: Any, frame_range: tuple[int, int] | None = None, settings: FrameSettings | None = None,
     cancel: CancelToken | None = None,
 ) -> Generator[Progress, None, FrameScan]:
-    """Read frames ``[a, b)`` of ``reel`` once (thumbnails only are kept) and classify them."""
+    """Read frames ``[a, b)`` of ``reel`` once and classify them (memory flat: see :class:`Classifier`)."""
     n = len(reel)
     a, b = frame_range if frame_range is not None else (0, n)
     if not (0 <= a < b <= n):
         raise InputError(f"frame range {a}:{b} is outside the reel (0:{n})")
-    thumbs = []
+    classifier = Classifier(a, settings, (int(reel.info.height), int(reel.info.width)))
     for k, frame in enumerate(reel.frames(a, b)):
         if cancel is not None:
             cancel.check()
-        thumbs.append(thumbnail(frame.data))
+        classifier.add(thumbnail(frame.data))  # a few thumbnails kept, not the clip's
         yield Progress(k + 1, b - a, "frames", a + k, "frame-level defects")
-    shape = (int(reel.info.height), int(reel.info.width))
-    return classify(thumbs, a, settings, shape)
+    return classifier.finish()
 
 
 def cut_indices(frames: Iterable[np.ndarray], start: int = 0, settings: FrameSettings | None = None) -> list[int]:
