@@ -88,7 +88,7 @@ def _choose_slopes(costs: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 TENSOR_SIGMA = (4.0, 16.0)  # px across and along the line: the window of the structure tensor
-MIN_COHERENCE = 0.3
+MIN_COHERENCE = 0.7
 MIN_EDGE = 2.0 / 255.0  # rms gradient (per px) of an edge worth following
 MAX_SLOPE = 20.0
 
