@@ -22,6 +22,8 @@ from restoration_core.detect.frames import REBUILD_KINDS, scan_frames
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken
 
+CANDIDATE_OP = "rebuild_candidate"  # history records of the archivist's decisions on candidates
+
 
 class FrameCandidates(QObject):
     """Scans the open reel for rebuild candidates and edits the frames to rebuild."""
@@ -104,6 +106,9 @@ class FrameCandidates(QObject):
             return
         self._drop_worker()
         self.model.set_scan(scan.defects, REBUILD_KINDS)
+        for f, status in self.recorded_decisions().items():   # dismissals saved with the project
+            if status == DISMISSED and self.model.at(f) is not None:
+                self.model.decide(f, status)
         for f in self.rebuild_frames():
             if self.model.at(f) is not None:
                 self.model.decide(f, ACCEPTED)
@@ -180,12 +185,29 @@ class FrameCandidates(QObject):
     def add_rebuild(self, frame: int) -> None:
         self._set_listed(int(frame), True)
         if self.model.at(frame) is not None:
-            self.model.decide(frame, ACCEPTED)
+            self._decide(frame, ACCEPTED)
 
     def remove_rebuild(self, frame: int) -> None:
         self._set_listed(int(frame), False)
         if self.model.at(frame) is not None and self.model.status(frame) == ACCEPTED:
-            self.model.decide(frame, PENDING)
+            self._decide(frame, PENDING)
+
+    def _decide(self, frame: int, status: str) -> None:
+        """Decide a candidate and record it in the project's history (saved with the project)."""
+        if self.model.status(frame) == status:
+            return
+        self.model.decide(frame, status)
+        s = self.w.session
+        if s.project is not None and s.reel_id is not None:
+            s.project.record(CANDIDATE_OP, {"reel_id": s.reel_id, "frame": int(frame), "status": status})
+
+    def recorded_decisions(self) -> dict[int, str]:
+        """The latest recorded decision per frame of the open reel (from the project's history)."""
+        s = self.w.session
+        if s.project is None or s.reel_id is None:
+            return {}
+        return {int(h.params["frame"]): h.params["status"] for h in s.project.history
+                if h.op == CANDIDATE_OP and h.params.get("reel_id") == s.reel_id}
 
     def rebuild_this_frame(self) -> None:
         if self.w.session.reel is not None:
@@ -201,13 +223,13 @@ class FrameCandidates(QObject):
             return
         if int(frame) in self.rebuild_frames():
             self._set_listed(int(frame), False)
-        self.model.decide(frame, DISMISSED)
+        self._decide(frame, DISMISSED)
 
     def take_back(self, frame: int) -> None:
         """A rebuilt frame is left as scanned in later renders (the review pass's take-back)."""
         self.remove_rebuild(frame)
         if self.model.at(frame) is not None:
-            self.model.decide(frame, DISMISSED)
+            self._decide(frame, DISMISSED)
 
     def take_back_rebuilt(self, record_id: int, index: int, intervention) -> None:
         """The review pass took a rendered rebuild back: the frame leaves the rebuild lists and

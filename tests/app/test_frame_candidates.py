@@ -64,6 +64,13 @@ def test_accept_lists_the_frame_for_the_inspector_and_the_clip_dismiss_takes_it_
     assert "rebuild" not in s.project.clip(clip.id).settings["restore"]
     assert view.rebuild_marks() == {BLACK: "dismissed"}
     assert not any(t.startswith("Dismiss") for t, _fn in fc.menu_actions(BLACK))
+    # the dismissal is in the project's history: a later scan (the project reopened) keeps it
+    assert [h.params for h in s.project.history if h.op == "rebuild_candidate"][-1] == \
+        {"reel_id": s.reel_id, "frame": BLACK, "status": "dismissed"}
+    fc.model.reset(s.reel_id)
+    assert fc.scan()
+    qtbot.waitUntil(lambda: fc.model.scanned, timeout=10000)
+    assert view.rebuild_marks() == {BLACK: "dismissed"}
 
 
 def test_rebuild_this_frame_and_the_timeline_context_menu(qtbot, scanned):
