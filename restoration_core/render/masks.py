@@ -163,12 +163,23 @@ class ClipMasks:
         for d in sorted(defects, key=lambda d: -d.bbox[2] * d.bbox[3]):
             x, y, w, h = d.bbox
             codes[y:y + h, x:x + w] = PROVENANCE_CODES.get(d.kind, 0)
+        fresh = self.fresh(index)
+        if self.to_output is not None and not (fresh is not None and fresh[1]):
+            codes = self._moved_codes(index, codes)  # the project's boxes are on the source frame
         if held is not None:
             codes[held] = PROVENANCE_CODES["held"]
         if painted is not None:
             codes[painted] = PROVENANCE_CODES["painted"]
         codes[~mask] = 0
         return codes
+
+    def _moved_codes(self, index: int, codes: np.ndarray) -> np.ndarray:
+        """A code image drawn on the source frame in the render's frames, one warp per code."""
+        out = np.zeros_like(codes)
+        for code in np.unique(codes):
+            if code:
+                out[self._moved(index, codes == code)] = code
+        return out
 
     def flicker(self, curve: dict[int, tuple[float, float]] | None = None) -> dict[int, tuple[float, float]]:
         """The measured brightness curve over the job's range: the project's, else the fresh detection's."""

@@ -78,3 +78,32 @@ def test_detection_runs_on_the_stabilized_frames(tmp_path):
     assert found and {i["frame"] for i in found} == {6}
     got = _frame(out, 6).astype(np.float64) / 65535.0
     assert float(got[30:57, 50:77].max()) < 0.93
+
+
+def test_the_projects_defect_boxes_follow_the_stabilization_in_the_provenance():
+    from restoration_core.defects import Defect
+
+    class Project:  # the two layers ClipMasks reads: a detected speck and its defect box
+        def __init__(self):
+            self.masks = self
+
+        def get(self, reel, index, layer):
+            if layer != "detected":
+                return None
+            m = np.zeros((48, 64), bool)
+            m[20:24, 30:34] = True
+            return m
+
+        def repair_mask(self, reel, index, shape):
+            return self.get(reel, index, "detected")
+
+        def defects(self, reel, index):
+            return [Defect(frame=index, bbox=(30, 20, 4, 4), area=16, kind="dust", polarity="dark", score=1.0, id=1)]
+
+        def rejected(self, reel, index):
+            return set()
+
+    moved = ClipMasks((48, 64), (0, 4), Project(), "r", to_output=lambda i, m: warp_mask(m, similarity(2.0, -1.0)))
+    codes = moved.provenance(1)
+    assert moved.mask(1)[21:25, 28:32].all()
+    assert (codes[21:25, 28:32] > 0).all() and (codes > 0).sum() == moved.mask(1).sum()
