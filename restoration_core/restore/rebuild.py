@@ -264,7 +264,10 @@ def repair_region(
         return current
     value = interpolate(before, after, t)
     area = grown_area(mask, current, value, grow)
-    return composite(current, value, feather_alpha(area, feather, min(1, feather)))
+    alpha = feather_alpha(area, feather, min(1, feather))
+    if current.ndim == 2:  # a gray frame: composite works on channels
+        return composite(current[..., None], value[..., None], alpha)[..., 0]
+    return composite(current, value, alpha)
 
 
 def rebuild_interventions(runs: list[RebuildRun], shape: tuple[int, int], timecode: Any = None) -> list[Intervention]:

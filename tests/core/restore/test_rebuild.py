@@ -151,3 +151,15 @@ def test_a_tear_mask_short_of_the_damage_grows_into_it():
     far = np.ones(damage.shape, bool)
     far[23 - 7:41 + 7, 23 - 7:47 + 7] = False      # beyond grow + feather
     assert np.array_equal(grown[far], torn[far])
+
+
+def test_a_gray_frame_is_rebuilt_and_repaired_in_gray():
+    frames = [f[..., 0].copy() for f in moving_square(3)]   # HxW uint16
+    torn = frames[1].copy()
+    mask = np.zeros(torn.shape, bool)
+    mask[20:44, 20:50] = True
+    torn[mask] = 65535
+    fixed = repair_region(frames[0], torn, frames[2], mask, grow=2)
+    assert fixed.shape == torn.shape and fixed.dtype == np.uint16
+    assert psnr(fixed, frames[1]) > psnr(torn, frames[1]) + 10
+    assert interpolate(frames[0], frames[2], 0.5).shape == torn.shape
