@@ -56,14 +56,13 @@ def relative_motion(flow: np.ndarray) -> np.ndarray:
     return np.hypot(rel[..., 0], rel[..., 1])
 
 
-def moving_pixels(flows: list[np.ndarray], scale: float) -> np.ndarray:
+def moving_pixels(flows: list[np.ndarray], scale: float, rel: np.ndarray | None = None) -> np.ndarray:
     """Pixels that move relative to the frame's overall motion (in any of ``flows``), grown
-    by :data:`NEAR_MOVING` px: the picture on and next to moving objects."""
-    moving = None
-    for f in flows:
-        m = relative_motion(f) > MOVE_PX * scale
-        moving = m if moving is None else moving | m
-    assert moving is not None
+    by :data:`NEAR_MOVING` px: the picture on and next to moving objects. ``rel``: the largest
+    :func:`relative_motion` of ``flows`` when the caller has it already."""
+    if rel is None:
+        rel = np.max([relative_motion(f) for f in flows], axis=0)
+    moving = rel > MOVE_PX * scale
     r = max(1, round(NEAR_MOVING * scale))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     return cv2.dilate(moving.astype(np.uint8), k) > 0
@@ -269,8 +268,8 @@ def protect(
     hole = cv2.dilate(mask.astype(np.uint8), np.ones((17, 17), np.uint8)) > 0
     sigma_fill = max(4.0, max(h, w) / 80.0)
     filled = [fill_flow(nb.flow, hole, sigma_fill) for nb in (near or neighbours)]
-    moving = moving_pixels(filled, max(1.0, scale))
     rel = np.max([relative_motion(f) for f in filled], axis=0)
+    moving = moving_pixels(filled, max(1.0, scale), rel)
     r_near = 2 * max(1, round(NEAR_MOVING * max(1.0, scale)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     flat = labels.ravel()
@@ -282,9 +281,10 @@ def protect(
     tol = MATCH_TOLERANCE[0] + (MATCH_TOLERANCE[1] - MATCH_TOLERANCE[0]) * strength
     tile = max(4, round(TILE * scale))
     # matched a little blurred: a turning limb's edges then still line up within a pixel
+    # (only once a candidate needs it: still pictures never do)
     sigma = BLUR * scale
-    soft = cv2.GaussianBlur(cur, (0, 0), sigma)
-    neighbours = [Neighbour(nb.offset, cv2.GaussianBlur(nb.luma, (0, 0), sigma), nb.flow) for nb in neighbours]
+    soft: np.ndarray | None = None
+    plain = neighbours
     keep = np.ones(n, bool)
     keep[0] = False
     for k in range(1, n):
@@ -293,6 +293,9 @@ def protect(
         if peak[k] < high * (1.0 + MOVING_EVIDENCE * strength):
             keep[k] = False
             continue
+        if soft is None:
+            soft = cv2.GaussianBlur(cur, (0, 0), sigma)
+            neighbours = [Neighbour(nb.offset, cv2.GaussianBlur(nb.luma, (0, 0), sigma), nb.flow) for nb in plain]
         x, y, bw, bh = (int(v) for v in stats[k, :4])
         region = labels[y : y + bh, x : x + bw] == k
         box = (x, y, x + bw, y + bh)
