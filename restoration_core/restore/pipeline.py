@@ -31,6 +31,7 @@ from restoration_core.restore.linefill import fill_lines, line_regions
 from restoration_core.restore.settings import RestoreSettings
 from restoration_core.restore.temporal import (
     FlowCache,
+    flow_side,
     neighbour_order,
     temporal_fill_checked,
 )
@@ -58,9 +59,9 @@ class _Window:
         self.masks: dict[int, np.ndarray | None] = {}
         self._float: dict[int, np.ndarray] = {}
         self._mask_for = mask_for
-        # the window's flows, on pictures with the damage inpainted
-        self.store = FlowStore(keep=8 * radius + 8, pictures=2 * radius + 2)
-        self.flows: FlowCache | None = None  # made with the first frame (it needs the frame size)
+        self._radius = radius
+        self.store: FlowStore | None = None  # the window's flows (made with the first frame: its size)
+        self.flows: FlowCache | None = None
 
     def advance(self, i: int) -> None:
         while self._next < min(self.hi, i + self.radius + 1):
@@ -69,9 +70,11 @@ class _Window:
             if frame is None:
                 raise InputError(f"the reel ended before frame {j} (it claims {self.hi} frames or more)")
             self.data[j] = frame.data
-            if self.flows is None:
-                size = (int(frame.data.shape[1]), int(frame.data.shape[0]))
-                self.flows = FlowCache(self.store, size, lambda k: self.masks.get(k))
+            if self.store is None:
+                h, w = frame.data.shape[:2]
+                r = self._radius  # flows on pictures with the damage inpainted, at the fill's flow resolution
+                self.store = FlowStore(max_side=flow_side(h, w), keep=8 * r + 8, pictures=2 * r + 2)
+                self.flows = FlowCache(self.store, (int(w), int(h)), lambda k: self.masks.get(k))
             self.timecode[j] = getattr(frame, "timecode", None)
             mask = self._mask_for(j)
             if mask is not None:
