@@ -73,7 +73,8 @@ class _Window:
             if self.store is None:
                 h, w = frame.data.shape[:2]
                 r = self._radius  # flows on pictures with the damage inpainted, at the fill's flow resolution
-                self.store = FlowStore(max_side=flow_side(h, w), keep=8 * r + 8, pictures=2 * r + 2)
+                # every ordered pair of the window's frames: none is computed twice
+                self.store = FlowStore(max_side=flow_side(h, w), keep=(2 * r + 1) ** 2, pictures=2 * r + 2)
                 self.flows = FlowCache(self.store, (int(w), int(h)), lambda k: self.masks.get(k))
             self.timecode[j] = getattr(frame, "timecode", None)
             mask = self._mask_for(j)
