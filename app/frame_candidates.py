@@ -46,7 +46,7 @@ class FrameCandidates(QObject):
             self.model.changed.connect(lambda: timeline.view.update())
         detection = getattr(window, "reel_detection", None)
         if detection is not None:
-            detection.ended.connect(lambda how: self.scan() if how == "finished" else None)
+            detection.ended.connect(self._detection_ended)
         self._build_actions()
 
     def _build_actions(self) -> None:
@@ -74,6 +74,12 @@ class FrameCandidates(QObject):
                                "mdi6.close")
 
     # ---- the scan --------------------------------------------------------------------
+    def _detection_ended(self, how: str) -> None:
+        """The first finished whole-reel detection of a reel also scans its frames (once: the
+        frames do not change when detection runs again)."""
+        if how == "finished" and not self.model.scanned and not self.running:
+            self.scan()
+
     @property
     def running(self) -> bool:
         return self.worker is not None

@@ -118,3 +118,17 @@ def test_a_rendered_rebuild_taken_back_in_the_review_leaves_the_lists(qtbot, sca
     # the frame's detected repairs stay: no whole-frame region was revoked
     assert p.repair_mask(r, BLACK, (90, 160))[40:44, 60:64].all()
     assert not [h for h in p.history if h.op == "revoke_intervention" and h.params.get("index") == 1]
+
+
+def test_a_finished_reel_detection_scans_the_frames_once(qtbot, window, black_frame_reel):
+    window.controller.detect_enabled = False
+    open_reel(qtbot, window, black_frame_reel)
+    fc = window.frame_candidates
+    window.reel_detection.ended.emit("cancelled")
+    assert not fc.running and not fc.model.scanned
+    window.reel_detection.ended.emit("finished")
+    qtbot.waitUntil(lambda: fc.model.scanned, timeout=10000)
+    runs = fc.run_id
+    window.reel_detection.ended.emit("finished")     # detection again: the frames are the same
+    assert fc.run_id == runs and not fc.running
+    assert [c.frame for c in fc.model.items()] == [BLACK]
