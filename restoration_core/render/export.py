@@ -22,8 +22,9 @@ def export(input: str | Path, output: str | Path, preset: str, frame_range: tupl
     """Copy ``input`` (frames a..b-1) to ``output`` through ``preset``; yields Progress per frame.
 
     Decoded frames go to the encoder directly (no RGB round trip when the preset keeps the
-    source pixel format), so a master is bit-identical to the source. Decoding runs in its
-    own thread a few frames ahead, the writer encodes in another; ``verify`` decodes a
+    source pixel format), so a master is bit-identical to the source. A container is decoded in
+    the caller's thread (FFmpeg's decoder threads run ahead), a sequence's files are read in a
+    thread of their own a few frames ahead; the writer encodes in another; ``verify`` decodes a
     lossless output back and compares it frame by frame; ``threads`` caps the encoder's.
     The output and its manifests are checked against the input before anything is written
     and locked while they are written (:func:`restoration_core.safety.plan_outputs`).
@@ -42,12 +43,17 @@ def export(input: str | Path, output: str | Path, preset: str, frame_range: tupl
                              source_frames=av_frames is not None, verify=verify, threads=threads)
         try:
             if av_frames is not None:
-                with prefetch(av_frames) as decoded:
-                    for done, (index, frame) in enumerate(decoded, 1):
+                # decoded in this thread: FFmpeg's decoder threads already run ahead of it and the
+                # writer encodes in its own; a Python thread between them only cost GIL hand-offs
+                # (bench: 28.2 instead of 32.0 s for 24 720p frames on a loaded 2-core box)
+                try:
+                    for done, (index, frame) in enumerate(av_frames, 1):
                         if cancel is not None:
                             cancel.check()
                         writer.write_av(frame)
                         yield Progress(done, total, "export", index)
+                finally:
+                    av_frames.close()
             else:
                 with prefetch(reel.frames(a, b)) as decoded:
                     for done, frame in enumerate(decoded, 1):
