@@ -20,9 +20,10 @@ cores the process may use), and the quality: PSNR inside the damage, whole-frame
 "harm" (regions per frame changed by more than 12 levels farther than 8 px from any
 artifact). Also: the DIS flows our render computed per frame, the render cache's bytes
 against the raw frames' (damage tuned to about 0.5% of the pixels), and the peak memory
-(max RSS, each in a fresh process) of renders of 300 and 520 frames of a generated reel.
+(VmHWM, each in a fresh process) of renders of 300 and 520 frames of a damaged reel made from
+the street clip played forward and back (320x180), and of 12 and 24 frames at 2048x1080.
 
-    python scripts/bench/bench_throughput.py [--frames 24] [--frames-hd 8] [--long 300 520]
+    python scripts/bench/bench_throughput.py [--frames 24] [--frames-hd 8] [--long 300 520] [--long-2k 12 24]
 """
 
 from __future__ import annotations
@@ -224,19 +225,36 @@ def memory_child(src: str, frames: int) -> None:
     print(peak_rss_mib())
 
 
-def memory(lengths: list[int], tmp: Path, size: tuple[int, int]) -> None:
-    clean = [picture(i % 97, size[0], size[1], bits=8, seed=i // 97) for i in range(max(lengths))]
-    damager = Damager(DamageSettings(items=2.0, seed=5))
-    src = write_source(tmp / "long.mkv", [damager.apply(c, i).data for i, c in enumerate(clean)])
+def long_clean(count: int, size: tuple[int, int]) -> tuple[list[np.ndarray], str]:
+    """``count`` clean frames at ``size``: the street clip played forward, back, forward...
+    (a real picture with real motion and no cut), else the generated picture."""
+    if not CAR.is_file():
+        return [picture(i % 97, size[0], size[1], bits=8, seed=i // 97) for i in range(count)], \
+            "generated reel (../shared/data is absent)"
+    frames, _ = clean_frames(count, size)
+    n = len(frames)
+    order = [k if (i // (n - 1)) % 2 == 0 else n - 1 - k for i in range(count) for k in [i % (n - 1)]]
+    return [frames[k] for k in order], f"{CAR.name} played forward and back"
+
+
+def memory(lengths: list[int], tmp: Path, size: tuple[int, int]) -> list[float]:
+    """Peak RSS of fresh-process renders of the first ``lengths`` frames of one damaged reel."""
+    clean, what = long_clean(max(lengths), size)
+    artifacts = load_artifacts(ARTIFACTS) if ARTIFACTS.is_dir() else None
+    damager = Damager(DamageSettings(items=1.0, seed=5), artifacts)
+    src = write_source(tmp / f"long{size[0]}.mkv", [damager.apply(c, i).data for i, c in enumerate(clean)])
+    del clean
     peaks = []
     for n in lengths:
         t = time.perf_counter()
         done = subprocess.run([sys.executable, __file__, "--memory-child", str(src), str(n)], capture_output=True,
                               text=True, check=True)
         peaks.append(float(done.stdout.split()[-1]))
-        print(f"render of {n} frames ({size[0]}x{size[1]}, generated reel): peak RSS {peaks[-1]:.0f} MiB "
+        print(f"render of {n} frames ({size[0]}x{size[1]}, {what}): peak RSS {peaks[-1]:.0f} MiB "
               f"({time.perf_counter() - t:.0f} s)")
-    print(f"peak memory {lengths[-1]} / {lengths[0]} frames: {peaks[-1] / peaks[0]:.3f} (target <= 1.1)")
+    print(f"peak memory {lengths[-1]} / {lengths[0]} frames at {size[0]}x{size[1]}: {peaks[-1] / peaks[0]:.3f} "
+          "(target <= 1.1)")
+    return peaks
 
 
 def main() -> int:
@@ -247,6 +265,8 @@ def main() -> int:
     parser.add_argument("--long", type=int, nargs=2, default=[300, 520], help="reel lengths for peak memory")
     parser.add_argument("--long-size", type=int, nargs=2, default=[320, 180], metavar=("W", "H"),
                         help="frame size of the generated long reel")
+    parser.add_argument("--long-2k", type=int, nargs=2, default=[12, 24], metavar=("N1", "N2"),
+                        help="reel lengths for peak memory at 2048x1080 (0 0: skip)")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--memory-child", nargs=2, metavar=("SRC", "FRAMES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -265,6 +285,8 @@ def main() -> int:
         if not args.no_memory:
             print()
             memory(sorted(args.long), tmp, tuple(args.long_size))
+            if min(args.long_2k) > 0:
+                memory(sorted(args.long_2k), tmp, (2048, 1080))
     return 0
 
 
