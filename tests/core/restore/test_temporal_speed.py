@@ -52,8 +52,7 @@ def test_valid_median_is_nanmedian_of_the_valid_candidates():
         assert np.array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
 
 
-def test_flow_side_is_half_the_frame_within_320_and_960():
-    assert flow_side(360, 640) == 320
+def test_flow_side_is_the_frame_up_to_960():
+    assert flow_side(360, 640) == 640
     assert flow_side(1080, 1920) == 960
-    assert flow_side(90, 160) == 320
-    assert flow_side(1556, 2048) == 960
+    assert flow_side(90, 160) == 160
