@@ -4,8 +4,10 @@ Generates two 1080p sources (48 frames, 24000/1001): an 8-bit FFV1 RGB (bgr0) cl
 10-bit ProRes 422 HQ clip with PCM audio and timecode. For each it times, in the same run
 and alternating, (a) ``restoration_core.render.export(..., "master")`` (which also copies the
 audio, hashes every frame and the file, and renames atomically) and (b) a bare PyAV loop that
-decodes the same file and encodes FFV1 with the same pixel format and options (PyAV's
-default threading, one Python thread). Prints both rates and their ratio (target >= 1.0),
+decodes the same file and encodes FFV1 with the same pixel format and options, as a user
+would write it from PyAV's documentation: one Python thread, ``thread_type = "AUTO"`` on the
+decoder and the encoder (FFmpeg's automatic thread count; the export's encoder gets one
+thread per core). Prints both rates and their ratio (target >= 1.0),
 by wall clock and by the process's CPU time. With ../shared/data present it also times a
 master export of the real reel-b.mkv; without it, that part is skipped.
 
