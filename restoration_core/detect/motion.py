@@ -9,8 +9,12 @@ questioned again where the picture moves:
   surroundings is searched for (masked template matching) in the frames +-1 and +-2, around
   where the flow puts it and around where it is, within a reach that grows with the
   protection strength. Damage exists in one frame only; a moving object is found again.
-- **more evidence on and next to moving objects**: a region on or beside pixels that move
-  relative to the frame's overall motion needs a stronger peak.
+- **more evidence on and next to moving objects**: only a region on or beside pixels that
+  move relative to the frame's overall motion is questioned; where the flow failed even
+  around it (or it continues a bright or dark object of the picture), its values found
+  within the local motion's reach in both neighbours are enough to call it motion. A
+  stronger peak there (:data:`MOVING_EVIDENCE`) is off: on the tuning clips any peak
+  threshold that removed a false region removed some 20 true specks on moving picture.
 
 Static picture is left to the aligned test, so dust on a still background keeps its recall.
 """
