@@ -50,15 +50,32 @@ def detect_settings(**kwargs):
     return _attr("restoration_core.detect", "DetectSettings")(**kwargs)
 
 
+def _cuts_near(reel, frame_range, settings, cancel=None):
+    """The splices and scene cuts near ``frame_range`` that detection must not compare across,
+    found as a render finds them (``restoration_core.detect.frames.cuts_near``)."""
+    reach = _attr("restoration_core.detect.pipeline", "reach_of")(settings)
+    return (yield from _attr("restoration_core.detect.frames", "cuts_near")(reel, frame_range, reach, cancel=cancel))
+
+
 def detect_frame(reel, index: int, settings=None):
+    """One frame's detection, compared only with frames of its own shot (as the render's)."""
     settings = settings if settings is not None else detect_settings()
-    return _attr("restoration_core.detect", "detect_frame")(reel, index, settings)
+    scan = _cuts_near(reel, (index, index + 1), settings)
+    try:
+        while True:
+            next(scan)
+    except StopIteration as stop:
+        cuts = stop.value
+    return _attr("restoration_core.detect", "detect_frame")(reel, index, settings, cuts=cuts)
 
 
 def detect_reel(reel, settings=None, frame_range=None, cancel=None):
+    """Detection over the range (default the reel) after a scan for its cuts: Progress per frame
+    (the scan's own ticks carry no payload)."""
     settings = settings if settings is not None else detect_settings()
     fn = _attr("restoration_core.detect", "detect_reel")
-    return fn(reel, settings, frame_range=frame_range, cancel=cancel)
+    cuts = yield from _cuts_near(reel, frame_range or (0, len(reel)), settings, cancel=cancel)
+    return (yield from fn(reel, settings, frame_range=frame_range, cancel=cancel, cuts=cuts))
 
 
 def restore_settings(**kwargs):

@@ -289,6 +289,21 @@ def scan_frames(
     return classifier.finish()
 
 
+def cuts_near(reel: Any, frame_range: tuple[int, int], reach: int, cancel: CancelToken | None = None,
+              ) -> Generator[Progress, None, list[int]]:
+    """The shot starts that frames ``[a, b)`` reaching ``reach`` frames either side must not cross.
+
+    Only frames within reach of the range (and one more) are scanned: a cut depends on the
+    frames either side of it, so this finds the same cuts near the range as a whole-reel scan."""
+    a, b = frame_range
+    lo, hi = max(0, a - reach - 1), min(len(reel), b + reach + 1)
+    if hi - lo < 2:
+        return []
+    scan = yield from scan_frames(reel, (lo, hi), cancel=cancel)
+    # the scan's first frame cannot start a shot and its last has no next frame to confirm one
+    return [c for c in scan.cuts() if lo < c and (c < hi - 1 or hi == len(reel))]
+
+
 def cut_indices(frames: Iterable[np.ndarray], start: int = 0, settings: FrameSettings | None = None) -> list[int]:
     """Where a new shot starts (splices and content jumps), as absolute frame indices: for the
     temporal steps (temporal fill, deflicker, stabilization) not to reach across."""

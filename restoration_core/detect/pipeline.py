@@ -10,7 +10,7 @@ looked for there, with stricter rules, and flicker is not measured on a single f
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -45,18 +45,30 @@ class ReelLike(Protocol):
     def frames(self, start: int = 0, stop: int | None = None) -> Any: ...
 
 
-def _references(i: int, n: int) -> tuple[int, int] | None:
-    if n < 3:
+def _references(i: int, lo: int, hi: int) -> tuple[int, int] | None:
+    """The two frames frame ``i`` is compared with, within its shot ``[lo, hi)``."""
+    if hi - lo < 3:
         return None
-    if i == 0:
-        return 1, 2
-    if i == n - 1:
-        return n - 2, n - 3
+    if i == lo:
+        return lo + 1, lo + 2
+    if i == hi - 1:
+        return hi - 2, hi - 3
     return i - 1, i + 1
 
 
-def _reach(settings: DetectSettings) -> int:
-    """How many frames either side of a frame its detection looks at."""
+def shot_of(i: int, n: int, cuts: Sequence[int] = ()) -> tuple[int, int]:
+    """``[lo, hi)``: the shot of a reel of ``n`` frames holding frame ``i`` (``cuts``: shot starts).
+
+    A splice or scene cut is a clip end for detection: no frame is compared across it."""
+    lo = max((c for c in cuts if c <= i), default=0)
+    hi = min((c for c in cuts if c > i), default=n)
+    return lo, min(hi, n)
+
+
+def reach_of(settings: DetectSettings | dict[str, Any]) -> int:
+    """How many frames either side of a frame its detection looks at (settings or their dict)."""
+    if isinstance(settings, dict):
+        settings = DetectSettings(**settings)
     reach = 1
     if settings.dust:
         reach = 2
@@ -127,19 +139,20 @@ class _Window:
         return self.lines[i]
 
 
-def _motion_neighbours(win: _Window, i: int, n: int) -> list[motion.Neighbour]:
+def _motion_neighbours(win: _Window, i: int, lo: int, hi: int) -> list[motion.Neighbour]:
     """Frames +-1 and +-2 for the motion search; +-2 reuse the +-1 flow doubled (constant
     velocity) as the place to search around, so no extra flow is computed."""
     out = []
     for d in (1, 2):
         for sign in (-1, 1):
             j, near = i + sign * d, i + sign
-            if 0 <= j < n and j in win.luma and 0 <= near < n and (i, near) in win.flows:
+            if lo <= j < hi and j in win.luma and lo <= near < hi and (i, near) in win.flows:
                 out.append(motion.Neighbour(sign * d, win.luma[j], win.flow(i, near) * float(d)))
     return out
 
 
-def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
+def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
+    """Frame ``i``'s detection from the frames of its shot ``[lo, hi)`` only."""
     s = win.settings
     ts = s.threshold_scale
     cur = win.luma[i]
@@ -147,8 +160,8 @@ def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
     defects: list[Defect] = []
     inv = 1.0 / win.scale
 
-    refs = _references(i, n) if s.dust else None
-    pairs = [(i, j) for j in (i - 1, i + 1) if s.scratches and 0 <= j < n]
+    refs = _references(i, lo, hi) if s.dust else None
+    pairs = [(i, j) for j in (i - 1, i + 1) if s.scratches and lo <= j < hi]
     if refs is not None:
         pairs += [(i, refs[0]), (i, refs[1])]
         if abs(refs[0] - i) > 1 or abs(refs[1] - i) > 1:
@@ -175,14 +188,14 @@ def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
         )
         dust_mask = regions.refine(out.z, Z_LOW * k, Z_HIGH * k, signed=out.signed)
         dust_mask = motion.protect(
-            cur, dust_mask, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, n), s.motion_protection
+            cur, dust_mask, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, lo, hi), s.motion_protection
         )
         defects += regions.defects_from_mask(i, dust_mask, out.signed, out.z, Z_HIGH * k, inv, 1)
         mask |= dust_mask
 
     if s.scratches:
         ev = win.line_evidence(i)
-        neighbours = [(win.line_evidence(j), win.flow(i, j)) for j in (i - 1, i + 1) if 0 <= j < n]
+        neighbours = [(win.line_evidence(j), win.flow(i, j)) for j in (i - 1, i + 1) if lo <= j < hi]
         lines = scratch.confirmed(ev, neighbours, cur.shape[0], cur)
         if not neighbours:  # a single frame: only lines that hold almost all the way
             lines = [c for c in lines if c.strength >= SINGLE_FRAME_LINE]
@@ -210,9 +223,9 @@ def _detect_one(win: _Window, i: int, n: int) -> FrameDetection:
             mask |= m
 
     gain_offset = None
-    if s.flicker and n >= 2:
+    if s.flicker and hi - lo >= 2:
         r = s.flicker_radius
-        window = [win.stats[j] for j in range(max(0, i - r), min(n, i + r + 1)) if j in win.stats]
+        window = [win.stats[j] for j in range(max(lo, i - r), min(hi, i + r + 1)) if j in win.stats]
         gain_offset = flk.gain_offset(win.stats[i], window)
 
     if win.scale < 1.0:
@@ -243,8 +256,12 @@ def detect_reel(
     settings: DetectSettings | None = None,
     frame_range: tuple[int, int] | None = None,
     cancel: CancelToken | None = None,
+    cuts: Sequence[int] = (),
 ) -> Generator[Progress, None, int]:
     """Detect damage in frames ``frame_range`` (``[a, b)``, default all) of ``reel``.
+
+    ``cuts``: shot starts (splices, scene cuts); a frame is only compared with frames of its
+    own shot, a shot's first and last frames as a clip's (two frames on their one side).
 
     Yields ``Progress(done, total, "detect", frame=i, payload=FrameDetection)`` per frame,
     in order; returns the number of frames detected. Frames just outside the range are
@@ -255,7 +272,7 @@ def detect_reel(
     if n == 0:
         raise InputError("the reel has no frames")
     a, b = _check_range(frame_range, n)
-    reach = _reach(settings)
+    reach = reach_of(settings)
     lo, hi = max(0, a - reach), min(n, b + reach)
     win = _Window(settings, _shape_of(reel))
     total = b - a
@@ -267,7 +284,7 @@ def detect_reel(
         last = lo + offset
         win.add(last, frame.data)
         while nxt < b and last >= min(n - 1, nxt + reach):
-            yield Progress(nxt - a + 1, total, "detect", nxt, payload=_detect_one(win, nxt, n))
+            yield Progress(nxt - a + 1, total, "detect", nxt, payload=_detect_one(win, nxt, *shot_of(nxt, n, cuts)))
             nxt += 1
             win.forget_before(nxt - reach)
             if cancel is not None:
@@ -276,21 +293,22 @@ def detect_reel(
         # The source delivered fewer frames than it announced: finish with what there is.
         have = last + 1
         while nxt < min(b, have):
-            yield Progress(nxt - a + 1, total, "detect", nxt, payload=_detect_one(win, nxt, have))
+            yield Progress(nxt - a + 1, total, "detect", nxt, payload=_detect_one(win, nxt, *shot_of(nxt, have, cuts)))
             nxt += 1
         if nxt < b:
             raise InputError(f"the reel ended after {have} frames, {n} were announced")
     return total
 
 
-def detect_frame(reel: ReelLike, index: int, settings: DetectSettings | None = None) -> FrameDetection:
+def detect_frame(reel: ReelLike, index: int, settings: DetectSettings | None = None,
+                 cuts: Sequence[int] = ()) -> FrameDetection:
     """Detect damage in one frame (reads the neighbours it needs itself): for the GUI."""
     settings = settings or DetectSettings()
     n = len(reel)
     if not 0 <= index < n:
         raise InputError(f"frame {index} is outside the reel's 0:{n}")
-    reach = _reach(settings)
+    reach = reach_of(settings)
     win = _Window(settings, _shape_of(reel))
     for j in range(max(0, index - reach), min(n, index + reach + 1)):
         win.add(j, reel.read(j).data)
-    return _detect_one(win, index, n)
+    return _detect_one(win, index, *shot_of(index, n, cuts))

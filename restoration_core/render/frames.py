@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from restoration_core.defects import Intervention
-from restoration_core.detect.frames import FrameScan, scan_frames
+from restoration_core.detect.frames import FrameScan, cuts_near, scan_frames
 from restoration_core.motion import StabilizationPlan, StabilizedReel, plan_stabilization
 from restoration_core.motion.stabilize import FrameStore, warp_mask
 from restoration_core.progress import CancelToken, Progress
@@ -112,25 +112,22 @@ def uses_time(settings: Any) -> bool:
 
 def temporal_cuts(
     settings: Any, reel: Any, frame_range: tuple[int, int], steps: FrameSteps, *, cancel: CancelToken | None = None,
+    detect_reach: int = 0,
 ) -> Generator[Progress, None, list[int]]:
     """The shot starts (splices, scene cuts) that restoring ``frame_range`` must not reach across.
 
     The frame steps' scan when there is one; else frames within the restore's reach around the
     range are scanned (a cut depends only on the frames either side of it, so a preview's short
-    scan finds the same cuts near its frame as the render's whole one). None without time."""
-    if not uses_time(settings):
+    scan finds the same cuts near its frame as the render's whole one). None without time, unless
+    ``detect_reach`` (frames either side a detection compares, ``detect.pipeline.reach_of``) is given."""
+    if not (detect_reach or uses_time(settings)):
         return []
     if steps.scan is not None:
         return steps.scan.cuts()
     reach = max(int(getattr(settings, "radius", 0) or 0), 1,
-                int(getattr(settings, "deflicker_radius", 0) or 0) if getattr(settings, "deflicker", False) else 0)
-    a, b = frame_range
-    lo, hi = max(0, a - reach - 1), min(len(reel), b + reach + 1)
-    if hi - lo < 2:
-        return []
-    scan = yield from scan_frames(reel, (lo, hi), cancel=cancel)
-    # the scan's first frame cannot start a shot and its last has no next frame to confirm one
-    return [c for c in scan.cuts() if lo < c and (c < hi - 1 or hi == len(reel))]
+                int(getattr(settings, "deflicker_radius", 0) or 0) if getattr(settings, "deflicker", False) else 0,
+                detect_reach)
+    return (yield from cuts_near(reel, frame_range, reach, cancel=cancel))
 
 
 def prepare_frames(

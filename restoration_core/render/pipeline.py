@@ -32,6 +32,7 @@ import numpy as np
 
 from restoration_core.atomic import check_writable_folder
 from restoration_core.defects import Intervention
+from restoration_core.detect.pipeline import reach_of
 from restoration_core.errors import Cancelled, InputError, ReelwrightError
 from restoration_core.media.probe import check_frame_size
 from restoration_core.media.shared import SharedFrames
@@ -203,9 +204,11 @@ def open_cache(job: Job, masks: ClipMasks) -> RenderCache:
 
 # ---- 2. detect -----------------------------------------------------------------------
 def detect(reel: Any, frame_range: tuple[int, int], settings: Any, eng: Engines,
-           cancel: CancelToken | None = None) -> Generator[Progress, None, None]:
-    """Detect frames [a, b): one Progress per frame with its detection as ``payload``."""
-    for p in eng.detect_reel(reel, settings, frame_range=frame_range, cancel=cancel):
+           cancel: CancelToken | None = None, cuts: Sequence[int] = ()) -> Generator[Progress, None, None]:
+    """Detect frames [a, b): one Progress per frame with its detection as ``payload``; no frame
+    is compared with one across a cut (``cuts``: shot starts, splices and scene cuts)."""
+    extra: dict[str, Any] = {"cuts": list(cuts)} if cuts else {}
+    for p in eng.detect_reel(reel, settings, frame_range=frame_range, cancel=cancel, **extra):
         if p.payload is not None:
             yield p
         if cancel is not None:
@@ -236,7 +239,7 @@ def detect_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache,
     if wanted:
         settings = eng.detect_settings(job.detect_settings)
         for run in _runs(wanted):
-            for p in detect(reel, run, settings, eng, cancel):
+            for p in detect(reel, run, settings, eng, cancel, cuts=job.frames.cuts):
                 fd = p.payload
                 if not cache.has_detection(fd.index):
                     cache.put_detection(fd.index, fd.mask, list(fd.defects), fd.flicker)
@@ -424,7 +427,12 @@ def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | 
             check_frame_size(reel.info, "restore")
             # frame steps (rebuild listed frames, stabilize) before detection; all later steps read them
             job.frames = yield from prepare_frames(job.restore, reel, frame_range, cancel=cancel)
-            job.frames.cuts = yield from temporal_cuts(job.restore, reel, frame_range, job.frames, cancel=cancel)
+            # detection compares neighbours too: its cuts are scanned for (a reel that cannot be
+            # read forward, a minimal stand-in, has no scan and no cuts)
+            scannable = spec.detect and hasattr(reel, "frames")
+            reach = reach_of(eng.detect_settings(job.detect_settings)) if scannable else 0
+            job.frames.cuts = yield from temporal_cuts(job.restore, reel, frame_range, job.frames, cancel=cancel,
+                                                       detect_reach=reach)
             # one forward decode serves the readers of the sliding window (restore, patch source)
             reel = SharedFrames(job.frames.wrap(reel)) if hasattr(reel, "frames") else job.frames.wrap(reel)
             masks = clip_masks(job, reel, frame_range)
@@ -500,7 +508,11 @@ def plan_preview(reel: Any, index: int, masks: ClipMasks, restore: Any, eng: Eng
         if detect_settings is None or not wanted:
             return
         for run in _runs(wanted):
-            for p in detect(reel, run, detect_settings, eng, cancel):
+            # the cuts near the run, as the render's scan finds them (a cut depends on the frames beside it)
+            cuts = (yield from temporal_cuts(restore, source, run, steps, cancel=cancel,
+                                             detect_reach=reach_of(detect_settings))) \
+                if hasattr(source, "frames") else []
+            for p in detect(reel, run, detect_settings, eng, cancel, cuts=cuts):
                 fd = p.payload
                 found[fd.index] = (fd.mask, list(fd.defects), fd.flicker)
                 yield Progress(len(found), len(wanted), "detect", fd.index)
@@ -519,7 +531,9 @@ def plan_preview(reel: Any, index: int, masks: ClipMasks, restore: Any, eng: Eng
         start = j
     lo, hi = max(0, start - reach), min(n, index + reach + 1)
     yield from fresh_for(lo, hi)
-    steps.cuts = yield from temporal_cuts(restore, source, (start, index + 1), steps, cancel=cancel)
+    detect_reach = reach_of(detect_settings) if detect_settings is not None and hasattr(source, "frames") else 0
+    steps.cuts = yield from temporal_cuts(restore, source, (start, index + 1), steps, cancel=cancel,
+                                          detect_reach=detect_reach)
     plan_masks = {j: masks.mask(j) for j in range(lo, hi)}
     exact = {j: masks.exact(j) for j in range(start, index + 1)}
     return PreviewPlan(index, start, plan_masks, masks.flicker(), steps, exact)

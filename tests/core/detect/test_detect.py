@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from restoration_core.detect import DetectSettings, FrameDetection, detect_frame, detect_reel
+from restoration_core.detect.pipeline import shot_of
 from restoration_core.errors import Cancelled, InputError
 from restoration_core.progress import CancelToken
 from tests.core.detect.scenes import ArrayReel, make_scene
@@ -236,3 +237,28 @@ def test_a_scratch_mask_reaches_the_line_ends_between_bands():
         column = dets[t].mask[:, x - 1:x + 2].any(axis=1)
         assert column[14:107].mean() > 0.97, f"frame {t}: {column[14:107].mean():.2f} of the line"
         assert not column[:12].any() and not column[109:].any(), f"frame {t}: the mask runs past the line"
+
+
+def test_no_frame_is_compared_across_a_cut():
+    # two shots: a textured scene (frames 0..5), then a flat white card (6..11). A white speck on
+    # frame 5 matches the card in frame 6: compared across the cut it is missed; with the cut
+    # known, frame 5 is a shot's last frame and is compared with 4 and 3, where it is found.
+    shot_a = make_scene(n=6, specks=0, line=False, seed=11).frames
+    card = [np.full_like(shot_a[0], 255) for _ in range(6)]
+    frames = [f.copy() for f in shot_a] + card
+    frames[5][50:54, 70:74] = 255
+    speck = np.zeros(frames[0].shape[:2], bool)
+    speck[50:54, 70:74] = True
+    settings = DetectSettings(flicker=False)
+    across = _run(ArrayReel(frames), settings)[5]
+    kept = _run(ArrayReel(frames), settings, cuts=[6])
+    assert not (across.mask & speck).any()
+    assert (kept[5].mask & speck).sum() >= 12
+    assert detect_frame(ArrayReel(frames), 5, settings, cuts=[6]).mask[speck].sum() >= 12
+    for det in kept[6:]:  # the card's own shot: nothing to find
+        assert not det.mask.any()
+
+
+def test_shot_of_a_frame():
+    assert shot_of(4, 12) == (0, 12) and shot_of(4, 12, [6]) == (0, 6) and shot_of(6, 12, [6]) == (6, 12)
+    assert shot_of(11, 12, [3, 6, 9]) == (9, 12) and shot_of(0, 12, [3]) == (0, 3)

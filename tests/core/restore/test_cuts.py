@@ -3,8 +3,12 @@ takes no source across a cut and deflicker does not level two shots into one."""
 
 from __future__ import annotations
 
+import json
+
+import cv2
 import numpy as np
 
+from restoration_core.cli import main
 from restoration_core.progress import run_to_end
 from restoration_core.render.frames import FrameSteps, temporal_cuts
 from restoration_core.restore import RestoreSettings, restore_frames
@@ -82,3 +86,35 @@ def test_the_render_and_a_preview_find_the_same_cuts():
     assert whole == [7] and near == [7]
     assert run_to_end(temporal_cuts(s, reel, (12, 13), FrameSteps())) == []
     assert run_to_end(temporal_cuts(RestoreSettings(engine="classical"), reel, (0, 16), FrameSteps())) == []
+
+
+def test_detection_scans_for_cuts_even_when_the_restore_does_not_use_time():
+    base, other = texture(H, W, 4), texture(H, W, 11)
+    frames = [np.repeat(np.clip((base if k < 7 else other) * 255 + 0.5, 0, 255).astype(np.uint8)[..., None], 3, 2)
+              for k in range(16)]
+    reel = ArrayReel(frames)
+    classical = RestoreSettings(engine="classical")
+    assert run_to_end(temporal_cuts(classical, reel, (0, 16), FrameSteps(), detect_reach=3)) == [7]
+    assert run_to_end(temporal_cuts(classical, reel, (9, 10), FrameSteps(), detect_reach=3)) == [7]
+
+
+def test_a_render_detects_a_speck_on_a_shots_last_frame_that_matches_the_next_shot(tmp_path):
+    # shot A (frames 0..6) then shot B (7..13) with a white card where a white speck sits on frame
+    # 6: compared with frame 7 the speck looks like the card; only within its shot (frames 5 and
+    # 4) is it damage. Classical engine: the restore uses no time, the cut scan is for detection.
+    folder = tmp_path / "scan"
+    folder.mkdir()
+    base, other = (np.clip(texture(H, W, s) * 255 + 0.5, 0, 255).astype(np.uint8) for s in (4, 11))
+    other[22:42, 36:56] = 255
+    for k in range(14):
+        img = (base if k < 7 else other).copy()
+        if k == 6:
+            img[30:34, 44:48] = 255
+        cv2.imwrite(str(folder / f"f_{k:04d}.png"), img)
+    out = tmp_path / "out"
+    assert main(["restore", str(folder / "f_%04d.png"), "-o", str(out), "--preset", "png",
+                 "--engine", "classical"]) == 0
+    report = json.loads((tmp_path / "out.report.json").read_text())
+    on_six = [i for i in report["interventions"] if i["frame"] == 6]
+    assert any(x <= 44 < x + w and y <= 30 < y + h for x, y, w, h in (i["bbox"] for i in on_six))
+    assert not [i for i in report["interventions"] if i["frame"] >= 7]  # nothing on the card
