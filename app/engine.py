@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from restoration_core.errors import InputError
+from restoration_core.progress import run_to_end
 
 
 class EngineUnavailable(InputError):
@@ -60,12 +61,7 @@ def _cuts_near(reel, frame_range, settings, cancel=None):
 def detect_frame(reel, index: int, settings=None):
     """One frame's detection, compared only with frames of its own shot (as the render's)."""
     settings = settings if settings is not None else detect_settings()
-    scan = _cuts_near(reel, (index, index + 1), settings)
-    try:
-        while True:
-            next(scan)
-    except StopIteration as stop:
-        cuts = stop.value
+    cuts = run_to_end(_cuts_near(reel, (index, index + 1), settings))
     return _attr("restoration_core.detect", "detect_frame")(reel, index, settings, cuts=cuts)
 
 

@@ -20,7 +20,7 @@ from app.theme import icon
 from app.workers import ReelWorker
 from restoration_core.detect.frames import REBUILD_KINDS, scan_frames
 from restoration_core.errors import InputError
-from restoration_core.progress import CancelToken
+from restoration_core.progress import CancelToken, run_to_end
 
 CANDIDATE_OP = "rebuild_candidate"  # history records of the archivist's decisions on candidates
 
@@ -95,12 +95,7 @@ class FrameCandidates(QObject):
         self.worker = ReelWorker(str(s.reel.path), "frame-scan", parent=self)
 
         def run(reel):
-            gen = scan_frames(reel, cancel=token)
-            try:
-                while True:
-                    next(gen)
-            except StopIteration as stop:
-                return stop.value
+            return run_to_end(scan_frames(reel, cancel=token))
 
         self.worker.submit("frame-scan", run, lambda scan: self._found(run_id, scan),
                            lambda msg: self._failed(run_id, msg))

@@ -18,7 +18,7 @@ from app.theme import icon
 from app.workers import ReelWorker
 from restoration_core.detect.frames import scan_frames
 from restoration_core.motion import plan_stabilization
-from restoration_core.progress import CancelToken
+from restoration_core.progress import CancelToken, run_to_end
 
 
 def measure(reel, smooth: int, cancel: CancelToken):
@@ -92,12 +92,7 @@ class MotionCurveController(QObject):
         self.worker = ReelWorker(str(s.reel.path), "motion-curve", parent=self)
 
         def run(reel):
-            gen = measure(reel, smooth, token)
-            try:
-                while True:
-                    next(gen)
-            except StopIteration as stop:
-                return stop.value
+            return run_to_end(measure(reel, smooth, token))
 
         self.worker.submit("motion-curve", run, lambda plan: self._measured(run_id, plan),
                            lambda msg: self._failed(run_id, msg))
