@@ -50,8 +50,8 @@ def test_exact_pixels_can_be_marked_per_frame():
     for f in out:
         changed = np.abs(f.data.astype(int) - reel.read(f.index).data).max(axis=2) > 0
         assert not changed[~m].any()
-    # the same mask taken as detected is blended over the feather ring
-    det = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings()))
+    # the same mask taken as detected (grown here by a fixed px) reaches beyond it
+    det = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(grow=1)))
     changed = np.abs(det[1].data.astype(int) - reel.read(1).data).max(axis=2) > 0
     assert changed[~m].any()
 
@@ -243,3 +243,24 @@ def test_a_fill_that_fits_is_kept():
         m = reel.mask(f.index)
         scan = reel.read(f.index).data.astype(np.float64)
         assert np.abs(f.data[m] - clean[m]).mean() < 0.25 * np.abs(scan[m] - clean[m]).mean()
+
+
+def test_a_hard_edged_detected_speck_is_not_grown_by_default():
+    """A detected mask grows only by its measured halo (none for a hard edge): the pixel ring
+    just outside is blended with the feather, not replaced as a 1-px grow would."""
+    rng = np.random.default_rng(7)
+    frames = [np.repeat(np.clip(128 + rng.normal(0, 12, (40, 40)), 0, 255).astype(np.uint8)[..., None], 3, 2)
+              for _ in range(5)]
+    mask = np.zeros((40, 40), bool)
+    mask[16:24, 16:24] = True
+    frames[2][mask] = 20
+    reel = ArrayReel(frames)
+    ring = (distance_to(mask) > 0) & (distance_to(mask) <= 1.0)
+
+    def ring_change(s):
+        [f] = frames_of(restore_frames(reel, (2, 3), lambda i: mask if i == 2 else None, s))
+        return np.abs(f.data.astype(float) - frames[2])[ring].mean()
+
+    default, grown_by_one = ring_change(RestoreSettings()), ring_change(RestoreSettings(grow=1))
+    assert RestoreSettings().grow == 0
+    assert 0 < default < 0.9 * grown_by_one

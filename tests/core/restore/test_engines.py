@@ -63,10 +63,10 @@ def test_restore_adds_grain_with_the_right_std():
     class Blob(ScratchReel, Grainy):
         pass
 
-    reel = Blob(n=3, dtype=np.uint16, x=20, width=10, h=64, w=64)
+    reel = Blob(n=3, dtype=np.uint16, x=20, width=12, h=64, w=64)  # wider than a line scratch (linefill.MAX_WIDTH)
     m = reel.mask(0)
     inner = np.zeros_like(m)
-    inner[4:-4, 22:28] = True
+    inner[4:-4, 22:30] = True
     for grain, lo, hi in ((True, 0.8, 1.25), (False, 0.0, 0.4)):
         f = frames_of(restore_frames(reel, (1, 2), reel.mask, RestoreSettings(grain=grain)))[0]
         hp = highpass(f.data.astype(np.float32) / 65535)
