@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from restoration_core import heap
 from restoration_core.atomic import check_writable_folder
 from restoration_core.defects import Intervention
 from restoration_core.detect.pipeline import reach_of
@@ -291,6 +292,8 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
                 fill_engine = load_fill_engine(job, eng)
             if sources is None:
                 sources = SourceFrames(reel)
+            else:  # what the last chunk freed goes back to the system: memory flat over a feature
+                heap.trim()
             for p in restore_range(reel, (c0, c1), masks.mask, job.restore, eng, kinds=masks.provenance,
                                    exact=masks.exact, flicker=flicker, fill_engine=fill_engine, cancel=cancel,
                                    cuts=job.frames.cuts):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import cv2
 import numpy as np
 import pytest
 
+from restoration_core import heap
 from restoration_core.errors import Cancelled, InputError, OutputError
 from restoration_core.progress import CancelToken, run_to_end
 from restoration_core.render.cache import RenderCache
@@ -191,3 +193,16 @@ def test_a_job_that_must_not_overwrite_refuses_an_output_that_appeared_meanwhile
     assert again.overwrite is False
     with pytest.raises(OutputError, match="refusing to overwrite"):
         run_to_end(render(again, engines=eng))         # exists before the job starts: refused too
+
+
+def test_freed_heap_goes_back_between_chunks(tmp_path, eng, monkeypatch):
+    calls = []
+    monkeypatch.setattr(heap, "trim", lambda: calls.append(1) or True)
+    clip = fakes.make_clip(tmp_path / "in.npy", frames=7)
+    spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"), chunk=3)  # chunks 0:3, 3:6, 6:7
+    assert run_to_end(render(spec, engines=eng)).frames == 7
+    assert len(calls) == 2  # before the second and the third chunk
+
+
+def test_heap_trim_works_on_this_system():
+    assert heap.trim() is (sys.platform.startswith("linux") and heap._malloc_trim() is not None)
