@@ -10,14 +10,13 @@ dismissing leaves it as it is. A rebuilt frame taken back in the review pass lea
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from app.inspector import format_frames
 from app.models.candidates import ACCEPTED, DISMISSED, PENDING, RebuildCandidates
 from app.theme import icon
-from app.workers import ReelWorker
+from app.workers import ReelTask, ReelWorker
 from restoration_core.detect.frames import REBUILD_KINDS, scan_frames
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken, run_to_end
@@ -25,16 +24,13 @@ from restoration_core.progress import CancelToken, run_to_end
 CANDIDATE_OP = "rebuild_candidate"  # history records of the archivist's decisions on candidates
 
 
-class FrameCandidates(QObject):
+class FrameCandidates(ReelTask):
     """Scans the open reel for rebuild candidates and edits the frames to rebuild."""
 
     def __init__(self, window):
         super().__init__(window)
         self.w = window
         self.model = RebuildCandidates()
-        self.worker: ReelWorker | None = None
-        self.token: CancelToken | None = None
-        self.run_id = 0
         s = window.session
         s.opened.connect(self._opened)
         s.closed.connect(self._closed)
@@ -80,10 +76,6 @@ class FrameCandidates(QObject):
         if how == "finished" and not self.model.scanned and not self.running:
             self.scan()
 
-    @property
-    def running(self) -> bool:
-        return self.worker is not None
-
     def scan(self) -> bool:
         """Scan the open reel's frames in the background (False when none is open or one runs)."""
         s = self.w.session
@@ -124,18 +116,6 @@ class FrameCandidates(QObject):
         self._drop_worker()
         if message != "cancelled":
             self.w.show_error("Frame scan failed", message)
-
-    def stop(self) -> None:
-        if self.token is not None:
-            self.token.cancel()
-        self.run_id += 1
-        self._drop_worker()
-
-    def _drop_worker(self) -> None:
-        worker, self.worker, self.token = self.worker, None, None
-        if worker is not None:
-            worker.stop()
-            worker.deleteLater()
 
     def _opened(self) -> None:
         self.stop()

@@ -10,12 +10,11 @@ correction. Changing *Smooth over* measures again while the lane is shown.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.models.motion_curve import MotionCurve
 from app.theme import icon
-from app.workers import ReelWorker
+from app.workers import ReelTask, ReelWorker
 from restoration_core.detect.frames import scan_frames
 from restoration_core.motion import plan_stabilization
 from restoration_core.progress import CancelToken, run_to_end
@@ -27,16 +26,13 @@ def measure(reel, smooth: int, cancel: CancelToken):
     return (yield from plan_stabilization(reel, smooth=smooth, cuts=scan.cuts(), cancel=cancel))
 
 
-class MotionCurveController(QObject):
+class MotionCurveController(ReelTask):
     """Measures the open reel's motion when the lane is shown and keeps the model in step."""
 
     def __init__(self, window):
         super().__init__(window)
         self.w = window
         self.model = MotionCurve()
-        self.worker: ReelWorker | None = None
-        self.token: CancelToken | None = None
-        self.run_id = 0
         s = window.session
         s.opened.connect(self._opened)
         s.closed.connect(self._closed)
@@ -76,10 +72,6 @@ class MotionCurveController(QObject):
         self.view.update()
 
     # ---- measuring ---------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self.worker is not None
-
     def measure(self) -> bool:
         """Measure the open reel in the background (False when none is open)."""
         s = self.w.session
@@ -120,18 +112,6 @@ class MotionCurveController(QObject):
             self.measure()
         else:
             self.model.reset(self.model.reel_id)
-
-    def stop(self) -> None:
-        if self.token is not None:
-            self.token.cancel()
-        self.run_id += 1
-        self._drop_worker()
-
-    def _drop_worker(self) -> None:
-        worker, self.worker, self.token = self.worker, None, None
-        if worker is not None:
-            worker.stop()
-            worker.deleteLater()
 
     def _opened(self) -> None:
         self.stop()

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from app import engine
 from restoration_core.errors import Cancelled, ReelwrightError
+from restoration_core.progress import CancelToken
 
 Task = Callable[[Any], Any]           # fn(reel) -> result
 Callback = Callable[[Any], None]
@@ -136,3 +137,31 @@ class ReelWorker(QObject):
                 on_error(error)
         elif on_result is not None:
             on_result(result)
+
+
+class ReelTask(QObject):
+    """An owner of one background run over the open reel at a time (a :class:`ReelWorker` per
+    run): ``run_id`` tells a stale run's results from the current one's, ``stop()`` cancels the
+    run and waits for its thread."""
+
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self.worker: ReelWorker | None = None
+        self.token: CancelToken | None = None
+        self.run_id = 0
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def stop(self) -> None:
+        if self.token is not None:
+            self.token.cancel()
+        self.run_id += 1
+        self._drop_worker()
+
+    def _drop_worker(self) -> None:
+        worker, self.worker, self.token = self.worker, None, None
+        if worker is not None:
+            worker.stop()
+            worker.deleteLater()
