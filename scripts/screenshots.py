@@ -185,11 +185,7 @@ def main() -> int:
     if args.only == "motion":
         args.out.mkdir(parents=True, exist_ok=True)
         motion_shot(app, w, args)
-        w.shutdown()
-        w.session.project = None
-        w.close()
-        sys.stdout.flush()
-        os._exit(0)
+        leave(w)
     w.detect_reel()
     wait(app, lambda: len(s.detections) >= s.frames, 600, "whole-reel detection")
     frame = min(args.frame, s.frames - 1)
@@ -217,12 +213,17 @@ def main() -> int:
             raise SystemExit(f"screenshots: {target}: cannot write PNG")
         print(f"screenshot: {target}")
     review_shots(app, w, args)
+    leave(w)
+
+
+def leave(w) -> None:
+    """Close the window and exit at once. PySide6 6.12 can crash in the garbage collector at
+    interpreter exit after a window ran worker threads; every file is written by now, so leave
+    without the teardown."""
     w.shutdown()
     w.session.project = None
     w.close()
     sys.stdout.flush()
-    # PySide6 6.12 can crash in the garbage collector at interpreter exit after a window ran
-    # worker threads; every file is written by now, so leave without the teardown.
     os._exit(0)
 
 
