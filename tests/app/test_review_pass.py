@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from restoration_core.defects import Defect, Intervention
+from restoration_core.restore.safety import REVIEW_FILL, REVIEW_SOURCES
 from tests.app.conftest import open_reel, wait_frame
 
 SHAPE = (90, 160)
@@ -153,8 +154,6 @@ def test_no_preview_dialog_per_region_with_diffusion_and_no_model(qtbot, reviewi
 
 
 def test_regions_held_for_review_are_listed_and_repaired_or_kept(qtbot, reviewing):
-    from restoration_core.restore.safety import REVIEW_FILL, REVIEW_SOURCES
-
     w = reviewing
     rp, s = w.review_pass, w.session
     p, r = s.project, s.reel_id

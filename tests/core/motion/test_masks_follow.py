@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from restoration_core.cli import main
+from restoration_core.defects import Defect
 from restoration_core.media import open_reel
 from restoration_core.motion import similarity, warp_mask
 from restoration_core.render.masks import ClipMasks
@@ -81,8 +82,6 @@ def test_detection_runs_on_the_stabilized_frames(tmp_path):
 
 
 def test_the_projects_defect_boxes_follow_the_stabilization_in_the_provenance():
-    from restoration_core.defects import Defect
-
     class Project:  # the two layers ClipMasks reads: a detected speck and its defect box
         def __init__(self):
             self.masks = self

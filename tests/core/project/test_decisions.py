@@ -8,18 +8,26 @@ import numpy as np
 import pytest
 
 from restoration_core.defects import Defect, Intervention
+from restoration_core.errors import InputError
 from restoration_core.project import HoldEdit, Project
 from restoration_core.project.decisions import (
     ACCEPTED,
+    HELD_KEPT,
+    HELD_REPAIRED,
     REJECTED,
     UNREVIEWED,
     ReviewQueue,
     decide,
+    held_for_review,
+    held_status,
     item_mask,
     items_in_frame,
+    keep_held_scan,
     latest_render,
     recorded_repairs,
+    repair_held,
 )
+from restoration_core.restore.safety import REVIEW_FILL, REVIEW_SOURCES
 
 SHAPE = (20, 30)
 
@@ -147,8 +155,6 @@ def test_decisions_are_saved_and_old_projects_load(project):
 
 
 def test_a_bad_decision_entry_is_refused_by_name(project):
-    from restoration_core.errors import InputError
-
     doc = project.to_json()
     doc["decisions"] = {"r1": {"3": {"d1": {"status": "maybe"}}}}
     project.path.write_text(json.dumps(doc))
@@ -199,16 +205,6 @@ def test_recorded_repairs_of_the_latest_render_and_taking_one_back(project):
 
 
 def test_regions_a_render_left_as_scanned_are_listed_for_review_and_decided(project, tmp_path):
-    from restoration_core.project.decisions import (
-        HELD_KEPT,
-        HELD_REPAIRED,
-        held_for_review,
-        held_status,
-        keep_held_scan,
-        repair_held,
-    )
-    from restoration_core.restore.safety import REVIEW_FILL, REVIEW_SOURCES
-
     detect(project, 3, (2, 2, 3, 3, "dust", 0.9))
     detect(project, 5, (4, 10, 4, 4, "dirt", 0.8))  # y, x, h, w: the box (10, 4, 4, 4)
     done = [Intervention(1, (5, 5, 3, 3), 9, "dirt", "temporal", source_frames=(0, 2)),

@@ -11,9 +11,9 @@ from restoration_core.detect import DetectSettings, detect_reel
 from restoration_core.restore import RestoreSettings, restore_frames
 from restoration_core.restore.composite import distance_to
 from restoration_core.restore.linefill import fill_lines, line_regions
-from restoration_core.restore.safety import grown, halo
+from restoration_core.restore.safety import REVIEW_FILL, grown, halo
 from tests.core.detect.scenes import ArrayReel, limb_clip
-from tests.core.restore.helpers import PanReel, ScratchReel
+from tests.core.restore.helpers import DamagedReel, PanReel, ScratchReel
 
 
 def frames_of(task):
@@ -210,9 +210,6 @@ SPOT = {i: [(32, 24, 4)] for i in range(5)}
 
 @pytest.mark.parametrize("how", ["texture", "step"])
 def test_a_detected_region_whose_fill_does_not_fit_is_left_as_scanned_for_review(how):
-    from restoration_core.restore.safety import REVIEW_FILL
-    from tests.core.restore.helpers import DamagedReel
-
     # "texture": a black speck filled with a checkerboard; "step": a false detection on clean
     # picture (the scan fits its surroundings) filled with a ramp that breaks its border
     reel = DamagedReel(SPOT, value=0.0, n=5, dx=0) if how == "texture" else PanReel(n=5, dx=0)
@@ -233,8 +230,6 @@ def test_a_detected_region_whose_fill_does_not_fit_is_left_as_scanned_for_review
 
 
 def test_a_fill_that_fits_is_kept():
-    from tests.core.restore.helpers import DamagedReel
-
     reel = DamagedReel(SPOT, value=0.0, n=5, dx=0, grain=0.01)
     out = frames_of(restore_frames(reel, None, reel.mask, RestoreSettings(engine="classical")))
     for f in out:

@@ -7,6 +7,7 @@ import pytest
 
 from restoration_core.restore import RestoreSettings, restore_frames
 from restoration_core.restore.composite import distance_to
+from restoration_core.restore.safety import REVIEW_FILL
 from tests.core.restore.helpers import ScratchReel
 
 pytest.importorskip("diffusers")
@@ -15,7 +16,7 @@ models = pytest.importorskip("restoration_core.diffusion")
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    from tests.core.tiny_models import build_pixel_unet
+    from tests.core.tiny_models import build_pixel_unet  # needs diffusers: after the importorskip
 
     folder = build_pixel_unet(tmp_path_factory.mktemp("tiny") / "pixel")
     return models.load_fill_engine(folder, device="cpu", steps=2)
@@ -42,8 +43,6 @@ def test_diffusion_fill_is_bit_exact_outside_the_feather_and_deterministic(engin
 
 
 def test_a_random_models_fill_on_a_detected_mask_is_left_as_scanned_for_review(engine):
-    from restoration_core.restore.safety import REVIEW_FILL
-
     reel = ScratchReel(n=1, h=32, w=40, x=14, width=12, value=1.0)
     out = [p.payload for p in restore_frames(reel, None, reel.mask, RestoreSettings(engine="diffusion", seed=3),
                                              fill_engine=engine) if p.payload is not None]
