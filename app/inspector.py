@@ -29,6 +29,14 @@ from restoration_core.render.spec import parse_frame_list
 ENGINES = ("auto", "temporal", "classical", "diffusion")
 
 
+def _with_button(field: QWidget, button: QWidget) -> QHBoxLayout:
+    """A form row's field, stretched, with a button beside it."""
+    row = QHBoxLayout()
+    row.addWidget(field, 1)
+    row.addWidget(button)
+    return row
+
+
 class ModelCombo(QComboBox):
     """The model list, filled the first time it is opened: listing imports the registry and
     torch with it, which no workbench session should pay for (or wait on) until models matter."""
@@ -178,10 +186,7 @@ class Inspector(QScrollArea):
         add.setIcon(icon("mdi6.folder-plus-outline"))
         add.setToolTip("Add a model: register a local diffusion model folder (validated first)")
         add.clicked.connect(lambda _=False: self.add_model())
-        row = QHBoxLayout()
-        row.addWidget(self.model, 1)
-        row.addWidget(add)
-        form.addRow("Model", row)
+        form.addRow("Model", _with_button(self.model, add))
         self.steps = QSpinBox(box)
         self.steps.setRange(1, 200)
         self.steps.setValue(20)
@@ -220,10 +225,7 @@ class Inspector(QScrollArea):
         this_frame = QPushButton("This frame", box)
         this_frame.setToolTip("Rebuild this frame from its neighbours in renders (adds it to the list)")
         this_frame.clicked.connect(lambda _=False: self.rebuild_this_frame())
-        row = QHBoxLayout()
-        row.addWidget(self.rebuild, 1)
-        row.addWidget(this_frame)
-        form.addRow("Rebuild", row)
+        form.addRow("Rebuild", _with_button(self.rebuild, this_frame))
         preview = self._button("Preview this frame  (P)", "mdi6.auto-fix", self.window.preview_frame, box)
         preview.setObjectName("primary")
         form.addRow(preview)

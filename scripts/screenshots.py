@@ -19,10 +19,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from restoration_core.media import open_reel  # noqa: E402  (the engine: no Qt, fine before QApplication)
+from restoration_core.motion import similarity, to_image  # noqa: E402
+from restoration_core.render.pipeline import render  # noqa: E402
+from restoration_core.render.spec import JobSpec  # noqa: E402
 
 MODES = ("single", "wipe", "side", "diff")
 
@@ -76,11 +84,6 @@ def review_shots(app, w, args) -> None:
 def render_review_shot(app, w, args, frame: int) -> None:
     """After a render: a short clip around ``frame`` is rendered for real (in this process) and
     recorded in the project; the review pass then steps through its recorded repairs."""
-    import tempfile
-
-    from restoration_core.render.pipeline import render
-    from restoration_core.render.spec import JobSpec
-
     s, rp = w.session, w.review_pass
     project = s.project
     a, b = max(0, frame - 2), min(s.frames, frame + 3)
@@ -116,12 +119,6 @@ def render_review_shot(app, w, args, frame: int) -> None:
 def motion_shot(app, w, args) -> None:
     """The motion lane: the open reel given a known weave (1-2 px jitter, 0.1 degree; the sample pans on its own),
     written as a PNG sequence beside the sample, opened, and its motion curve measured and shown."""
-    import cv2
-    import numpy as np
-
-    from restoration_core.media import open_reel
-    from restoration_core.motion import similarity, to_image
-
     source = open_reel(str(w.session.reel.path))
     try:
         frames = [f.data for f in source.frames()]
@@ -163,8 +160,7 @@ def main() -> int:
     ap.add_argument("--woven", type=Path, help="folder for the woven copy the motion shot opens")
     args = ap.parse_args()
 
-    import numpy as np
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication  # Qt and the app: after the platform is chosen above
 
     from app.theme import apply_dark_theme
 

@@ -48,7 +48,9 @@ sys.path.insert(0, str(ROOT))
 from restoration_core.cli.train_prior import FROM_STEPS  # noqa: E402
 from restoration_core.detect.flow import estimate_flow, reliable, to_luma, warp  # noqa: E402
 from restoration_core.diffusion import load_fill_engine  # noqa: E402
-from restoration_core.diffusion.train_prior import PriorSettings, train_prior  # noqa: E402
+from restoration_core.diffusion.registry import builtin_prior_path  # noqa: E402
+from restoration_core.diffusion.synthetic_masks import synthetic_mask  # noqa: E402
+from restoration_core.diffusion.train_prior import PatchSampler, PriorSettings, train_prior  # noqa: E402
 from restoration_core.media.frame import Frame  # noqa: E402
 from restoration_core.metrics.quality import psnr, ssim_map  # noqa: E402
 from restoration_core.restore import RestoreSettings, restore_frames  # noqa: E402
@@ -261,9 +263,6 @@ def eval_loss(folder: Path, frames: list[np.ndarray], holes: list[np.ndarray], n
     import torch
     from diffusers import DDPMScheduler, UNet2DModel
 
-    from restoration_core.diffusion.synthetic_masks import synthetic_mask
-    from restoration_core.diffusion.train_prior import PatchSampler
-
     rng = np.random.default_rng(123)
     grown = [cv2.dilate(h.astype(np.uint8), np.ones((9, 9))) > 0 for h in holes]
     sampler = PatchSampler(ArrayReel(frames), 64, len(frames), rng, mask_for=lambda i: grown[i])
@@ -328,7 +327,6 @@ def run_curve(points: list[int], steps: int, tmp: Path, frames: int) -> None:
     damaged = damage(truth, masks, rng)
     flows = truth_flows(truth)
     st = RestoreSettings(engine="diffusion", steps=steps, grain=False)
-    from restoration_core.diffusion.registry import builtin_prior_path
 
     prev, done, cpu = str(builtin_prior_path()), 0, 0.0
     base = measure("telea", truth, damaged, masks, RestoreSettings(engine="classical", grain=False), None,

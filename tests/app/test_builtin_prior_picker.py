@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from restoration_core.diffusion.registry import builtin_prior_path
+
 
 def test_the_shipped_prior_is_offered_in_the_model_picker(window):
-    from restoration_core.diffusion.registry import builtin_prior_path
-
     insp = window.inspector
     insp.refresh_models()
     i = insp.model.findData(str(builtin_prior_path()))
