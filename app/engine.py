@@ -58,6 +58,12 @@ def _cuts_near(reel, frame_range, settings, cancel=None):
     return (yield from _attr("restoration_core.detect.frames", "cuts_near")(reel, frame_range, reach, cancel=cancel))
 
 
+def _scan_near(reel, frame_range, settings, cancel=None):
+    """:func:`_cuts_near` with the frame scan it made (``detect.frames.scan_near``)."""
+    reach = _attr("restoration_core.detect.pipeline", "reach_of")(settings)
+    return (yield from _attr("restoration_core.detect.frames", "scan_near")(reel, frame_range, reach, cancel=cancel))
+
+
 def detect_frame(reel, index: int, settings=None):
     """One frame's detection, compared only with frames of its own shot (as the render's)."""
     settings = settings if settings is not None else detect_settings()
@@ -65,12 +71,16 @@ def detect_frame(reel, index: int, settings=None):
     return _attr("restoration_core.detect", "detect_frame")(reel, index, settings, cuts=cuts)
 
 
-def detect_reel(reel, settings=None, frame_range=None, cancel=None):
+def detect_reel(reel, settings=None, frame_range=None, cancel=None, on_scan=None):
     """Detection over the range (default the reel) after a scan for its cuts: Progress per frame
-    (the scan's own ticks carry no payload)."""
+    (the scan's own ticks carry no payload). ``on_scan(scan)`` gets that frame scan
+    (``FrameScan``) before detection starts: over the whole reel it holds the reel's rebuild
+    candidates and splices too, so the workbench scans a reel once for both."""
     settings = settings if settings is not None else detect_settings()
     fn = _attr("restoration_core.detect", "detect_reel")
-    cuts = yield from _cuts_near(reel, frame_range or (0, len(reel)), settings, cancel=cancel)
+    scan, cuts = yield from _scan_near(reel, frame_range or (0, len(reel)), settings, cancel=cancel)
+    if on_scan is not None and scan is not None:
+        on_scan(scan)
     return (yield from fn(reel, settings, frame_range=frame_range, cancel=cancel, cuts=cuts))
 
 

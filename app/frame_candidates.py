@@ -1,9 +1,10 @@
 """Frames to rebuild, in the workbench: the rebuild candidates on the timeline and their actions.
 
-The frame scan (``restoration_core.detect.frames.scan_frames``) runs in the background after a
-whole-reel detection or from Review > Find frames to rebuild; its black, blank, torn and
-duplicate frames go into :class:`app.models.candidates.RebuildCandidates`, which the timeline
-marks. Accepting a candidate (or "Rebuild this frame") adds the frame to the rebuild list: the
+The frame scan (``restoration_core.detect.frames.scan_frames``) is the one whole-reel
+detection makes for the reel's cuts (handed on by ``ReelDetection.frame_scan``: the reel is
+read once for both), or runs on its own from Review > Find frames to rebuild; its black, blank,
+torn and duplicate frames go into :class:`app.models.candidates.RebuildCandidates`, which the
+timeline marks, with its splices (a cut mark: temporal steps stop there). Accepting a candidate (or "Rebuild this frame") adds the frame to the rebuild list: the
 inspector's (what a queued clip gets) and that of every clip of the reel that covers it;
 dismissing leaves it as it is. A rebuilt frame taken back in the review pass leaves those lists.
 """
@@ -42,7 +43,7 @@ class FrameCandidates(ReelTask):
             self.model.changed.connect(lambda: timeline.view.update())
         detection = getattr(window, "reel_detection", None)
         if detection is not None:
-            detection.ended.connect(self._detection_ended)
+            detection.frame_scan.connect(self._detection_scanned)
         self._build_actions()
 
     def _build_actions(self) -> None:
@@ -70,11 +71,13 @@ class FrameCandidates(ReelTask):
                                "mdi6.close")
 
     # ---- the scan --------------------------------------------------------------------
-    def _detection_ended(self, how: str) -> None:
-        """The first finished whole-reel detection of a reel also scans its frames (once: the
-        frames do not change when detection runs again)."""
-        if how == "finished" and not self.model.scanned and not self.running:
-            self.scan()
+    def _detection_scanned(self, scan) -> None:
+        """Whole-reel detection scanned the reel for its cuts: that scan is the candidates' too
+        (the first one: the frames do not change when detection runs again)."""
+        if self.model.scanned or self.running or self.w.session.reel is None:
+            return
+        if scan.start == 0 and scan.count == self.w.session.frames:
+            self._take(scan)
 
     def scan(self) -> bool:
         """Scan the open reel's frames in the background (False when none is open or one runs)."""
@@ -98,6 +101,9 @@ class FrameCandidates(ReelTask):
         if run_id != self.run_id:
             return
         self._drop_worker()
+        self._take(scan)
+
+    def _take(self, scan) -> None:
         self.model.set_scan(scan.defects, REBUILD_KINDS)
         for f, status in self.recorded_decisions().items():   # dismissals saved with the project
             if status == DISMISSED and self.model.at(f) is not None:
@@ -105,10 +111,12 @@ class FrameCandidates(ReelTask):
         for f in self.rebuild_frames():
             if self.model.at(f) is not None:
                 self.model.decide(f, ACCEPTED)
-        n = len(self.model.items())
-        self.w.statusBar().showMessage(
-            f"{n} frame{'s' if n != 1 else ''} to consider rebuilding (marked on the timeline)" if n
-            else "No black, blank, torn or duplicate frame found", 10000)
+        n, cuts = len(self.model.items()), len(self.model.splices())
+        found = f"{n} frame{'s' if n != 1 else ''} to consider rebuilding" if n else \
+            "No black, blank, torn or duplicate frame found"
+        if cuts:
+            found += f", {cuts} splice{'s' if cuts != 1 else ''}"
+        self.w.statusBar().showMessage(found + (" (marked on the timeline)" if n or cuts else ""), 10000)
 
     def _failed(self, run_id: int, message: str) -> None:
         if run_id != self.run_id:

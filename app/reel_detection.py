@@ -1,7 +1,9 @@
 """Whole-reel detection in the background (Review > Detect whole reel).
 
 The reel is detected on its own thread with its own Reel; each frame's result streams into
-the session (and so into the project, the damage strip and the flicker curve). The status
+the session (and so into the project, the damage strip and the flicker curve). The frame scan
+it makes first for the reel's cuts is handed on (``frame_scan``): the rebuild candidates and
+splices come from it, so the reel is not scanned a second time. The status
 bar shows a progress bar with a cancel button while it runs and says when it is done.
 """
 
@@ -20,6 +22,8 @@ class ReelDetection(QObject):
     """Runs, shows and cancels one whole-reel detection at a time for the open reel."""
 
     item = Signal(int, object, int, int)   # run, FrameDetection, done, total (worker -> GUI thread)
+    scanned = Signal(int, object)          # run, the FrameScan made for the cuts (worker -> GUI thread)
+    frame_scan = Signal(object)            # that FrameScan, once per run (GUI thread): candidates, splices
     ended = Signal(str)                    # "finished", "cancelled" or "failed"
 
     def __init__(self, window):
@@ -30,6 +34,7 @@ class ReelDetection(QObject):
         self.run_id = 0
         self.done = self.total = 0
         self.item.connect(self._item)
+        self.scanned.connect(self._scanned)
         self.box = QWidget(window)
         lay = QHBoxLayout(self.box)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -69,7 +74,8 @@ class ReelDetection(QObject):
         self.worker = ReelWorker(str(s.reel.path), "detect-reel", parent=self)
 
         def run(reel):
-            for p in engine.detect_reel(reel, settings, cancel=token):
+            for p in engine.detect_reel(reel, settings, cancel=token,
+                                        on_scan=lambda scan: self.scanned.emit(run_id, scan)):
                 if p.payload is not None:
                     self.item.emit(run_id, p.payload, p.done, p.total)
             return total
@@ -103,6 +109,10 @@ class ReelDetection(QObject):
         self.done = done
         self.bar.setValue(done)
         self.window.statusBar().showMessage(f"Detecting the whole reel: frame {done} of {total}")
+
+    def _scanned(self, run_id: int, scan) -> None:
+        if run_id == self.run_id:
+            self.frame_scan.emit(scan)
 
     def _end(self, run_id: int, how: str, message: str = "") -> None:
         if run_id != self.run_id:

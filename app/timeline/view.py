@@ -97,6 +97,7 @@ class TimelineView(QWidget):
             self._motion(p, rows["motion"])
         self._clips(p, rows["clips"])
         self._rebuild_marks(p, rows["thumbs"])
+        self._splice_marks(p, rows)
         a, b = self.transport.mark_in, self.transport.mark_out
         if a >= 0 or b > 0:
             lo, hi = self.transport.marked_range()
@@ -273,6 +274,25 @@ class TimelineView(QWidget):
             p.drawPolygon(QPolygonF([QPointF(cx - 5, r.bottom()), QPointF(cx + 5, r.bottom()),
                                      QPointF(cx, r.bottom() - 8)]))
 
+    def splice_marks(self) -> list[int]:
+        """Frames drawn with a cut mark: each starts a shot after a splice the frame scan found."""
+        return [] if self.candidates is None else self.candidates.splices()
+
+    def _splice_marks(self, p: QPainter, rows: dict[str, QRectF]) -> None:
+        """A dashed line at each splice's frame line, from the thumbnails down, and a notch in the
+        ruler: temporal steps (detection, fills, deflicker, stabilization) stop there."""
+        colour = QColor(120, 220, 235)
+        top, bottom = rows["thumbs"].top(), rows["clips"].bottom()
+        ruler = rows["ruler"]
+        for f in self.splice_marks():
+            x = self.x_of(f)
+            p.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(x, top), QPointF(x, bottom))
+            p.setPen(QPen(colour, 1))
+            p.setBrush(colour)
+            p.drawPolygon(QPolygonF([QPointF(x - 5, ruler.bottom() - 9), QPointF(x + 5, ruler.bottom() - 9),
+                                     QPointF(x, ruler.bottom())]))
+
     def _row_label(self, p: QPainter, r: QRectF, text: str) -> None:
         self._labels.append((QRectF(r), text))    # drawn by _draw_labels after the playhead
 
@@ -314,6 +334,9 @@ class TimelineView(QWidget):
                 c = self.candidates.at(f) if self.candidates is not None else None
                 if c is not None:
                     tip += f"\nrebuild candidate: {c.kind} ({self.candidates.status(f)}; right-click to decide)"
+                splice = self.candidates.splice_at(f) if self.candidates is not None else None
+                if splice is not None:
+                    tip += f"\nsplice before this frame: {splice}; temporal steps stop here"
                 m = self.motion.at(f) if self.motion is not None and self.motion.visible else None
                 if m is not None:
                     tip += (f"\nmotion x {m.dx:+.2f} y {m.dy:+.2f} px, rotation {m.angle:+.3f}°; correction "

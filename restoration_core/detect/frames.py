@@ -295,13 +295,21 @@ def cuts_near(reel: Any, frame_range: tuple[int, int], reach: int, cancel: Cance
 
     Only frames within reach of the range (and one more) are scanned: a cut depends on the
     frames either side of it, so this finds the same cuts near the range as a whole-reel scan."""
+    _scan, cuts = yield from scan_near(reel, frame_range, reach, cancel)
+    return cuts
+
+
+def scan_near(reel: Any, frame_range: tuple[int, int], reach: int, cancel: CancelToken | None = None,
+              ) -> Generator[Progress, None, tuple[FrameScan | None, list[int]]]:
+    """:func:`cuts_near` with the scan it made (None when there was too little to scan): over
+    a whole reel that scan is also the reel's rebuild candidates, so no second pass is needed."""
     a, b = frame_range
     lo, hi = max(0, a - reach - 1), min(len(reel), b + reach + 1)
     if hi - lo < 2:
-        return []
+        return None, []
     scan = yield from scan_frames(reel, (lo, hi), cancel=cancel)
     # the scan's first frame cannot start a shot and its last has no next frame to confirm one
-    return [c for c in scan.cuts() if lo < c and (c < hi - 1 or hi == len(reel))]
+    return scan, [c for c in scan.cuts() if lo < c and (c < hi - 1 or hi == len(reel))]
 
 
 def cut_indices(frames: Iterable[np.ndarray], start: int = 0, settings: FrameSettings | None = None) -> list[int]:

@@ -9,16 +9,24 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
 
 from restoration_core.defects import Defect, Intervention
+from restoration_core.detect import frames as frames_module
+from restoration_core.progress import run_to_end
 from tests.app.conftest import ArrayReel, make_frames, open_reel, wait_frame
+from tests.core.detect.scenes import texture
 
 BLACK = 4
+
+
+def _black_frames() -> np.ndarray:
+    frames = make_frames()
+    frames[BLACK] = 3
+    return frames
 
 
 @pytest.fixture
 def black_frame_reel(tmp_path, monkeypatch):
     """A 12-frame reel whose frame 4 is black (a rebuild candidate)."""
-    frames = make_frames()
-    frames[BLACK] = 3
+    frames = _black_frames()
     path = tmp_path / "black.fake"
     path.write_bytes(b"fake reel")
     from app import engine
@@ -120,15 +128,70 @@ def test_a_rendered_rebuild_taken_back_in_the_review_leaves_the_lists(qtbot, sca
     assert not [h for h in p.history if h.op == "revoke_intervention" and h.params.get("index") == 1]
 
 
-def test_a_finished_reel_detection_scans_the_frames_once(qtbot, window, black_frame_reel):
+SPLICE, SPLICE_BLACK = 9, 3
+
+
+@pytest.fixture
+def spliced_reel(tmp_path, monkeypatch):
+    """16 frames of two panning shots spliced at frame 9 (tape at the frame line), frame 3 black."""
+    def shot(n, seed):
+        big = texture(90, 160 + 2 * n, seed)
+        return [np.repeat((big[:, 2 * k: 2 * k + 160, None] * 255).astype(np.uint8), 3, axis=2) for k in range(n)]
+
+    frames = np.stack(shot(SPLICE, 0) + shot(16 - SPLICE, 5))
+    frames[SPLICE, :5] = 255
+    frames[SPLICE_BLACK] = 3
+    path = tmp_path / "spliced.fake"
+    path.write_bytes(b"fake reel")
+    from app import engine
+
+    real = engine.open_reel
+    monkeypatch.setattr(engine, "open_reel", lambda p: ArrayReel(frames) if str(p) == str(path) else real(p))
+    return path
+
+
+def test_whole_reel_detection_scans_the_reel_once_for_cuts_candidates_and_splice_marks(
+        qtbot, window, spliced_reel, monkeypatch):
+    window.controller.detect_enabled = False          # no per-frame detection (it scans around its frame)
+    open_reel(qtbot, window, spliced_reel)
+    scans = []
+    real = frames_module.scan_frames
+
+    def counted(reel, frame_range=None, *args, **kwargs):
+        scans.append(frame_range)
+        return real(reel, frame_range, *args, **kwargs)
+
+    monkeypatch.setattr(frames_module, "scan_frames", counted)
+    fc, view = window.frame_candidates, window.timeline.view
+    runs = fc.run_id
+    with qtbot.waitSignal(window.reel_detection.ended, timeout=30000):
+        assert window.reel_detection.start()
+    assert scans == [(0, 16)]                         # one pass over the reel ...
+    assert fc.run_id == runs and not fc.running       # ... and the candidates did not scan again
+    assert fc.model.scanned and [(c.frame, c.kind) for c in fc.model.items()] == [(SPLICE_BLACK, "black")]
+    assert fc.model.splices() == [SPLICE] and "bar at the top" in fc.model.splice_at(SPLICE)
+    assert view.splice_marks() == [SPLICE] and view.rebuild_marks() == {SPLICE_BLACK: "pending"}
+    view.grab()                                       # the cut mark paints
+    with qtbot.waitSignal(window.reel_detection.ended, timeout=30000):
+        assert window.reel_detection.start()          # detection again: the frames are the same
+    assert scans == [(0, 16), (0, 16)] and fc.run_id == runs and fc.model.splices() == [SPLICE]
+    # the timeline says why temporal steps stop there
+    shown = []
+    monkeypatch.setattr("app.timeline.view.QToolTip.showText", lambda _pos, text, _w: shown.append(text))
+    x = int(view.x_of(SPLICE + 0.5))
+    qtbot.mouseMove(view, QPoint(x, 40))
+    qtbot.waitUntil(lambda: bool(shown), timeout=2000)
+    assert "splice before this frame" in shown[-1] and "temporal steps stop here" in shown[-1]
+
+
+def test_only_a_whole_reel_scan_from_detection_becomes_the_candidates(qtbot, window, black_frame_reel):
     window.controller.detect_enabled = False
     open_reel(qtbot, window, black_frame_reel)
     fc = window.frame_candidates
-    window.reel_detection.ended.emit("cancelled")
-    assert not fc.running and not fc.model.scanned
-    window.reel_detection.ended.emit("finished")
-    qtbot.waitUntil(lambda: fc.model.scanned, timeout=10000)
-    runs = fc.run_id
-    window.reel_detection.ended.emit("finished")     # detection again: the frames are the same
-    assert fc.run_id == runs and not fc.running
-    assert [c.frame for c in fc.model.items()] == [BLACK]
+    partial = run_to_end(frames_module.scan_frames(ArrayReel(make_frames()), (2, 8)))
+    window.reel_detection.frame_scan.emit(partial)    # a scan of part of the reel is no candidates list
+    assert not fc.model.scanned
+    whole = run_to_end(frames_module.scan_frames(ArrayReel(_black_frames())))
+    window.reel_detection.frame_scan.emit(whole)
+    assert fc.model.scanned and [c.frame for c in fc.model.items()] == [BLACK]
+    assert not fc.running
