@@ -38,6 +38,9 @@ from restoration_core.progress import CancelToken, Progress
 
 MIN_CONFIDENCE = 0.15  # below this share of agreeing tracks the motion is not trusted (a cut)
 IDENTITY_PX = 1e-3
+MASK_LEVEL = 0.5  # share of an output pixel a warped mask must cover to mark it (see warp_mask)
+MASK_PEAK = 0.2  # ... or this much where it is the largest around (a speck thinner than a pixel)
+MASK_TIE = 1e-3  # coverage this close under the level counts as the level (half-pixel shifts)
 BLOCK = 16  # frames measured together against what stays rigid over them (see measure_motion)
 
 
@@ -260,15 +263,24 @@ def resample(data: np.ndarray, warp: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return out, _inside(sx, sy, h, w)
 
 
-def warp_mask(mask: np.ndarray, warp: np.ndarray) -> np.ndarray:
-    """A bool mask of a source frame in the corrected frame (``warp``: output -> source, centred):
-    an output pixel is marked when any source pixel it is resampled from is (bilinear footprint),
-    so a painted mask still covers all of its damage after the correction."""
+def warp_mask(mask: np.ndarray, warp: np.ndarray, level: float = MASK_LEVEL) -> np.ndarray:
+    """A bool mask of a source frame in the corrected frame (``warp``: output -> source, centred),
+    resampled exactly as the picture is (float32, Lanczos-4, the same warp), so it lands on the
+    same content: an output pixel is marked where the resampled mask covers at least ``level``
+    of it. At 0.5 the mask's edges fall within half a pixel of where the picture's edges land,
+    and a pixel centred exactly on the mask's edge (coverage 0.5 at a half-pixel shift) is
+    marked. A mark thinner than a pixel in both directions at once (a one-pixel speck shifted
+    by half a pixel both ways covers four output pixels 0.38 each) would fall under the level
+    everywhere, so a pixel that holds the largest coverage around it (3x3) is marked too when
+    it is covered by at least MASK_PEAK: no mark vanishes."""
     h, w = mask.shape[:2]
+    if is_identity(warp, (h, w)):
+        return mask.astype(bool)
     m = to_image(warp, (h, w))[:2].astype(np.float64)
-    out = cv2.warpAffine(mask.astype(np.float32), m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    out = cv2.warpAffine(mask.astype(np.float32), m, (w, h), flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
-    return out > 1e-3
+    peak = (out >= MASK_PEAK) & (out >= cv2.dilate(out, np.ones((3, 3), np.uint8)) - MASK_TIE)
+    return (out >= level - MASK_TIE) | peak
 
 
 def resample_at(data: np.ndarray, warp: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
