@@ -16,13 +16,19 @@ from PySide6.QtWidgets import QMenu
 
 from app.inspector import format_frames
 from app.models.candidates import ACCEPTED, DISMISSED, PENDING, RebuildCandidates
+from app.painting import undo
 from app.theme import icon
 from app.workers import ReelTask, ReelWorker
 from restoration_core.detect.frames import REBUILD_KINDS, scan_frames
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken, run_to_end
-
-CANDIDATE_OP = "rebuild_candidate"  # history records of the archivist's decisions on candidates
+from restoration_core.project.rebuild_frames import (
+    REBUILD_OP,
+    RebuildEdit,
+    clip_rebuild,
+    covering_clips,
+    recorded_states,
+)
 
 
 class FrameCandidates(ReelTask):
@@ -32,9 +38,12 @@ class FrameCandidates(ReelTask):
         super().__init__(window)
         self.w = window
         self.model = RebuildCandidates()
+        self._project = None   # the project whose history is followed
+        self._seen = 0
         s = window.session
         s.opened.connect(self._opened)
         s.closed.connect(self._closed)
+        s.project_changed.connect(self._watch)
         timeline = getattr(window, "timeline", None)
         if timeline is not None:
             timeline.view.candidates = self.model
@@ -141,95 +150,131 @@ class FrameCandidates(ReelTask):
         except InputError:
             return []
 
-    def _covering_clips(self, frame: int) -> list:
-        s = self.w.session
-        if s.project is None or s.reel_id is None:
-            return []
-        return [c for c in s.project.clips if c.reel_id == s.reel_id and c.in_frame <= frame < c.out_frame]
-
-    def _set_listed(self, frame: int, listed: bool) -> None:
-        """Add ``frame`` to (or take it off) the inspector's list and every clip's that covers it."""
-        inspector = self.w.inspector
+    def _inspector_listed(self, frame: int, listed: bool) -> None:
+        """Put ``frame`` in (or take it off) the inspector's list (a bad list is left alone)."""
         try:
-            frames = set(inspector.rebuild_frames())
-        except InputError as exc:
-            self.w.show_error("Cannot change the frames to rebuild", str(exc))
+            frames = set(self.w.inspector.rebuild_frames())
+        except InputError:
             return
         frames = frames | {frame} if listed else frames - {frame}
-        inspector.rebuild.setText(format_frames(sorted(frames)))
-        project = self.w.session.project
-        for clip in self._covering_clips(frame):
-            settings = {k: dict(v) if isinstance(v, dict) else v for k, v in clip.settings.items()}
-            restore = settings.setdefault("restore", {})
-            have = {int(f) for f in restore.get("rebuild", [])}
-            have = have | {frame} if listed else have - {frame}
-            if have:
-                restore["rebuild"] = sorted(have)
-            else:
-                restore.pop("rebuild", None)
-            project.update_clip(clip.id, settings=settings)
+        self.w.inspector.rebuild.setText(format_frames(sorted(frames)))
+
+    def _edit(self, frame: int, listed: bool, status: str | None, text: str) -> bool:
+        """One undoable step: ``frame`` listed to rebuild or not (the inspector's list, what a
+        queued clip gets, and every clip of the reel that covers it) and, for a candidate, its
+        status. The inspector and the marks follow the history record it leaves (:meth:`_follow`),
+        so undo and redo move them too. False when nothing changed or it could not be done."""
+        s, frame = self.w.session, int(frame)
+        if s.project is None or s.reel_id is None:
+            return False
+        try:
+            listed_now = frame in set(self.w.inspector.rebuild_frames())
+        except InputError as exc:
+            self.w.show_error("Cannot change the frames to rebuild", str(exc))
+            return False
+        status_now = self.model.status(frame) if self.model.at(frame) is not None else None
+        if status_now is None:
+            status = None
+        try:
+            cmd = RebuildEdit.capture(s.project, s.reel_id, frame, listed_now=listed_now, status_now=status_now,
+                                      listed=listed, status=status, text=text)
+        except InputError as exc:
+            self.w.show_error("Cannot change the frames to rebuild", str(exc))
+            return False
+        if cmd.before == cmd.after:
+            return False
+        undo.push(self.w.undo_stack, s.project, cmd)
+        return True
+
+    def _watch(self) -> None:
+        """Follow the open project's history (the records :class:`RebuildEdit` leaves)."""
+        old, project = self._project, self.w.session.project
+        if old is project:
+            return
+        if old is not None:
+            old.events.history_changed.disconnect(self._history_changed)
+        self._project = project
+        self._seen = 0 if project is None else len(project.history)
+        if project is not None:
+            project.events.history_changed.connect(self._history_changed)
+
+    def _history_changed(self) -> None:
+        project, s = self._project, self.w.session
+        if project is None:
+            return
+        new, self._seen = project.history[self._seen:], len(project.history)
+        for h in new:
+            if h.op == REBUILD_OP and h.params.get("reel_id") == s.reel_id and s.reel_id is not None:
+                self._follow(h.params)
+
+    def _follow(self, params: dict) -> None:
+        """Show a frame's recorded state: listed or not in the inspector, its candidate status."""
+        frame = int(params["frame"])
+        if "listed" in params:
+            self._inspector_listed(frame, bool(params["listed"]))
+        status = params.get("status")
+        if status is not None and self.model.at(frame) is not None:
+            self.model.decide(frame, status)
         self.w.session.previews.pop(frame, None)   # its preview no longer matches
         self.model.changed.emit()
 
-    def add_rebuild(self, frame: int) -> None:
-        self._set_listed(int(frame), True)
-        if self.model.at(frame) is not None:
-            self._decide(frame, ACCEPTED)
+    def add_rebuild(self, frame: int, text: str | None = None) -> bool:
+        frame = int(frame)
+        return self._edit(frame, True, ACCEPTED, text or f"Rebuild frame {frame}")
 
-    def remove_rebuild(self, frame: int) -> None:
-        self._set_listed(int(frame), False)
-        if self.model.at(frame) is not None and self.model.status(frame) == ACCEPTED:
-            self._decide(frame, PENDING)
-
-    def _decide(self, frame: int, status: str) -> None:
-        """Decide a candidate and record it in the project's history (saved with the project)."""
-        if self.model.status(frame) == status:
-            return
-        self.model.decide(frame, status)
-        s = self.w.session
-        if s.project is not None and s.reel_id is not None:
-            s.project.record(CANDIDATE_OP, {"reel_id": s.reel_id, "frame": int(frame), "status": status})
+    def remove_rebuild(self, frame: int) -> bool:
+        frame = int(frame)
+        status = self.model.status(frame)
+        return self._edit(frame, False, PENDING if status == ACCEPTED else status, f"Don't rebuild frame {frame}")
 
     def recorded_decisions(self) -> dict[int, str]:
-        """The latest recorded decision per frame of the open reel (from the project's history)."""
+        """The latest recorded candidate status per frame of the open reel (the project's history)."""
         s = self.w.session
         if s.project is None or s.reel_id is None:
             return {}
-        return {int(h.params["frame"]): h.params["status"] for h in s.project.history
-                if h.op == CANDIDATE_OP and h.params.get("reel_id") == s.reel_id}
+        return {f: st["status"] for f, st in recorded_states(s.project, s.reel_id).items() if "status" in st}
 
     def rebuild_this_frame(self) -> None:
-        if self.w.session.reel is not None:
-            self.add_rebuild(self.w.transport.frame)
+        if self.w.session.reel is not None and self.add_rebuild(self.w.transport.frame):
             self.w.statusBar().showMessage(f"Frame {self.w.transport.frame} will be rebuilt from its "
-                                           "neighbours in renders", 6000)
+                                           "neighbours in renders (Ctrl+Z undoes it)", 6000)
 
-    def accept(self, frame: int) -> None:
-        self.add_rebuild(frame)
+    def accept(self, frame: int) -> bool:
+        return self.add_rebuild(frame, f"Accept rebuild candidate (frame {int(frame)})")
 
-    def dismiss(self, frame: int) -> None:
+    def dismiss(self, frame: int) -> bool:
         if self.model.at(frame) is None:
-            return
-        if int(frame) in self.rebuild_frames():
-            self._set_listed(int(frame), False)
-        self._decide(frame, DISMISSED)
+            return False
+        return self._edit(int(frame), False, DISMISSED, f"Dismiss rebuild candidate (frame {int(frame)})")
 
-    def take_back(self, frame: int) -> None:
+    def take_back(self, frame: int) -> bool:
         """A rebuilt frame is left as scanned in later renders (the review pass's take-back)."""
-        self.remove_rebuild(frame)
-        if self.model.at(frame) is not None:
-            self._decide(frame, DISMISSED)
+        frame = int(frame)
+        return self._edit(frame, False, DISMISSED, f"Take back rebuilt frame {frame}")
 
     def take_back_rebuilt(self, record_id: int, index: int, intervention) -> None:
-        """The review pass took a rendered rebuild back: the frame leaves the rebuild lists and
-        the history records the take-back (so the review shows it taken back)."""
+        """The review pass took a rendered rebuild back: the frame leaves the rebuild lists (one
+        undoable step) and the history records the take-back."""
         frame = int(intervention.frame)
         self.take_back(frame)
         project = self.w.session.project
         if project is not None:
             project.record("revoke_intervention", {"record_id": int(record_id), "index": int(index),
                                                    **intervention.to_dict(), "rebuild_list": "removed"})
-        self.w.statusBar().showMessage(f"Frame {frame} is no longer rebuilt: later renders keep it as scanned", 6000)
+        self.w.statusBar().showMessage(f"Frame {frame} is no longer rebuilt: later renders keep it as scanned "
+                                       "(Ctrl+Z undoes it)", 6000)
+
+    def is_listed(self, frame: int) -> bool:
+        """Whether a render of the reel would rebuild ``frame`` (the inspector's list or a clip's)."""
+        s, frame = self.w.session, int(frame)
+        if frame in self.rebuild_frames():
+            return True
+        if s.project is None or s.reel_id is None:
+            return False
+        try:
+            return any(frame in clip_rebuild(c) for c in covering_clips(s.project, s.reel_id, frame))
+        except InputError:
+            return False
 
     def goto(self, direction: int) -> None:
         t = self.w.transport

@@ -336,9 +336,14 @@ class Inspector(QScrollArea):
         return parse_frame_list(self.rebuild.text().strip() or None)
 
     def rebuild_this_frame(self) -> None:
-        """Add the viewer's frame to the frames to rebuild (written back as numbers and A:B runs)."""
+        """Add the viewer's frame to the frames to rebuild (written back as numbers and A:B runs);
+        in the workbench one undoable step that lists it in the covering clips too."""
         index = self.window.viewer.index
         if index < 0:
+            return
+        candidates = getattr(self.window, "frame_candidates", None)
+        if candidates is not None and self.window.session.project is not None:
+            candidates.add_rebuild(index)
             return
         try:
             frames = set(self.rebuild_frames())

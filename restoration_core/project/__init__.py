@@ -10,6 +10,7 @@ from restoration_core.project.commands import HoldEdit, MaskEdit, RejectEdit, Re
 from restoration_core.project.decisions import ReviewEdit, ReviewItem, ReviewQueue
 from restoration_core.project.document import PROJECT_FILE, SUFFIX, Project, ProjectEvents
 from restoration_core.project.masks import Hold, MaskStore, decode_mask, encode_mask
+from restoration_core.project.rebuild_frames import RebuildEdit
 from restoration_core.project.records import Clip, HistoryRecord, ReelRecord
 from restoration_core.project.schema import LAYERS, MIGRATIONS, SCHEMA_VERSION, migrate
 
@@ -27,6 +28,7 @@ __all__ = [
     "MaskStore",
     "Project",
     "ProjectEvents",
+    "RebuildEdit",
     "ReelRecord",
     "RejectEdit",
     "ReviewEdit",

@@ -74,11 +74,67 @@ def test_accept_lists_the_frame_for_the_inspector_and_the_clip_dismiss_takes_it_
     assert not any(t.startswith("Dismiss") for t, _fn in fc.menu_actions(BLACK))
     # the dismissal is in the project's history: a later scan (the project reopened) keeps it
     assert [h.params for h in s.project.history if h.op == "rebuild_candidate"][-1] == \
-        {"reel_id": s.reel_id, "frame": BLACK, "status": "dismissed"}
+        {"reel_id": s.reel_id, "frame": BLACK, "status": "dismissed", "listed": False}
     fc.model.reset(s.reel_id)
     assert fc.scan()
     qtbot.waitUntil(lambda: fc.model.scanned, timeout=10000)
     assert view.rebuild_marks() == {BLACK: "dismissed"}
+
+
+def press(qtbot, w, key, mod=Qt.KeyboardModifier.NoModifier):
+    w.activateWindow()
+    qtbot.keyClick(w.viewer.canvas, key, mod)
+
+
+def test_accept_dismiss_and_rebuild_this_frame_are_undone_and_redone_with_the_keys(qtbot, scanned):
+    w = scanned
+    fc, view, s = w.frame_candidates, w.timeline.view, w.session
+    p = s.project
+    clip = p.add_clip(s.reel_id, 0, 12)
+    undo_act = w.undo_stack.undo_action
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+
+    def state():
+        return (w.inspector.rebuild.text(), p.clip(clip.id).settings.get("restore", {}).get("rebuild"),
+                view.rebuild_marks())
+
+    def recorded():
+        return [(h.params["frame"], h.params.get("status"), h.params["listed"]) for h in p.history
+                if h.op == "rebuild_candidate"]
+
+    assert fc.accept(BLACK)
+    assert state() == ("4", [4], {BLACK: "accepted"}) and undo_act.text() == "Undo Accept rebuild candidate (frame 4)"
+    assert fc.dismiss(BLACK)
+    assert state() == ("", None, {BLACK: "dismissed"})
+    w.transport.seek(7)
+    wait_frame(qtbot, w, 7)
+    w.inspector.rebuild_this_frame()                   # the inspector's button: the same one step
+    assert state() == ("7", [7], {BLACK: "dismissed", 7: "listed"})
+    assert not fc.add_rebuild(7)                       # already so: no empty step on the stack
+    assert w.undo_stack.count() == 3
+    press(qtbot, w, Qt.Key.Key_Z, ctrl)                # undo "rebuild frame 7"
+    assert state() == ("", None, {BLACK: "dismissed"})
+    press(qtbot, w, Qt.Key.Key_Z, ctrl)                # undo the dismissal: accepted and listed again
+    assert state() == ("4", [4], {BLACK: "accepted"})
+    press(qtbot, w, Qt.Key.Key_Z, ctrl)                # undo the acceptance: pending, nothing listed
+    assert state() == ("", None, {BLACK: "pending"}) and not undo_act.isEnabled()
+    press(qtbot, w, Qt.Key.Key_Z, ctrl | shift)        # redo
+    assert state() == ("4", [4], {BLACK: "accepted"})
+    press(qtbot, w, Qt.Key.Key_Z, ctrl | shift)
+    assert state() == ("", None, {BLACK: "dismissed"})
+    # every step, undone and redone ones included, is in the history; its last word on a frame counts
+    assert recorded() == [(4, "accepted", True), (4, "dismissed", False), (7, None, True), (7, None, False),
+                          (4, "accepted", True), (4, "pending", False), (4, "accepted", True),
+                          (4, "dismissed", False)]
+    assert fc.recorded_decisions() == {BLACK: "dismissed"}
+    # the stack is saved with the project and the step still undoes after reloading it
+    p.save()
+    from restoration_core.project import Project
+
+    again = Project.load(p.path)
+    assert again.undo.undo_text == "Dismiss rebuild candidate (frame 4)"
+    again.undo.undo()
+    assert again.clip(clip.id).settings["restore"]["rebuild"] == [4]
 
 
 def test_rebuild_this_frame_and_the_timeline_context_menu(qtbot, scanned):
