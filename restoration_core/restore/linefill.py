@@ -53,22 +53,29 @@ def _running_median(v: np.ndarray, n: int = 9) -> np.ndarray:
 
 
 def _without_faint_edge(
-    image: np.ndarray, rows: np.ndarray, xl: np.ndarray, xr: np.ndarray, part: np.ndarray
+    image: np.ndarray, rows: np.ndarray, xl: np.ndarray, xr: np.ndarray, part: np.ndarray,
+    luma: np.ndarray | None = None, into: np.ndarray | None = None, top: int = 0, left: int = 0,
 ) -> np.ndarray:
     """``image`` with the line's faint edge taken out of the columns just outside its mask.
 
     A soft scratch still brightens (or darkens) the pixel beside its mask. That pixel's excess
     over the straight continuation of the two beyond it, towards the line's polarity and
     smoothed along the line (median of 9 rows), is removed, less what the picture's own
-    curvature gives one px farther out; where it is texture or noise, nothing is."""
+    curvature gives one px farther out; where it is texture or noise, nothing is.
+
+    ``luma``: ``image.mean(axis=2)`` when the caller has it; ``part``: the line's pixels, its
+    box's top left corner at (``top``, ``left``) of the frame; ``into``: a copy of ``image``
+    to correct in place (returned; the caller puts the two columns back) instead of a new copy."""
     w = image.shape[1]
-    luma = image.mean(axis=2)
-    line = np.array([luma[y][part[y]].mean() for y in rows])
+    luma = image.mean(axis=2) if luma is None else luma
+    inside = part[rows - top]  # the line's pixels of each row, in its box
+    box = luma[rows[:, None], left + np.arange(part.shape[1])[None, :]]
+    line = np.where(inside, box, 0).sum(axis=1, dtype=np.float32) / inside.sum(axis=1)
     side = 0.5 * (luma[rows, xl] + luma[rows, xr])
     polarity = float(np.sign(np.median(line - side)))
     if polarity == 0 or len(rows) < 3:
-        return image
-    out = image.copy()
+        return image if into is None else into
+    out = image.copy() if into is None else into
     for x, step in ((xl, -1), (xr, 1)):
         near = luma[rows, x]
         one = luma[rows, np.clip(x + step, 0, w - 1)]
@@ -94,11 +101,13 @@ MAX_SLOPE = 20.0
 
 
 def _reads_known(unknown: np.ndarray, ys: np.ndarray, xl: np.ndarray, xr: np.ndarray, s) -> np.ndarray:
-    """Per row: the gap's interpolation along slope ``s`` (scalar or per row) reads known
-    pixels only, on both sides."""
+    """Per row: the gap's interpolation along slope ``s`` (scalar, per row, or (S, 1): one
+    answer per slope and row) reads known pixels only, on both sides."""
     gap = (xr - xl).astype(np.float32)
-    s = np.broadcast_to(np.asarray(s, np.float32), ys.shape)
-    ok = np.ones(ys.shape, bool)
+    s = np.asarray(s, np.float32)
+    shape = np.broadcast_shapes(s.shape, ys.shape)
+    s = np.broadcast_to(s, shape)
+    ok = np.ones(shape, bool)
     for d in range(1, int(gap.max())):
         inner = d < gap
         ok &= ~inner | _known_at(unknown, ys - s * d, xl)
@@ -118,8 +127,8 @@ def _edge_slopes(
     x0, x1 = max(0, int(xl.min()) - 12), min(w, int(xr.max()) + 13)
     luma = image[y0:y1, x0:x1].mean(axis=2)
     hole = np.zeros(luma.shape, bool)
-    for r, y in enumerate(rows):
-        hole[y - y0, max(0, xl[r] - x0 - 1): xr[r] - x0 + 2] = True
+    cols = np.arange(luma.shape[1])[None, :]
+    hole[rows - y0] = (cols >= np.maximum(0, xl - x0 - 1)[:, None]) & (cols < (xr - x0 + 2)[:, None])
     hole = cv2.dilate((hole | todo[y0:y1, x0:x1]).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     wgt = (~hole).astype(np.float32)
     gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3) / 8.0
@@ -171,50 +180,57 @@ def fill_lines(
     if not sel.any():
         return out
     h, w = todo.shape
-    n, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    luma = source.mean(axis=2)
+    work = source.copy()  # a line's faint edge is corrected here and put back after the line
     for k in range(1, n):
-        rows_k = np.nonzero(((labels == k) & sel).any(axis=1))[0]
-        if rows_k.size == 0:
+        bx, by, bw, bh = (int(v) for v in stats[k, :4])
+        part = (labels[by:by + bh, bx:bx + bw] == k) & sel[by:by + bh, bx:bx + bw]
+        held = part.any(axis=1)
+        if not held.any():
             continue
-        part = (labels == k) & sel
-        xl = np.array([np.nonzero(part[y])[0][0] - 1 for y in rows_k])
-        xr = np.array([np.nonzero(part[y])[0][-1] + 1 for y in rows_k])
+        rows_k = by + np.nonzero(held)[0]
+        sub = part[rows_k - by]
+        xl = bx + np.argmax(sub, axis=1) - 1
+        xr = bx + bw - np.argmax(sub[:, ::-1], axis=1)
         # the first known columns: step past other damage touching the line (at most a few px)
-        for r, y in enumerate(rows_k):
-            for _ in range(MAX_WIDTH):
-                if xl[r] > 0 and unknown[y, xl[r]]:
-                    xl[r] -= 1
-                if xr[r] < w - 1 and unknown[y, xr[r]]:
-                    xr[r] += 1
+        for _ in range(MAX_WIDTH):
+            xl = np.where((xl > 0) & unknown[rows_k, np.clip(xl, 0, w - 1)], xl - 1, xl)
+            xr = np.where((xr < w - 1) & unknown[rows_k, np.clip(xr, 0, w - 1)], xr + 1, xr)
         xl = np.clip(xl, 0, w - 1)
         xr = np.clip(xr, 0, w - 1)
-        image = _without_faint_edge(source, rows_k, xl, xr, part)
+        kept = work[rows_k, xl].copy(), work[rows_k, xr].copy()
+        image = _without_faint_edge(source, rows_k, xl, xr, part, luma, work, by, bx)
         gap = np.maximum(1, xr - xl).astype(np.float32)
         # choose a slope per row: the two sides, read along it, agree best
         ys = rows_k.astype(np.float32)
-        costs = []
-        for s in SLOPES:
-            c = np.zeros(len(rows_k), np.float32)
-            for dy in range(-ROWS, ROWS + 1):
-                for extra in (0, 1):
-                    half = 0.5 * gap + extra
-                    left = _sample(image, ys + dy - s * half, np.clip(xl - extra, 0, w - 1))
-                    right = _sample(image, ys + dy + s * half, np.clip(xr + extra, 0, w - 1))
-                    c += np.abs(left - right).mean(axis=-1)
-            c = c / (2 * (2 * ROWS + 1)) + STRAIGHT_BIAS * abs(float(s))
-            costs.append(np.where(_reads_known(unknown, ys, xl, xr, s), c, c + 1.0))
-        slope = _choose_slopes(np.stack(costs), rows_k)
+        c = np.zeros((len(SLOPES), len(rows_k)), np.float32)
+        slopes = SLOPES[:, None]
+        for dy in range(-ROWS, ROWS + 1):
+            for extra in (0, 1):
+                half = 0.5 * gap + extra
+                cols_l = np.broadcast_to(np.clip(xl - extra, 0, w - 1), c.shape)
+                cols_r = np.broadcast_to(np.clip(xr + extra, 0, w - 1), c.shape)
+                left = _sample(image, ys + dy - slopes * half, cols_l)
+                right = _sample(image, ys + dy + slopes * half, cols_r)
+                c += np.abs(left - right).mean(axis=-1)
+        c = c / (2 * (2 * ROWS + 1)) + np.array([STRAIGHT_BIAS * abs(float(v)) for v in SLOPES], np.float32)[:, None]
+        costs = np.where(_reads_known(unknown, ys, xl, xr, slopes), c, c + 1.0)
+        slope = _choose_slopes(costs, rows_k)
         slope = _edge_slopes(image, rows_k, xl, xr, unknown, slope)
-        for r, y in enumerate(rows_k):
-            xs = np.arange(xl[r] + 1, xr[r])
-            if xs.size == 0:
-                continue
-            t = ((xs - xl[r]) / gap[r]).astype(np.float32)
-            yl = y - slope[r] * (xs - xl[r])
-            yr = y + slope[r] * (xr[r] - xs)
-            left = _sample(image, yl.astype(np.float32), np.full(xs.shape, xl[r]))
-            right = _sample(image, yr.astype(np.float32), np.full(xs.shape, xr[r]))
+        # every gap pixel of every row at once
+        count = np.maximum(0, xr - xl - 1)
+        r_of = np.repeat(np.arange(len(rows_k)), count)
+        if r_of.size:
+            xs = xl[r_of] + 1 + (np.arange(r_of.size) - np.repeat(np.cumsum(count) - count, count))
+            y = rows_k[r_of]
+            t = ((xs - xl[r_of]) / gap[r_of]).astype(np.float32)
+            yl = y - slope[r_of] * (xs - xl[r_of])
+            yr = y + slope[r_of] * (xr[r_of] - xs)
+            left = _sample(image, yl.astype(np.float32), xl[r_of])
+            right = _sample(image, yr.astype(np.float32), xr[r_of])
             vals = (1.0 - t)[:, None] * left + t[:, None] * right
-            take = part[y, xs]
-            out[y, xs[take]] = vals[take]
+            take = part[y - by, np.clip(xs - bx, 0, bw - 1)] & (xs >= bx) & (xs < bx + bw)
+            out[y[take], xs[take]] = vals[take]
+        work[rows_k, xl], work[rows_k, xr] = kept
     return out
