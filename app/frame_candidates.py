@@ -50,6 +50,9 @@ class FrameCandidates(ReelTask):
             timeline.view.rebuild_frames = self.rebuild_frames
             timeline.view.context_requested.connect(self.show_menu)
             self.model.changed.connect(lambda: timeline.view.update())
+        review = getattr(window, "review_pass", None)
+        if review is not None:
+            self.model.changed.connect(review.rebuilds_changed)   # its frames to rebuild follow
         detection = getattr(window, "reel_detection", None)
         if detection is not None:
             detection.frame_scan.connect(self._detection_scanned)

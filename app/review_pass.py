@@ -6,6 +6,8 @@ is shown at once; ``N`` / ``Shift+N`` go to the next / previous unreviewed one, 
 to the next / previous region of any state; ``\\`` toggles before / after (the frame's
 restore preview, made in the background as each frame is reached). The decisions are the
 project's (restoration_core.project.decisions): undoable, saved, honoured by every render.
+The frames a render of the range will rebuild are items too, shown whole before the frame's
+regions (``app.review_rebuild``): ``Y`` keeps one, ``X`` takes it out of the rebuild (undoable).
 
 After a render, "Recorded repairs" steps through what the latest render of the reel did
 (the project's history): ``X`` takes the shown repair back, ``Y`` keeps it and moves on.
@@ -15,6 +17,9 @@ repair (its box is painted, so the next render repairs it), ``X`` keeps the scan
 """
 
 from __future__ import annotations
+
+import bisect
+import dataclasses
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -36,6 +41,8 @@ from PySide6.QtWidgets import (
 
 from app.painting import undo
 from app.review_outline import ReviewOutline
+from app.review_rebuild import REBUILD_KIND, RebuildFrames, RebuildItem, order_key
+from app.review_rebuild import step as merged_step
 from app.theme import icon
 from restoration_core.project.decisions import (
     ACCEPTED,
@@ -55,7 +62,7 @@ from restoration_core.project.decisions import (
     repair_held,
 )
 
-KINDS = ("dust", "dirt", "scratch", "blotch", "painted", "held")
+KINDS = ("dust", "dirt", "scratch", "blotch", "painted", "held", REBUILD_KIND)
 REGIONS, RENDER = "regions", "render"
 MIN_VIEW_PX = 48      # a region is shown in a window at least this many source pixels wide
 MAX_ZOOM = 8.0
@@ -70,7 +77,8 @@ class ReviewPass(QObject):
         self.active = False
         self.mode = REGIONS
         self.queue: ReviewQueue | None = None
-        self.current: ReviewItem | None = None
+        self.rebuilds: RebuildFrames | None = None   # the frames a render of the range rebuilds
+        self.current: ReviewItem | RebuildItem | None = None
         self.repairs: list[RecordedRepair] = []
         self.repair_pos = -1
         self.seen: set[tuple[int, int]] = set()
@@ -86,6 +94,9 @@ class ReviewPass(QObject):
         window.controller.frame_shown.connect(self._frame_shown)
         window.session.preview_ready.connect(self._preview_ready)
         window.session.project_changed.connect(self._project_changed)
+        fc = getattr(window, "frame_candidates", None)   # installed after the pass, it connects itself
+        if fc is not None:
+            fc.model.changed.connect(self.rebuilds_changed)
 
     # ---- actions --------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -149,15 +160,18 @@ class ReviewPass(QObject):
             t = self.w.transport
             frame_range = t.marked_range()   # the whole reel when nothing is marked
             self.queue = ReviewQueue(s.project, s.reel_id, frame_range)
+            fc = getattr(self.w, "frame_candidates", None)
+            if fc is not None and s.reel is not None:
+                self.rebuilds = RebuildFrames(fc, frame_range, (s.reel.height, s.reel.width))
             self.panel.apply_filter()
             self.queue.changed.connect(self._queue_changed)
-            first = self.queue.step(None)
+            first = self._step(None)
             if first is None:
-                first = self.queue.step(None, unreviewed=False)
+                first = self._step(None, unreviewed=False)
             self.show_item(first)
         else:
             record = latest_render(s.project, s.reel_id)
-            self.repairs = [] if record is None else recorded_repairs(s.project, record)
+            self.repairs = [] if record is None else self._recorded(record)
             self.seen = set()
             self.repair_pos = -1
             if not self.repairs:
@@ -170,7 +184,7 @@ class ReviewPass(QObject):
         if self.queue is not None:
             self.queue.changed.disconnect(self._queue_changed)
             self.queue.close()
-        self.queue, self.current = None, None
+        self.queue, self.current, self.rebuilds = None, None, None
         self.repairs, self.repair_pos = [], -1
         was = self.active
         self.active = False
@@ -193,6 +207,57 @@ class ReviewPass(QObject):
     def _queue_changed(self) -> None:
         self._refresh_timer.start()
 
+    def rebuilds_changed(self) -> None:
+        """The frames to rebuild changed (a decision, its undo or redo): show their state now."""
+        if not self.active:
+            return
+        if self.mode == RENDER and self.repairs:
+            r = self.repairs[self.repair_pos]
+            self.repairs = self._recorded(r.record_id)
+            now = self.repairs[self.repair_pos]
+            if not now.held:
+                self.outline.set_status(REJECTED if now.taken_back else UNREVIEWED)
+        elif self.rebuilds is not None:
+            self.rebuilds.refresh()
+            if isinstance(self.current, RebuildItem):
+                item = self.rebuilds.item(self.current.frame)
+                if item is not None:
+                    self.current = item
+                    self.outline.set_status(item.status)
+        self._refresh_timer.start()
+
+    # ---- the pass's items: the queue's regions and the frames to rebuild ------------------
+    def _rebuild_shown(self) -> bool:
+        kinds = self.panel.kinds()
+        return self.rebuilds is not None and (kinds is None or REBUILD_KIND in kinds)
+
+    def _items(self) -> list:
+        """Every item that passes the filter, in clip order (the frames to rebuild merged in)."""
+        regions = self.queue.items() if self.queue is not None else []
+        rebuilds = self.rebuilds.items() if self._rebuild_shown() else []
+        return sorted([*rebuilds, *regions], key=order_key) if rebuilds else regions
+
+    def _step(self, item, direction: int = 1, unreviewed: bool = True):
+        """The next / previous item after ``item`` (the queue's own step when no frame of the
+        range is to be rebuilt: the common case stays as fast as it was)."""
+        if self.queue is None:
+            return None
+        if isinstance(item, RebuildItem) or (self._rebuild_shown() and self.rebuilds.items()):
+            return merged_step(self._items(), item, direction, unreviewed)
+        return self.queue.step(item, direction, unreviewed=unreviewed)
+
+    def _live(self, item):
+        """The current state of a handed-out item."""
+        if isinstance(item, RebuildItem):
+            return (self.rebuilds.item(item.frame) if self.rebuilds is not None else None) or item
+        return (self.queue.find(item.frame, item.key) if self.queue is not None else None) or item
+
+    def visible(self, item) -> bool:
+        """Whether the filter shows ``item``."""
+        if isinstance(item, RebuildItem):
+            return self._rebuild_shown()
+        return self.queue is not None and self.queue.index_of(item) is not None
+
     def _tell(self, message: str, ms: int = 5000) -> None:
         self.w.statusBar().showMessage(message, ms)
 
@@ -205,8 +270,11 @@ class ReviewPass(QObject):
             self.panel.refresh()
             return
         project = self.w.session.project
-        label = item.kind if item.score is None else f"{item.kind} {item.score:.2f}"
-        self.outline.set_region(item.frame, item.bbox, item_mask(project, item), label, item.status)
+        if isinstance(item, RebuildItem):
+            self.outline.set_region(item.frame, item.bbox, None, f"rebuild · {item.kind}", item.status)
+        else:
+            label = item.kind if item.score is None else f"{item.kind} {item.score:.2f}"
+            self.outline.set_region(item.frame, item.bbox, item_mask(project, item), label, item.status)
         self._go(item.frame, item.bbox)
         self.panel.refresh()
         self._prefetch_after(item)
@@ -216,10 +284,9 @@ class ReviewPass(QObject):
         frames = self.w.controller.frames
         if frames is None or self.queue is None:
             return
-        items = self.queue.items()
-        k = self.queue.index_of(item)
-        later = items[k + 1:] if k is not None else items
-        nxt = next((i for i in later if not i.reviewed and i.frame != item.frame), None)
+        items = self._items()
+        cut = bisect.bisect_right([order_key(i) for i in items], order_key(item))
+        nxt = next((i for i in items[cut:] if not i.reviewed and i.frame != item.frame), None)
         if nxt is not None:
             frames.prefetch(nxt.frame)
 
@@ -232,13 +299,16 @@ class ReviewPass(QObject):
             return
         if self.queue is None or self.current is None:
             return
-        item = self.queue.find(self.current.frame, self.current.key) or self.current
-        decide(self.w.session.project, item, status)
+        item = self._live(self.current)
+        if isinstance(item, RebuildItem):
+            self.rebuilds.decide(item.frame, status)
+        else:
+            decide(self.w.session.project, item, status)
         self._drop_preview(item.frame)
-        decided = self.queue.find(item.frame, item.key) or item
-        nxt = self.queue.step(decided)
+        decided = self._live(item)
+        nxt = self._step(decided)
         if nxt is None:
-            _done, total = self.queue.counts()
+            _done, total, _text = self.progress()
             self.current = decided
             self.outline.set_status(decided.status)
             self._tell(f"All {total:,} regions reviewed")
@@ -254,7 +324,7 @@ class ReviewPass(QObject):
             return
         if self.queue is None:
             return
-        nxt = self.queue.step(self.current, direction, unreviewed=unreviewed)
+        nxt = self._step(self.current, direction, unreviewed=unreviewed)
         if nxt is None:
             self._tell("No unreviewed region left" if unreviewed else "No region to review")
             return
@@ -329,9 +399,19 @@ class ReviewPass(QObject):
             else:
                 self.w.revoke_repair(r.record_id, r.index)
             self._drop_preview(r.frame)
-            self.repairs = recorded_repairs(self.w.session.project, r.record_id)
+            self.repairs = self._recorded(r.record_id)
             self.repair_pos = next(k for k, x in enumerate(self.repairs) if x.index == r.index)
         self.step_repair(1)
+
+    def _recorded(self, record_id: int) -> list[RecordedRepair]:
+        """The render's repairs; a rebuilt frame taken back counts as such only while no rebuild
+        list holds it (undoing its take-back lists it again, though the history keeps the record)."""
+        out = recorded_repairs(self.w.session.project, record_id)
+        fc = getattr(self.w, "frame_candidates", None)
+        if fc is None:
+            return out
+        return [dataclasses.replace(r, taken_back=False)
+                if r.taken_back and r.intervention.kind == "rebuild" and fc.is_listed(r.frame) else r for r in out]
 
     # ---- the viewer ---------------------------------------------------------------------
     def _drop_preview(self, frame: int) -> None:
@@ -405,7 +485,14 @@ class ReviewPass(QObject):
         if self.queue is None:
             return 0, 0, ""
         done, total = self.queue.counts()
-        return done, total, self.queue.progress_text()
+        text = self.queue.progress_text()
+        if self._rebuild_shown():
+            r_done, r_total, out = self.rebuilds.counts()
+            if r_total:
+                done, total = done + r_done, total + r_total
+                text += f"\n{r_total:,} frame{'s' if r_total != 1 else ''} to rebuild: {r_done:,} reviewed, " \
+                    f"{out:,} taken out"
+        return done, total, text
 
     def describe(self) -> str:
         if self.mode == RENDER:
@@ -428,8 +515,12 @@ class ReviewPass(QObject):
         item = self.current
         if item is None:
             return "Nothing to review in this range" if self.queue is not None else ""
-        if self.queue is not None:
-            item = self.queue.find(item.frame, item.key) or item
+        item = self._live(item)
+        if isinstance(item, RebuildItem):
+            state = {UNREVIEWED: "will be rebuilt: Y keep, X take it out", ACCEPTED: "kept: will be rebuilt",
+                     REJECTED: "taken out: left as scanned"}[item.status]
+            return (f"Frame {item.frame} · rebuild ({item.kind}): {item.detail}\n"
+                    f"replaced by an interpolation of its neighbours in renders · {state}")
         x, y, bw, bh = item.bbox
         score = "" if item.score is None else f" · score {item.score:.2f}"
         return (f"Frame {item.frame} · {item.kind} ({item.source}){score}\n"
@@ -472,13 +563,14 @@ class ReviewPanel(QWidget):
             cb.toggled.connect(lambda _on: self.apply_filter())
             self.kind_boxes[kind] = cb
             grid.addWidget(cb, n // 3, n % 3)
-        grid.addWidget(QLabel("Min. score", self.filter_box), 2, 0)
+        row = (len(KINDS) + 2) // 3
+        grid.addWidget(QLabel("Min. score", self.filter_box), row, 0)
         self.min_score = QDoubleSpinBox(self.filter_box)
         self.min_score.setRange(0.0, 1.0)
         self.min_score.setSingleStep(0.05)
         self.min_score.setToolTip("Detections scoring below this are not shown (painted and held regions have no score)")
         self.min_score.valueChanged.connect(lambda _v: self.apply_filter())
-        grid.addWidget(self.min_score, 2, 1, 1, 2)
+        grid.addWidget(self.min_score, row, 1, 1, 2)
         lay.addWidget(self.filter_box)
 
         self.progress_label = QLabel("", self)
@@ -554,8 +646,8 @@ class ReviewPanel(QWidget):
             return
         q.set_filter(self.kinds(), self.min_score.value())
         cur = self.rp.current
-        if cur is None or q.index_of(cur) is None:   # the shown region is filtered out: go on
-            nxt = q.step(cur)
+        if cur is None or not self.rp.visible(cur):   # the shown item is filtered out: go on
+            nxt = self.rp._step(cur)
             if nxt is not None or cur is not None:
                 self.rp.show_item(nxt)
         self.refresh()

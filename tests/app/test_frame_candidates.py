@@ -251,3 +251,79 @@ def test_only_a_whole_reel_scan_from_detection_becomes_the_candidates(qtbot, win
     window.reel_detection.frame_scan.emit(whole)
     assert fc.model.scanned and [c.frame for c in fc.model.items()] == [BLACK]
     assert not fc.running
+
+
+def test_the_review_pass_before_a_render_steps_through_the_frames_to_rebuild(qtbot, scanned):
+    w = scanned
+    fc, rp, s = w.frame_candidates, w.review_pass, w.session
+    p, r = s.project, s.reel_id
+    clip = p.add_clip(r, 0, 12, settings={"restore": {"rebuild": [7]}})     # the clip's own entry
+    p.set_detection(r, 2, _box(20, 20, 5, 5), [Defect(2, (20, 20, 5, 5), 25, "dirt", "dark", 0.7, 1)])
+    p.set_detection(r, BLACK, _box(40, 60, 4, 4), [Defect(BLACK, (60, 40, 4, 4), 16, "dust", "dark", 0.9, 1)])
+    fc.accept(BLACK)                                                        # an accepted candidate
+    rp.auto_preview = False
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    press(qtbot, w, Qt.Key.Key_V)
+    assert rp.active and rp.current.frame == 2 and rp.current.kind == "dirt"
+    assert [(i.frame, i.kind) for i in rp._items()] == [(2, "dirt"), (BLACK, "black"), (BLACK, "dust"), (7, "listed")]
+    assert "2 frames to rebuild: 0 reviewed, 0 taken out" in rp.panel.progress_label.text()
+    assert rp.panel.progress_label.text().startswith("0 of 2 reviewed")
+    press(qtbot, w, Qt.Key.Key_Y)                                           # keep the dirt repair
+    wait_frame(qtbot, w, BLACK)
+    assert rp.current.source == "rebuild" and rp.current.bbox == (0, 0, 160, 90)   # shown whole
+    assert rp.outline.frame == BLACK and "rebuild (black)" in rp.panel.item_label.text()
+    assert "will be rebuilt" in rp.panel.item_label.text()
+    press(qtbot, w, Qt.Key.Key_X)                                           # take the black frame out
+    assert w.inspector.rebuild.text() == "" and p.clip(clip.id).settings["restore"]["rebuild"] == [7]
+    assert fc.model.status(BLACK) == "dismissed"
+    assert rp.current.frame == BLACK and rp.current.kind == "dust"          # on to the frame's regions
+    qtbot.waitUntil(lambda: "1 reviewed, 1 taken out" in rp.panel.progress_label.text(), timeout=2000)
+    press(qtbot, w, Qt.Key.Key_Z, ctrl)                                     # undo the take-out
+    assert w.inspector.rebuild.text() == "4" and p.clip(clip.id).settings["restore"]["rebuild"] == [4, 7]
+    assert rp.active and rp.rebuilds.item(BLACK).status == "unreviewed"
+    qtbot.waitUntil(lambda: "0 reviewed, 0 taken out" in rp.panel.progress_label.text(), timeout=2000)
+    press(qtbot, w, Qt.Key.Key_Comma)                                       # back to the rebuilt frame
+    assert rp.current.source == "rebuild" and rp.current.frame == BLACK
+    press(qtbot, w, Qt.Key.Key_Y)                                           # keep it this time
+    assert rp.rebuilds.item(BLACK).status == "accepted" and w.inspector.rebuild.text() == "4"
+    assert rp.current.kind == "dust"
+    press(qtbot, w, Qt.Key.Key_N)                                           # the next unreviewed: frame 7
+    assert rp.current.source == "rebuild" and rp.current.frame == 7 and rp.current.kind == "listed"
+    press(qtbot, w, Qt.Key.Key_X)                                           # a clip's entry taken out
+    assert w.inspector.rebuild.text() == "4" and p.clip(clip.id).settings["restore"]["rebuild"] == [4]
+    assert rp.current.frame == BLACK and rp.current.kind == "dust"          # the one left unreviewed
+    # the filter can hide them; the regions stay
+    rp.panel.kind_boxes["rebuild"].setChecked(False)
+    assert [i.source for i in rp._items()] == ["detected", "detected"] and rp.current.kind == "dust"
+    assert rp.panel.progress_label.text() == "1 of 2 reviewed"
+    rp.panel.kind_boxes["rebuild"].setChecked(True)
+    press(qtbot, w, Qt.Key.Key_V)
+    assert not rp.active
+
+
+def test_a_rebuilt_frame_taken_back_after_the_render_is_undone_and_shown_kept(qtbot, scanned):
+    w = scanned
+    fc, rp, s = w.frame_candidates, w.review_pass, w.session
+    p, r = s.project, s.reel_id
+    clip = p.add_clip(r, 0, 12)
+    fc.accept(BLACK)
+    done = [Intervention(BLACK, (0, 0, 160, 90), 160 * 90, "rebuild", "interpolation", source_frames=(3, 5))]
+    p.record_restore(r, (0, 12), done, (90, 160))
+    rp.auto_preview = False
+    rp.panel.render_btn.setChecked(True)
+    press(qtbot, w, Qt.Key.Key_V)
+    wait_frame(qtbot, w, BLACK)
+    press(qtbot, w, Qt.Key.Key_X)                                           # take the rebuilt frame back
+    assert "rebuild" not in p.clip(clip.id).settings["restore"] and rp.repairs[0].taken_back
+    assert "1 taken back" in rp.panel.progress_label.text()
+    press(qtbot, w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)      # undo: rebuilt again
+    assert p.clip(clip.id).settings["restore"]["rebuild"] == [BLACK] and w.inspector.rebuild.text() == "4"
+    assert fc.model.status(BLACK) == "accepted" and not rp.repairs[0].taken_back
+    qtbot.waitUntil(lambda: "0 taken back" in rp.panel.progress_label.text(), timeout=2000)
+    assert "kept" in rp.panel.item_label.text()
+
+
+def _box(y, x, h, w):
+    m = np.zeros((90, 160), bool)
+    m[y:y + h, x:x + w] = True
+    return m
