@@ -118,7 +118,9 @@ class ReviewOutline(QWidget):
         fm = p.fontMetrics()
         tw, th = fm.horizontalAdvance(self.label) + 10, fm.height() + 4
         top = box.top() - th - 2 if box.top() - th - 2 > 0 else box.bottom() + 2
-        tag = QRectF(box.left(), top, tw, th)
+        # kept on screen: a whole frame's box (a frame to rebuild) reaches the canvas' edges
+        left = max(2.0, min(box.left(), self.width() - tw - 2.0))
+        tag = QRectF(left, min(top, self.height() - th - 2.0), tw, th)
         p.fillRect(tag, QColor(0, 0, 0, 170))
         p.setPen(colour)
         p.drawText(tag, Qt.AlignmentFlag.AlignCenter, self.label)

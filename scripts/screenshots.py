@@ -8,6 +8,7 @@ With ``--reel PATH`` it does the same on any reel (for looking at real film; tho
 are not for the repository).
 
     python scripts/screenshots.py [--out resources/screenshots] [--reel PATH] [--frame N]
+    python scripts/screenshots.py --only motion | candidates   # the motion lane; rebuild candidates
 """
 
 from __future__ import annotations
@@ -150,13 +151,70 @@ def motion_shot(app, w, args) -> None:
     print(f"screenshot: {target}")
 
 
+def candidates_shot(app, w, args) -> None:
+    """Rebuild candidates and a splice on the timeline: the open reel's first 32 frames written
+    as a PNG sequence with frame 5 black, frame 12 a duplicate of 11, a burnt hole in frame 19
+    and a splice before frame 24 (the rest of the reel mirrored, tape at the frame line); opened,
+    detected (its frame scan gives the candidates and the cut), frame 5 accepted, the duplicate
+    dismissed; then the review pass before a render on the black frame."""
+    source = open_reel(str(w.session.reel.path))
+    try:
+        frames = [f.data.copy() for f in source.frames(0, min(32, len(source)))]
+    finally:
+        source.close()
+    n = len(frames)
+    top = 65535 if frames[0].dtype == np.uint16 else 255
+    frames[5][:] = top // 80
+    frames[12] = frames[11].copy()
+    h, wd = frames[0].shape[:2]
+    yy, xx = np.mgrid[0:h, 0:wd]
+    burn = ((yy - h * 0.45) / (h * 0.22)) ** 2 + ((xx - wd * 0.6) / (wd * 0.16)) ** 2 < 1
+    frames[19][burn] = int(top * 0.92)
+    for k in range(24, n):
+        frames[k] = np.ascontiguousarray(frames[k][::-1, ::-1])
+    frames[24][: max(4, h // 40)] = top
+    folder = Path(tempfile.mkdtemp(prefix="reelwright-candidates-"))
+    for k, data in enumerate(frames):
+        cv2.imwrite(str(folder / f"spliced_{k:06d}.png"), data[..., ::-1])
+    opened: list[bool] = []
+    w.controller.opened.connect(lambda: opened.append(True))
+    w.open_path(str(folder / "spliced_%06d.png"))
+    wait(app, lambda: bool(opened) and w.viewer.data is not None, 120, "the spliced reel to open")
+    s, fc = w.session, w.frame_candidates
+    w.detect_reel()
+    wait(app, lambda: fc.model.scanned and len(s.detections) >= s.frames, 900, "detection and the frame scan")
+    print(f"candidates: {[(c.frame, c.kind) for c in fc.model.items()]}, splices {fc.model.splices()}")
+    fc.accept(5)
+    if fc.model.at(12) is not None:
+        fc.dismiss(12)
+    w.transport.seek(19)
+    settle(app, 1.0)
+    target = args.out / f"{args.prefix}-candidates.png"
+    if not w.timeline.grab().save(str(target), "PNG"):
+        raise SystemExit(f"screenshots: {target}: cannot write PNG")
+    print(f"screenshot: {target}")
+    rp = w.review_pass
+    rp.auto_preview = False
+    w.docks["review"].raise_()
+    rp.start()
+    while rp.current is not None and not (rp.current.source == "rebuild" and rp.current.frame == 5):
+        rp.step(1, unreviewed=False)
+    wait(app, lambda: w.viewer.index == 5, 60, "frame 5")
+    settle(app, 0.6)
+    target = args.out / f"{args.prefix}-review-rebuild.png"
+    if not w.grab().save(str(target), "PNG"):
+        raise SystemExit(f"screenshots: {target}: cannot write PNG")
+    print(f"screenshot: {target}")
+    rp.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
     ap.add_argument("--reel", help="a reel to open instead of the generated sample")
     ap.add_argument("--frame", type=int, default=6)
     ap.add_argument("--prefix", default="gui")
-    ap.add_argument("--only", choices=("motion",), help="make only this screenshot (of the sample reel)")
+    ap.add_argument("--only", choices=("motion", "candidates"), help="make only this screenshot (of the sample reel)")
     ap.add_argument("--woven", type=Path, help="folder for the woven copy the motion shot opens")
     args = ap.parse_args()
 
@@ -178,9 +236,9 @@ def main() -> int:
     w.open_path(args.reel) if args.reel else w.open_sample()
     wait(app, lambda: bool(opened) and w.viewer.data is not None, 120, "the reel to open")
     s = w.session
-    if args.only == "motion":
+    if args.only:
         args.out.mkdir(parents=True, exist_ok=True)
-        motion_shot(app, w, args)
+        (motion_shot if args.only == "motion" else candidates_shot)(app, w, args)
         leave(w)
     w.detect_reel()
     wait(app, lambda: len(s.detections) >= s.frames, 600, "whole-reel detection")
