@@ -165,9 +165,9 @@ class ReviewPass(QObject):
                 self.rebuilds = RebuildFrames(fc, frame_range, (s.reel.height, s.reel.width))
             self.panel.apply_filter()
             self.queue.changed.connect(self._queue_changed)
-            first = self._step(None)
+            first = self.next_item(None)
             if first is None:
-                first = self._step(None, unreviewed=False)
+                first = self.next_item(None, unreviewed=False)
             self.show_item(first)
         else:
             record = latest_render(s.project, s.reel_id)
@@ -231,19 +231,19 @@ class ReviewPass(QObject):
         kinds = self.panel.kinds()
         return self.rebuilds is not None and (kinds is None or REBUILD_KIND in kinds)
 
-    def _items(self) -> list:
+    def items(self) -> list:
         """Every item that passes the filter, in clip order (the frames to rebuild merged in)."""
         regions = self.queue.items() if self.queue is not None else []
         rebuilds = self.rebuilds.items() if self._rebuild_shown() else []
         return sorted([*rebuilds, *regions], key=order_key) if rebuilds else regions
 
-    def _step(self, item, direction: int = 1, unreviewed: bool = True):
+    def next_item(self, item, direction: int = 1, unreviewed: bool = True):
         """The next / previous item after ``item`` (the queue's own step when no frame of the
         range is to be rebuilt: the common case stays as fast as it was)."""
         if self.queue is None:
             return None
         if isinstance(item, RebuildItem) or (self._rebuild_shown() and self.rebuilds.items()):
-            return merged_step(self._items(), item, direction, unreviewed)
+            return merged_step(self.items(), item, direction, unreviewed)
         return self.queue.step(item, direction, unreviewed=unreviewed)
 
     def _live(self, item):
@@ -284,7 +284,7 @@ class ReviewPass(QObject):
         frames = self.w.controller.frames
         if frames is None or self.queue is None:
             return
-        items = self._items()
+        items = self.items()
         cut = bisect.bisect_right([order_key(i) for i in items], order_key(item))
         nxt = next((i for i in items[cut:] if not i.reviewed and i.frame != item.frame), None)
         if nxt is not None:
@@ -306,7 +306,7 @@ class ReviewPass(QObject):
             decide(self.w.session.project, item, status)
         self._drop_preview(item.frame)
         decided = self._live(item)
-        nxt = self._step(decided)
+        nxt = self.next_item(decided)
         if nxt is None:
             _done, total, _text = self.progress()
             self.current = decided
@@ -324,7 +324,7 @@ class ReviewPass(QObject):
             return
         if self.queue is None:
             return
-        nxt = self._step(self.current, direction, unreviewed=unreviewed)
+        nxt = self.next_item(self.current, direction, unreviewed=unreviewed)
         if nxt is None:
             self._tell("No unreviewed region left" if unreviewed else "No region to review")
             return
@@ -647,7 +647,7 @@ class ReviewPanel(QWidget):
         q.set_filter(self.kinds(), self.min_score.value())
         cur = self.rp.current
         if cur is None or not self.rp.visible(cur):   # the shown item is filtered out: go on
-            nxt = self.rp._step(cur)
+            nxt = self.rp.next_item(cur)
             if nxt is not None or cur is not None:
                 self.rp.show_item(nxt)
         self.refresh()

@@ -265,7 +265,7 @@ def test_the_review_pass_before_a_render_steps_through_the_frames_to_rebuild(qtb
     ctrl = Qt.KeyboardModifier.ControlModifier
     press(qtbot, w, Qt.Key.Key_V)
     assert rp.active and rp.current.frame == 2 and rp.current.kind == "dirt"
-    assert [(i.frame, i.kind) for i in rp._items()] == [(2, "dirt"), (BLACK, "black"), (BLACK, "dust"), (7, "listed")]
+    assert [(i.frame, i.kind) for i in rp.items()] == [(2, "dirt"), (BLACK, "black"), (BLACK, "dust"), (7, "listed")]
     assert "2 frames to rebuild: 0 reviewed, 0 taken out" in rp.panel.progress_label.text()
     assert rp.panel.progress_label.text().startswith("0 of 2 reviewed")
     press(qtbot, w, Qt.Key.Key_Y)                                           # keep the dirt repair
@@ -294,7 +294,7 @@ def test_the_review_pass_before_a_render_steps_through_the_frames_to_rebuild(qtb
     assert rp.current.frame == BLACK and rp.current.kind == "dust"          # the one left unreviewed
     # the filter can hide them; the regions stay
     rp.panel.kind_boxes["rebuild"].setChecked(False)
-    assert [i.source for i in rp._items()] == ["detected", "detected"] and rp.current.kind == "dust"
+    assert [i.source for i in rp.items()] == ["detected", "detected"] and rp.current.kind == "dust"
     assert rp.panel.progress_label.text() == "1 of 2 reviewed"
     rp.panel.kind_boxes["rebuild"].setChecked(True)
     press(qtbot, w, Qt.Key.Key_V)
