@@ -35,6 +35,7 @@ from restoration_core.atomic import check_writable_folder
 from restoration_core.defects import Intervention
 from restoration_core.detect.pipeline import reach_of
 from restoration_core.errors import Cancelled, InputError, ReelwrightError
+from restoration_core.media.fixity import frame_md5
 from restoration_core.media.probe import check_frame_size
 from restoration_core.media.shared import SharedFrames
 from restoration_core.paths import cache_dir
@@ -351,9 +352,10 @@ def chunks(frame_range: tuple[int, int], size: int) -> list[tuple[int, int]]:
 
 # ---- 4. encode -----------------------------------------------------------------------
 def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int], meter: _Meter, eng: Engines,
-           cancel: CancelToken | None) -> Generator[Progress, None, Any]:
+           cancel: CancelToken | None, source_md5: list[str] | None = None) -> Generator[Progress, None, Any]:
     """Step 4: write every frame, the source read again with the cached patches pasted in; the
-    output appears only when complete."""
+    output appears only when complete. ``source_md5``: gets each source frame's MD5 as it goes
+    by (when the frames read are the source's: the report need not decode the source again)."""
     a, b = frame_range
     writer = eng.open_writer(job.output, job.spec.preset, reel.info, frame_range=(a, b),
                              audio_source=job.input_path, overwrite=job.spec.overwrite,
@@ -363,7 +365,10 @@ def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int]
         for i in range(a, b):
             if cancel is not None:
                 cancel.check()
-            writer.write(cache.frame(i, sources.get(i)))  # the source with the cached patches
+            source = sources.get(i)
+            if source_md5 is not None:
+                source_md5.append(frame_md5(source))
+            writer.write(cache.frame(i, source))  # the source with the cached patches
             meter.step()
             yield meter.tick("encode", i)
         return writer.commit()
@@ -376,12 +381,13 @@ def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int]
 
 # ---- 5. report -----------------------------------------------------------------------
 def build_report(job: Job, reel_info: Any, export: Any, frame_range: tuple[int, int],
-                 interventions: list[Intervention], meter: _Meter) -> ReportData:
-    """Step 5: what was done to which frame (kind = where the mask came from, method = how)."""
+                 interventions: list[Intervention], meter: _Meter, source_md5: list[str] | None = None) -> ReportData:
+    """Step 5: what was done to which frame (kind = where the mask came from, method = how);
+    ``source_md5``: the source frames' MD5s when step 4 took them."""
     fps = getattr(reel_info, "fps", None)
     spec = job.spec
     return ReportData(
-        source=Fixity(str(Path(job.input_path).resolve())),
+        source=Fixity(str(Path(job.input_path).resolve()), frame_md5=list(source_md5 or [])),
         output=Fixity(str(Path(getattr(export, "path", job.output)).resolve()), getattr(export, "sha256", None),
                       list(getattr(export, "frame_md5", []) or [])),
         interventions=interventions, settings=job.settings, model=job.model, clip=job.clip_id,
@@ -445,13 +451,15 @@ def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | 
             if spec.detect:
                 yield from detect_into_cache(job, reel, masks, cache, meter, eng, cancel)
             yield from restore_into_cache(job, reel, masks, cache, meter, eng, cancel)
-            export = yield from encode(job, reel, cache, frame_range, meter, eng, cancel)
+            # the frames encoded over are the source's unless rebuilt or stabilized: their MD5s are the source's
+            source_md5 = None if job.frames.active else []
+            export = yield from encode(job, reel, cache, frame_range, meter, eng, cancel, source_md5)
             info = reel.info
         finally:
             reel.close()
         interventions = [i for f in range(*frame_range) for i in cache.interventions(f)]
         interventions += job.frames.interventions((int(info.height), int(info.width)), frame_range)
-        data = build_report(job, info, export, frame_range, interventions, meter)
+        data = build_report(job, info, export, frame_range, interventions, meter, source_md5)
         data.extra.update(job.frames.report(frame_range))
         yield Progress(meter.total, meter.total, "report", None, str(job.report_path), stats=meter.stats())
         if eng.write_report is not None:

@@ -10,7 +10,7 @@ import pytest
 
 from restoration_core.cli import main
 from restoration_core.errors import InputError
-from restoration_core.media.fixity import sha256_file
+from restoration_core.media.fixity import frame_md5, sha256_file
 from restoration_core.progress import run_to_end
 from restoration_core.render.pipeline import render
 from restoration_core.render.spec import JobSpec
@@ -43,6 +43,8 @@ def test_restore_cli_masks_no_detect_range_report(sample, tmp_path, capsys):
     assert report["frame_range"] == [2, 14] and report["summary"]["frames"] == 12
     assert report["interventions"] and all(2 <= i["frame"] < 14 for i in report["interventions"])
     assert len(report["output"]["frame_md5"]) == 12 and (tmp_path / "r.html").exists()
+    # the source frames' MD5s, taken as the encode read them, are those of the source decoded afresh
+    assert report["source"]["frame_md5"] == [frame_md5(f) for f in source]
     for k in range(12):
         damage = cv2.imread(str(masks / f"{k + 2:06d}.png"), cv2.IMREAD_GRAYSCALE) > 127
         near = cv2.dilate(damage.astype(np.uint8), np.ones((19, 19), np.uint8)) > 0
