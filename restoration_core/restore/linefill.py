@@ -46,10 +46,23 @@ def _sample(image: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return out.reshape(*ys.shape, image.shape[2])
 
 
-def _running_median(v: np.ndarray, n: int = 9) -> np.ndarray:
-    """Median of ``n`` consecutive values around each (edges repeated)."""
+FAINT_ROWS = 31  # rows over which a faint edge's blend is taken as constant
+FAINT_CURVE = 3.0 / 255.0  # picture curvature beyond which a row does not measure it
+FAINT_VARY = 0.25  # how far (a share) the blend of a stretch may be from the whole line's ...
+FAINT_LONG = 3 * FAINT_ROWS  # ... over at least this many rows measured at the same column
+
+
+def _running_median(v: np.ndarray, n: int) -> np.ndarray:
+    """Median of the ``n`` values around each, NaNs (not measured) left out; 0 where none is."""
     padded = np.pad(v, n // 2, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, n), axis=1)
+    win = np.lib.stride_tricks.sliding_window_view(padded, n)
+    ok = ~np.isnan(win)
+    out = np.zeros(len(v), np.float64)
+    some = ok.any(axis=1)
+    if some.any():
+        with np.errstate(invalid="ignore"):
+            out[some] = np.nanmedian(win[some], axis=1)
+    return out
 
 
 def _without_faint_edge(
@@ -58,10 +71,13 @@ def _without_faint_edge(
 ) -> np.ndarray:
     """``image`` with the line's faint edge taken out of the columns just outside its mask.
 
-    A soft scratch still brightens (or darkens) the pixel beside its mask. That pixel's excess
-    over the straight continuation of the two beyond it, towards the line's polarity and
-    smoothed along the line (median of 9 rows), is removed, less what the picture's own
-    curvature gives one px farther out; where it is texture or noise, nothing is.
+    A soft scratch still blends the pixel beside its mask towards white (or black): ``v' = v +
+    a (level - v)``. Per row, ``a`` is measured against the straight continuation of the two
+    pixels beyond, only where the picture is straight there (its curvature one px farther
+    out within :data:`FAINT_CURVE`), and its median over :data:`FAINT_ROWS` rows, kept within
+    :data:`FAINT_VARY` of its median over all the rows whose border is the same column, is
+    undone on every row. So a scene edge running down the border (which no row tells from a
+    faint edge) keeps its own step instead of being taken for the faint edge.
 
     ``luma``: ``image.mean(axis=2)`` when the caller has it; ``part``: the line's pixels, its
     box's top left corner at (``top``, ``left``) of the frame; ``into``: a copy of ``image``
@@ -81,11 +97,22 @@ def _without_faint_edge(
         one = luma[rows, np.clip(x + step, 0, w - 1)]
         two = luma[rows, np.clip(x + 2 * step, 0, w - 1)]
         three = luma[rows, np.clip(x + 3 * step, 0, w - 1)]
-        excess = _running_median(polarity * (near - (2 * one - two)))
-        # what the picture's own curvature gives one px farther out is no faint edge
-        curvature = _running_median(np.abs(one - (2 * two - three)))
-        corr = np.maximum(0.0, excess - curvature) * polarity
-        out[rows, x] = image[rows, x] - corr[:, None]
+        level = 1.0 if polarity > 0 else 0.0
+        pred = 2 * one - two  # the picture continued straight from beyond
+        den = level - pred
+        blend = (near - pred) / np.where(np.abs(den) < 0.05, np.inf, den)
+        measured = (np.abs(den) >= 0.05) & (np.abs(one - (2 * two - three)) <= FAINT_CURVE)
+        blend = np.where(measured, blend, np.nan)
+        a = _running_median(blend, FAINT_ROWS)
+        # Along the rows whose border is one same column (the mask as wide there), the blend
+        # changes slowly: a scene edge at the border is no sudden faint edge.
+        for col in np.unique(x):
+            same = x == col
+            if (same & measured).sum() >= FAINT_LONG:
+                whole = float(np.nanmedian(blend[same]))
+                a[same] = np.clip(a[same], (1 - FAINT_VARY) * whole, (1 + FAINT_VARY) * whole)
+        a = np.clip(a, 0.0, 0.9)
+        out[rows, x] = (image[rows, x] - (a * level)[:, None]) / (1.0 - a)[:, None]
     return out
 
 
@@ -230,7 +257,65 @@ def fill_lines(
             left = _sample(image, yl.astype(np.float32), xl[r_of])
             right = _sample(image, yr.astype(np.float32), xr[r_of])
             vals = (1.0 - t)[:, None] * left + t[:, None] * right
+            vals = _border_guard(image, rows_k, xl, xr, slope, r_of, vals)
             take = part[y - by, np.clip(xs - bx, 0, bw - 1)] & (xs >= bx) & (xs < bx + bw)
             out[y[take], xs[take]] = vals[take]
         work[rows_k, xl], work[rows_k, xr] = kept
     return out
+
+
+STEP_JUMP = 20.0 / 255.0  # a step between the two sides' plateaus at least this high ...
+STEP_FLAT = 4.0 / 255.0  # ... with plateaus this flat (or a tenth of the step) ...
+STEP_COVER = 0.8  # ... and the border pixel at most this far towards the far plateau ...
+STEP_ROWS = 5  # ... over this many rows in a row: an edge along the line, not across it
+
+
+def _border_guard(
+    image: np.ndarray, rows: np.ndarray, xl: np.ndarray, xr: np.ndarray, slope: np.ndarray,
+    r_of: np.ndarray, vals: np.ndarray,
+) -> np.ndarray:
+    """The gap pixels' values ``vals`` (of rows ``rows[r_of]``) kept consistent with both borders.
+
+    - A value continued along the structure tensor's steep direction reads rows far above and
+      below; where the picture does not continue that far (an edge ending in a highlight) it
+      lands on something else, so it is kept within the range of the two borders' pixels in
+      the rows around.
+    - A step edge running along the line at one border (both sides flat, the border pixel of
+      one side partly the other side's level, for :data:`STEP_ROWS` rows in a row) has the
+      whole gap on the other side of it: the gap takes that side's value, not a ramp across
+      the step (a ramp puts the edge in the middle of the gap)."""
+    h, w = image.shape[:2]
+    out = vals.copy()
+    steep = (np.abs(slope) > np.abs(SLOPES).max())[r_of]
+    if steep.any():
+        nb = np.clip(rows[:, None] + np.arange(-1, 2)[None, :], 0, h - 1)
+        around = np.concatenate([image[nb, xl[:, None]], image[nb, xr[:, None]]], axis=1)
+        lo, hi = around.min(axis=1)[r_of], around.max(axis=1)[r_of]
+        out[steep] = np.clip(vals[steep], lo[steep], hi[steep])
+    luma = image[rows[:, None], np.clip(np.concatenate([xl[:, None] - np.arange(3), xr[:, None] + np.arange(3)],
+                                                       axis=1), 0, w - 1)].mean(axis=2)
+    l0, l1, l2, r0, r1, r2 = luma.T
+    jump = r2 - l2
+    flat = np.maximum(STEP_FLAT, 0.1 * np.abs(jump))
+    big = np.abs(jump) >= STEP_JUMP
+    far_l, far_r = np.abs(l1 - l2) <= flat, np.abs(r1 - r2) <= flat
+    near_l, near_r = np.abs(l0 - l1) <= flat, np.abs(r0 - r1) <= flat
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover_r = (r0 - l1) / (r2 - l1)  # 0: the right border pixel is the left's level, 1: the right's
+        cover_l = (l0 - r1) / (l2 - r1)
+    at_right = big & far_l & near_l & far_r & (cover_r < STEP_COVER)
+    at_left = big & far_r & near_r & far_l & (cover_l < STEP_COVER) & ~at_right
+    at_right, at_left = _along(at_right, rows), _along(at_left, rows)
+    ar, al = at_right[r_of], at_left[r_of]
+    out[ar] = image[rows, xl][r_of][ar]
+    out[al] = image[rows, xr][r_of][al]
+    return out
+
+
+def _along(flag: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``flag`` (per row of ``rows``) where it holds on each of the :data:`STEP_ROWS` rows
+    centred on that one (rows missing from ``rows`` do not count as holding)."""
+    n = STEP_ROWS // 2
+    full = np.zeros(int(rows.max() - rows.min()) + 1 + 2 * n, bool)
+    full[rows - rows.min() + n] = flag
+    return np.lib.stride_tricks.sliding_window_view(full, STEP_ROWS).all(axis=1)[rows - rows.min()]

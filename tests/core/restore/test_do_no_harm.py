@@ -180,6 +180,40 @@ def test_the_line_fill_reads_no_damage_that_is_not_filled_yet():
     assert out[rows][mask[rows]].max() < 0.9
 
 
+def _edge_down_the_border_scene(h: int = 160, w: int = 40, x: int = 19):
+    """A bright wall and a dark body whose edge runs down the right border pixel of a 2 px
+    bright scratch over rows 50..89 (8 px farther right elsewhere), with the scratch's faint
+    edge blended into the pixel each side of its mask: clean, damaged (float HxWx3), mask."""
+    edge = np.full(h, x + 8)
+    edge[50:90] = x + 2
+    clean = np.where(np.arange(w)[None, :] < edge[:, None], 0.75, 0.3).astype(np.float32)
+    clean[np.arange(h), edge] = 0.5  # the edge's pixel, half wall, half body
+    clean += np.random.default_rng(5).normal(0, 0.003, clean.shape).astype(np.float32)
+    blend = np.zeros(w, np.float32)
+    blend[x : x + 2] = 0.55
+    blend[[x - 1, x + 2]] = 0.15
+    damaged = clean * (1 - blend) + blend
+    mask = np.zeros((h, w), bool)
+    mask[:, x : x + 2] = True
+    return np.repeat(clean[..., None], 3, axis=2), np.repeat(damaged[..., None], 3, axis=2), mask
+
+
+def test_an_edge_down_the_scratch_border_keeps_the_gap_on_its_side():
+    # The faint edge is not taken for the scene edge (nor the scene edge for a faint edge), and
+    # the gap takes the wall's level instead of a ramp across the step (the previous fill
+    # put the edge in the middle of the gap: 0.22 RMS, worse than Telea's 0.09).
+    clean, damaged, mask = _edge_down_the_border_scene()
+    out = fill_lines(damaged, mask)
+    rows = slice(50, 90)
+    m = mask[rows]
+    err = np.sqrt(np.mean((out[rows][m] - clean[rows][m]) ** 2))
+    u8 = np.clip(damaged * 255 + 0.5, 0, 255).astype(np.uint8)
+    telea = cv2.inpaint(u8, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA).astype(np.float32) / 255
+    err_telea = np.sqrt(np.mean((telea[rows][m] - clean[rows][m]) ** 2))
+    assert err < 0.25 * err_telea, (err, err_telea)
+    assert np.abs(out[mask] - clean[mask]).max() < 0.03
+
+
 class _BadFill:
     """A fill engine whose fills do not fit the picture: a checkerboard (``texture``) or a
     ramp across the window (``step``)."""
