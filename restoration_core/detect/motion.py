@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from restoration_core.detect import verify
 from restoration_core.detect.dust import fill_flow
 
 MOVE_PX = 1.5  # px of motion relative to the frame's overall motion that makes a pixel "moving"
@@ -249,6 +250,62 @@ def attached_share(cur: np.ndarray, signed: np.ndarray, region: np.ndarray, box:
     return float(np.mean(polarity * (c[ring] - level) >= -slack))
 
 
+FEATURES = (
+    "log_area", "log_peak", "polarity", "level", "attached", "misfit", "value_1", "moving_share",
+    "edge", "spatial", "rules",
+)
+
+
+def candidate_features(
+    cur: np.ndarray, signed: np.ndarray, z: np.ndarray, high: float, region: np.ndarray,
+    box: tuple[int, int, int, int], neighbours: list[Neighbour], rel: np.ndarray, moving: np.ndarray,
+    r_near: int, reach: int, scale: float, rules: bool | None,
+) -> np.ndarray:
+    """The measurements of one candidate the verifier (``detect.verify``) weighs, in
+    :data:`FEATURES` order: size, peak score, polarity and level, how much it continues an
+    object of the picture (``attached``), how badly the flow fits around it (relative to
+    its contrast), whether its values are found within the local motion's reach in the
+    frames +-1, how much of it moves, the edges and the contrast of its own surroundings
+    (relative to its contrast), and the rules' answer (NaN when not worked out: only the
+    training script records it). ``neighbours``: the blurred pictures the search uses; ``rel``/``moving``:
+    relative motion and moving picture from the flows around the candidates."""
+    h, w = cur.shape
+    x0, y0, x1, y1 = box
+    area = float(region.sum())
+    s = signed[y0:y1, x0:x1][region]
+    contrast = float(np.sqrt(np.mean(s * s))) + 1e-6
+    peak = float(z[y0:y1, x0:x1][region].max())
+    # contrast of the candidate against its own surroundings (3..6 px out) and their edges
+    m = 6
+    a0, b0, a1, b1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+    own = np.zeros((b1 - b0, a1 - a0), np.uint8)
+    own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
+    ring = (cv2.dilate(own, np.ones((2 * m + 1,) * 2, np.uint8)) > 0) & ~(cv2.dilate(own, np.ones((5, 5), np.uint8)) > 0)
+    c = cur[b0:b1, a0:a1]
+    level = float(np.median(c[own > 0]))
+    if ring.any():
+        gx = cv2.Sobel(c, cv2.CV_32F, 1, 0, ksize=3) * 0.125
+        gy = cv2.Sobel(c, cv2.CV_32F, 0, 1, ksize=3) * 0.125
+        edge = float(np.median(np.hypot(gx, gy)[ring])) / contrast
+        spatial = abs(level - float(np.median(c[ring]))) / contrast
+    else:
+        edge = spatial = 0.0
+    around = rel[max(0, y0 - r_near) : y1 + r_near, max(0, x0 - r_near) : x1 + r_near]
+    radius = min(reach, int(np.ceil(float(around.max()))) + 2)
+    return np.array([
+        np.log(area / (scale * scale)),
+        np.log(peak / high),
+        1.0 if float(s.sum()) > 0 else -1.0,
+        level,
+        attached_share(cur, signed, region, box),
+        min(10.0, surroundings_misfit(cur, region, box, neighbours) / contrast),
+        value_explained(cur, signed, region, box, neighbours, radius),
+        float(moving[y0:y1, x0:x1][region].mean()),
+        min(10.0, edge),
+        min(10.0, spatial),
+        np.nan if rules is None else float(rules),
+    ], np.float64)
+
 def protect(
     cur: np.ndarray,
     mask: np.ndarray,
@@ -257,12 +314,26 @@ def protect(
     high: float,
     neighbours: list[Neighbour],
     strength: float,
+    verifier: verify.Verifier | None | bool = True,
+    sink: list | None = None,
 ) -> np.ndarray:
     """``mask`` without the regions that motion explains (see module docs).
 
     ``signed``/``z``: the outlier distance and score of the temporal test; ``high``: its
     seed threshold; ``neighbours``: frames +-1 (+-2) with flows from the current frame.
+    ``verifier``: the learned verifier (``detect.verify``) that decides every candidate on
+    moving picture from its :func:`candidate_features`, the rules' answer among them
+    (``True``: the shipped one; ``None``/``False``: the rules alone). ``sink``: for the
+    verifier's training script, receives ``(box, region, features, kept_by_rules)`` of every
+    candidate on moving picture.
     """
+    if verifier is True:
+        verifier = verify.load()
+    elif verifier is False:
+        verifier = None
+    cols = verifier.columns(FEATURES) if verifier is not None else None
+    # the rules' own answer is only worked out when something asks for it
+    need_rules = verifier is None or sink is not None or "rules" in verifier.features
     if strength <= 0 or not mask.any() or not neighbours:
         return mask
     h, w = cur.shape
@@ -303,18 +374,38 @@ def protect(
         x, y, bw, bh = (int(v) for v in stats[k, :4])
         region = labels[y : y + bh, x : x + bw] == k
         box = (x, y, x + bw, y + bh)
-        if explained_share(soft, region, box, neighbours, reach, tol, tile, EXPLAINED) >= EXPLAINED:
-            keep[k] = False
+        rules = None
+        if need_rules:
+            rules = _rules_keep(cur, soft, signed, region, box, neighbours, rel, reach, tol, tile, r_near)
+        if verifier is None and sink is None:
+            keep[k] = rules
             continue
-        # where the flow does not explain even the surroundings (it failed on a fast limb),
-        # the candidate's values found within reach of it are enough
-        contrast = float(np.sqrt(np.mean(signed[y : y + bh, x : x + bw][region] ** 2)))
-        # as far as the picture around it moves (the flow may be wrong on it, not all around)
-        around = rel[max(0, y - r_near) : y + bh + r_near, max(0, x - r_near) : x + bw + r_near]
-        radius = min(reach, int(np.ceil(float(around.max()))) + 2)
-        suspect = attached_share(cur, signed, region, box) >= ATTACHED
-        if (suspect or surroundings_misfit(cur, region, box, neighbours) > MISFIT * contrast) and (
-            value_explained(cur, signed, region, box, neighbours, radius) >= VALUE_EXPLAINED
-        ):
-            keep[k] = False
+        feats = candidate_features(cur, signed, z, high, region, box, neighbours, rel, moving,
+                                   r_near, reach, max(1.0, scale), rules)
+        if sink is not None:
+            sink.append((box, region, feats, bool(rules)))
+        keep[k] = bool(rules) if verifier is None else bool(verifier.accepts(feats[cols], strength)[0])
     return keep[labels]
+
+
+def _rules_keep(
+    cur: np.ndarray, soft: np.ndarray, signed: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int],
+    neighbours: list[Neighbour], rel: np.ndarray, reach: int, tol: float, tile: int, r_near: int,
+) -> bool:
+    """Whether the rules keep a candidate on moving picture: found displaced in the
+    neighbours, or its values within the local motion's reach where the flow failed, it goes."""
+    x, y, x1, y1 = box
+    bw, bh = x1 - x, y1 - y
+    if explained_share(soft, region, box, neighbours, reach, tol, tile, EXPLAINED) >= EXPLAINED:
+        return False
+    # where the flow does not explain even the surroundings (it failed on a fast limb),
+    # the candidate's values found within reach of it are enough
+    contrast = float(np.sqrt(np.mean(signed[y : y + bh, x : x + bw][region] ** 2)))
+    # as far as the picture around it moves (the flow may be wrong on it, not all around)
+    around = rel[max(0, y - r_near) : y + bh + r_near, max(0, x - r_near) : x + bw + r_near]
+    radius = min(reach, int(np.ceil(float(around.max()))) + 2)
+    suspect = attached_share(cur, signed, region, box) >= ATTACHED
+    return not (
+        (suspect or surroundings_misfit(cur, region, box, neighbours) > MISFIT * contrast)
+        and value_explained(cur, signed, region, box, neighbours, radius) >= VALUE_EXPLAINED
+    )

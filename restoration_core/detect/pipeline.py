@@ -30,6 +30,7 @@ Z_HIGH = 5.0  # seed threshold, in local noise units
 Z_LOW = 3.0  # growth threshold
 ONE_SIDED = 1.3  # threshold factor when both references lie on one side (clip ends)
 END_DETAIL = 0.06  # local luma range of the reference above which a clip end needs a consistent flow
+END_BOUNDARIES_ON_DETAIL = True  # clip ends skip motion boundaries only where the reference has detail
 SINGLE_FRAME_LINE = 0.9  # share of row bands a scratch must hold in a one-frame clip
 FLOW_MAX_SIDE = 640
 FLOW_QUALITY = "medium"  # "fast" is ~2x quicker but misregisters fine periodic detail
@@ -182,7 +183,9 @@ def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
             ref = warp(win.luma[a], fa)
             k5 = np.ones((5, 5), np.uint8)
             detail = (cv2.dilate(ref, k5) - cv2.erode(ref, k5)) > END_DETAIL
-            ignore = (~reliable(fa, smooth_flow(win.flow(a, i)), tolerance=1.5) & detail) | motion_boundaries(fb)
+            ignore = ~reliable(fa, smooth_flow(win.flow(a, i)), tolerance=1.5) | motion_boundaries(fb)
+            if END_BOUNDARIES_ON_DETAIL:
+                ignore &= detail
         out = temporal_outliers(
             cur, win.luma[a], win.flow(i, a), win.luma[b], win.flow(i, b), Z_LOW * k, ignore
         )

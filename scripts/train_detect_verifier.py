@@ -1,0 +1,239 @@
+"""Train the detection verifier (``restoration_core/resources/detect/verifier.json``).
+
+Tuning data only: the signing clips ``again``, ``bird`` and ``book`` of ``../shared/data/clean/asl``
+(gray, every 2nd and every 3rd frame, every phase, cut into runs of 12 frames like the
+benchmark's) with the benchmark's synthetic damage, and the same runs undamaged. Every
+candidate that motion protection questions (on or next to moving picture) is recorded with
+its features (``motion.candidate_features``) and whether the rules keep it. Labels: damage
+when it touches an artifact of a tuned kind (spots, dirt); not damage when it touches no
+artifact at all (and every candidate of the undamaged runs); candidates on held-out kinds
+(lint, hair-short, scratches, the line scratch) are left out of training altogether.
+
+The model is a logistic regression on standardised features (numpy, Newton steps, L2),
+over every candidate on moving picture (the rules' answer is one of its features), damage
+and not-damage weighted equally. The threshold is chosen leaving each clip out in turn (a
+model trained on the other two clips scores the third): the highest that keeps as large a
+share of the tuned-kind damage as the rules alone keep; then the final model is trained on
+all three.
+
+    python scripts/train_detect_verifier.py --dump /tmp/verifier-data.npz      # run detection, record
+    python scripts/train_detect_verifier.py --data /tmp/verifier-data.npz --out restoration_core/resources/detect/verifier.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from restoration_core.detect import DetectSettings, detect_reel, motion, pipeline  # noqa: E402
+from restoration_core.detect.verify import Verifier  # noqa: E402
+from restoration_core.metrics.damage import KIND_CODES, Damager, DamageSettings, load_artifacts  # noqa: E402
+from scripts.bench.bench_detect import ArrayReel  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+TUNE_CLIPS = ("again", "bird", "book")
+TUNE_KINDS = ("spots", "dirt")
+RUN = 12
+
+
+def _clip(name: str) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(DATA / "clean" / "asl" / f"{name}.mkv")) as container:
+        return [np.repeat(f.to_ndarray(format="gray")[..., None], 3, axis=2) for f in container.decode(video=0)]
+
+
+def _runs(frames: list[np.ndarray]) -> list[tuple[str, list[np.ndarray]]]:
+    out = []
+    for step in (2, 3):
+        for phase in range(step):
+            seq = frames[phase::step]
+            for k in range(0, len(seq) - RUN // 2 + 1, RUN):
+                chunk = seq[k : k + RUN]
+                if len(chunk) >= RUN // 2:
+                    out.append((f"1:{step} phase {phase} from {k}", chunk))
+    return out
+
+
+def _record(frames: list[np.ndarray], settings: DetectSettings) -> list[list]:
+    """Per frame, the (box, region, features, kept_by_rules) of every questioned candidate."""
+    per_frame: list[list] = []
+    orig_protect, orig_one = motion.protect, pipeline._detect_one
+
+    def one(win, i, lo, hi):
+        per_frame.append([])
+        return orig_one(win, i, lo, hi)
+
+    def protect(*a, **kw):
+        return orig_protect(*a, verifier=False, sink=per_frame[-1], **kw)
+
+    motion.protect, pipeline._detect_one = protect, one
+    try:
+        for _ in detect_reel(ArrayReel(frames), settings):
+            pass
+    finally:
+        motion.protect, pipeline._detect_one = orig_protect, orig_one
+    return per_frame
+
+
+def _label(box, region, d) -> tuple[int, int, bool]:
+    """(label, kind code, far): 1 damage, 0 not damage; kind of the damage it touches."""
+    x0, y0, x1, y1 = box
+    h, w = d.mask.shape
+    a0, b0, a1, b1 = max(0, x0 - 1), max(0, y0 - 1), min(w, x1 + 1), min(h, y1 + 1)
+    own = np.zeros((b1 - b0, a1 - a0), np.uint8)
+    own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
+    near = cv2.dilate(own, np.ones((3, 3), np.uint8)) > 0
+    gt = d.mask[b0:b1, a0:a1] | d.touched[b0:b1, a0:a1]
+    if not (near & gt).any():
+        r = 9
+        art = d.artifact[max(0, y0 - r) : y1 + r, max(0, x0 - r) : x1 + r]
+        return 0, 0, not art.any()
+    kinds = d.kind_map[b0:b1, a0:a1][near & gt]
+    kinds = kinds[kinds > 0]
+    kind = int(np.bincount(kinds).argmax()) if len(kinds) else KIND_CODES["dirt"]
+    return 1, kind, False
+
+
+def dump(path: Path, seed: int, clips: tuple[str, ...] = TUNE_CLIPS) -> None:
+    artifacts = load_artifacts(DATA / "artifacts")
+    settings = DetectSettings()
+    rows, meta = [], []
+    t0, c0 = time.perf_counter(), time.process_time()
+    for name in clips:
+        ci = TUNE_CLIPS.index(name)
+        for label, clean in _runs(_clip(name)):
+            damager = Damager(DamageSettings(seed=seed), artifacts)
+            damaged = [damager.apply(f, i) for i, f in enumerate(clean)]
+            for i, cands in enumerate(_record([d.data for d in damaged], settings)):
+                for box, region, feats, kept in cands:
+                    y, kind, far = _label(box, region, damaged[i])
+                    rows.append(feats)
+                    meta.append((ci, y, kind, far, kept, 0, i))
+            for i, cands in enumerate(_record(clean, settings)):
+                for _box, _region, feats, kept in cands:
+                    rows.append(feats)
+                    meta.append((ci, 0, 0, True, kept, 1, i))
+            np.savez(path, x=np.array(rows), meta=np.array(meta, np.int64), features=np.array(motion.FEATURES))
+            print(f"{name} {label}: {len(rows)} candidates so far "
+                  f"({time.perf_counter() - t0:.0f} s, cpu {time.process_time() - c0:.0f} s)", flush=True)
+    np.savez(path, x=np.array(rows), meta=np.array(meta, np.int64), features=np.array(motion.FEATURES))
+    print(f"wrote {path}: {len(rows)} candidates")
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, iters: int = 50) -> tuple:
+    """Weighted L2-regularised logistic regression on standardised features (Newton steps)."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    z = (x - mean) / scale
+    coef, bias = np.zeros(x.shape[1]), 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(z @ coef + bias)))
+        g, h = w * (p - y), w * p * (1 - p)
+        zb = np.column_stack([z, np.ones(len(y))])
+        hess = (zb * h[:, None]).T @ zb + np.diag([l2] * x.shape[1] + [1e-6])
+        grad = zb.T @ g + np.append(l2 * coef, 0.0)
+        step = np.linalg.solve(hess, grad)
+        coef, bias = coef - step[:-1], bias - step[-1]
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return mean, scale, coef, float(bias)
+
+
+def _model(x, y, w, l2: float, names: tuple[str, ...], threshold: float = 0.0) -> Verifier:
+    mean, scale, coef, bias = fit_logistic(x, y, w, l2)
+    return Verifier.from_dict({"features": list(names), "mean": mean.tolist(), "scale": scale.tolist(),
+                               "weights": coef.tolist(), "bias": bias, "threshold": threshold})
+
+
+def _columns(parts: list, names: tuple[str, ...]) -> np.ndarray:
+    """The named features of every recorded candidate (``rules`` from the record when a
+    recording predates it as a feature)."""
+    out = []
+    for d in parts:
+        have = [str(f) for f in d["features"]]
+        cols = [d["x"][:, have.index(n)] if n in have else d["meta"][:, 4].astype(float) for n in names]
+        out.append(np.column_stack(cols))
+    return np.concatenate(out)
+
+
+def train(args: argparse.Namespace) -> None:
+    parts = [np.load(p) for p in args.data]
+    names = tuple(f for f in motion.FEATURES if f not in args.drop.split(","))
+    x = _columns(parts, names)
+    meta = np.concatenate([d["meta"] for d in parts])
+    clip, y, kind, far, kept, clean = (meta[:, k] for k in range(6))
+    tuned = np.isin(kind, [KIND_CODES[k] for k in TUNE_KINDS])
+    use = (y == 0) | tuned  # held-out kinds never seen
+    pos, neg = use & (y == 1), use & (y == 0)
+    far_neg = neg & (far == 1) & (clean == 0)
+    print(f"candidates on moving picture: {len(y)}; training on {int(use.sum())}: {int(pos.sum())} "
+          f"tuned-kind damage ({int(np.sum(pos & (kept == 1)))} kept by the rules), {int(neg.sum())} not damage "
+          f"({int(np.sum(neg & (kept == 1)))} kept by the rules; {int(far_neg.sum())} far from damage in "
+          f"damaged runs, {int(np.sum(neg & (clean == 1)))} in undamaged runs)")
+    w = np.where(y == 1, 1.0 / max(1, pos.sum()), args.neg_weight / max(1, neg.sum())) * use.sum()
+    # leave one clip out: every candidate is scored by a model that never saw its clip
+    scores = np.full(len(y), np.nan)
+    for c in np.unique(clip[use]):
+        tr, te = use & (clip != c), use & (clip == c)
+        scores[te] = _model(x[tr], y[tr], w[tr], args.l2, names).score(x[te])
+    # the threshold keeps as much of the damage as the rules do (times --keep)
+    share = float(np.mean(kept[pos] == 1)) * args.keep
+    thr = float(np.quantile(scores[pos], 1 - share))
+    print(f"rules: keep {np.sum(pos & (kept == 1))} damage, {np.sum(neg & (kept == 1))} not damage, "
+          f"{np.sum(far_neg & (kept == 1))} far")
+    for t in sorted({thr, *np.quantile(scores[pos], [0.02, 0.05, 0.1, 0.15])}):
+        mark = "  <- chosen" if t == thr else ""
+        print(f"  left-out clips, threshold {t:6.2f}: keeps {np.sum(pos & (scores >= t))} damage, "
+              f"{np.sum(neg & (scores >= t))} not damage, {np.sum(far_neg & (scores >= t))} far{mark}")
+    final = _model(x[use], y[use], w[use], args.l2, names, threshold=thr)
+    print("weights: " + ", ".join(f"{n} {c:+.2f}" for n, c in zip(names, final.weights, strict=True)))
+    d = final.to_dict()
+    d["trained_on"] = (f"signing clips {', '.join(TUNE_CLIPS)} (every 2nd and 3rd frame, every phase, runs of "
+                       f"{RUN}), artifact kinds {', '.join(TUNE_KINDS)}; the threshold keeps {args.keep:g} x the "
+                       f"rules' share of the left-out clips' damage")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dump", type=Path, help="run detection on the tuning clips and record the candidates here")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--clips", default=",".join(TUNE_CLIPS), help="tuning clips to record (comma-separated)")
+    ap.add_argument("--data", type=Path, nargs="+", help="train from these recordings")
+    ap.add_argument("--out", type=Path, default=ROOT / "restoration_core" / "resources" / "detect" / "verifier.json")
+    ap.add_argument("--drop", default="rules", help="features to leave out (comma-separated; by default the "
+                    "rules' answer, which weighed nothing once the other features were in)")
+    ap.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic regression")
+    ap.add_argument("--keep", type=float, default=1.0,
+                    help="the threshold keeps this times the share of tuned-kind damage the rules keep")
+    ap.add_argument("--neg-weight", type=float, default=1.0, help="weight of all non-damage against all damage")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    cv2.setNumThreads(args.threads)
+    if args.dump:
+        if not (DATA / "artifacts").is_dir():
+            print(f"skipped: reference data not found under {DATA}")
+            return 0
+        clips = tuple(c for c in args.clips.split(",") if c)
+        if not set(clips) <= set(TUNE_CLIPS):
+            ap.error(f"--clips: only the tuning clips {', '.join(TUNE_CLIPS)}")
+        dump(args.dump, args.seed, clips)
+    if args.data:
+        train(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

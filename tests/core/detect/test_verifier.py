@@ -1,0 +1,100 @@
+"""The learned candidate verifier: its stumps, the shipped model, and what it must not do."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from restoration_core.detect import DetectSettings, detect_reel, motion, verify
+from tests.core.detect.scenes import ArrayReel, gray_rgb, texture
+
+
+def _detect(frames, **kw):
+    return [p.payload for p in detect_reel(ArrayReel(frames), DetectSettings(**kw))]
+
+
+def test_the_score_is_a_logistic_regression_and_the_threshold_moves_with_the_protection():
+    v = verify.Verifier.from_dict({
+        "features": ["a", "b"], "mean": [1.0, 0.0], "scale": [2.0, 1.0], "weights": [2.0, -1.0],
+        "bias": 0.5, "threshold": 1.0,
+    })
+    x = np.array([[1.0, 0.0], [5.0, 1.0], [3.0, 0.5]])
+    assert np.allclose(v.score(x), [0.5, 3.5, 2.0])
+    assert v.accepts(x, 0.5).tolist() == [False, True, True]
+    # a stronger protection asks for more evidence, a weaker one for less
+    assert v.accepts(x, 1.0).tolist() == [False, True, False]
+    assert v.accepts(x, 0.0).tolist() == [True, True, True]
+    assert verify.Verifier.from_dict(v.to_dict()).to_dict() == v.to_dict()
+    assert v.columns(("b", "c", "a")).tolist() == [2, 0]
+    with pytest.raises(ValueError, match="features"):
+        v.score(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="not measured"):
+        v.columns(("a", "c"))
+
+
+def test_the_shipped_verifier_weighs_the_features_motion_protection_measures():
+    v = verify.load()
+    assert v is not None, "restoration_core/resources/detect/verifier.json is missing"
+    assert set(v.features) <= set(motion.FEATURES) and "rules" not in v.features
+    assert np.isfinite(v.threshold) and np.all(np.isfinite(v.weights)) and np.all(v.scale > 0)
+    data = json.loads(verify.default_path().read_text(encoding="utf-8"))
+    assert "trained_on" in data and "again" in data["trained_on"]
+
+
+def test_candidate_features_are_finite_and_in_order():
+    h, w = 96, 128
+    bg = texture(h, w, seed=4)
+    cur = bg.copy()
+    cur[40:46, 60:66] = 0.02  # a dark speck
+    signed = np.zeros((h, w), np.float32)
+    signed[40:46, 60:66] = cur[40:46, 60:66] - bg[40:46, 60:66]
+    z = np.abs(signed) / 0.01
+    nbs = [motion.Neighbour(o, bg, np.full((h, w, 2), 3.0 * o, np.float32)) for o in (-2, -1, 1, 2)]
+    rel = np.full((h, w), 3.0, np.float32)
+    moving = np.ones((h, w), bool)
+    region = np.ones((6, 6), bool)
+    f = motion.candidate_features(cur, signed, z, 5.0, region, (60, 40, 66, 46), nbs, rel, moving, 18, 24, 1.0, None)
+    assert f.shape == (len(motion.FEATURES),)
+    named = dict(zip(motion.FEATURES, f, strict=True))
+    assert np.isnan(named.pop("rules")) and np.all(np.isfinite(list(named.values())))
+    assert named["polarity"] == -1.0 and named["attached"] == 0.0 and named["moving_share"] == 1.0
+    assert named["log_area"] == pytest.approx(np.log(36.0))
+    # the neighbours show nothing as dark anywhere near: its values are not explained
+    assert named["value_1"] == 0.0
+
+
+def _specked_hand(value: float, speck: float, speed: float = 6.0, n: int = 7):
+    """A still textured background and a "hand" (a disc of ``value``) crossing it at ``speed``
+    px a frame, with a small speck of the other polarity on it (film damage over moving
+    picture), a new place on the hand every frame."""
+    h, w = 150, 200
+    rng = np.random.default_rng(5)
+    bg = texture(h, w, 5)
+    frames, masks = [], []
+    for t in range(n):
+        img = bg.copy()
+        cx, cy = 50 + speed * t, 75 + 2.0 * np.sin(t)
+        cv2.circle(img, (round(cx * 4), round(cy * 4)), 22 * 4, value, -1, cv2.LINE_AA, shift=2)
+        m = np.zeros((h, w), np.uint8)
+        cv2.circle(m, (round(cx) + (-6, 5, -3, 7, 0, -8, 4)[t % 7], round(cy) + (4, -5, 7, 0, -7, 2, -2)[t % 7]), 2, 1, -1)
+        img[m > 0] = speck
+        frames.append(gray_rgb(img + rng.normal(0, 0.006, img.shape)))
+        masks.append(m > 0)
+    return frames, masks
+
+
+@pytest.mark.parametrize(("value", "speck"), [(0.85, 0.05), (0.15, 0.95)], ids=["dark-on-bright", "bright-on-dark"])
+def test_a_speck_on_a_moving_hand_is_still_found_and_the_hand_is_not(value, speck):
+    frames, masks = _specked_hand(value, speck)
+    dets = _detect(frames, scratches=False)  # dust and dirt only
+    found = [bool((d.mask & m).any()) for d, m in zip(dets, masks, strict=True)]
+    assert all(found[1:-1]), f"specks on the hand found per frame: {found}"  # the ends have one side
+    for d, m in zip(dets, masks, strict=True):
+        grown = cv2.dilate(m.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        assert not (d.mask & ~grown).any(), f"frame {d.index}: picture flagged beside the speck"
+    # and without the specks nothing at all
+    clean, _ = _specked_hand(value, value)
+    assert not any(d.mask.any() for d in _detect(clean, scratches=False))
