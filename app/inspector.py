@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import background, engine
+from app.lists import refill
 from app.theme import icon
 from restoration_core.errors import InputError
 from restoration_core.render.spec import parse_frame_list
@@ -247,18 +248,17 @@ class Inspector(QScrollArea):
 
     def _refresh_repairs(self) -> None:
         w, s = self.window, self.window.session
-        self.repairs.clear()
+        rows: list[tuple[str, tuple]] = []
         if s.project is not None and s.reel_id is not None and w.viewer.index >= 0:
             for rec_id, k, iv, revoked in s.project.repairs_in_frame(s.reel_id, w.viewer.index):
                 x, y, bw, bh = iv.bbox
                 how = f"from frames {', '.join(map(str, iv.source_frames))}" if iv.source_frames else \
                     (f"seed {iv.seed}" if iv.seed is not None else "")
-                text = (f"{'[taken back] ' if revoked else ''}{iv.kind}, {iv.method} {how}\n"
-                        f"{bw}x{bh} at {x},{y}  (render {rec_id})")
-                item = QListWidgetItem(text)
-                item.setData(Qt.ItemDataRole.ToolTipRole, text.replace("\n", ", "))
-                item.setData(Qt.ItemDataRole.UserRole, (rec_id, k, revoked))
-                self.repairs.addItem(item)
+                rows.append((f"{'[taken back] ' if revoked else ''}{iv.kind}, {iv.method} {how}\n"
+                             f"{bw}x{bh} at {x},{y}  (render {rec_id})", (rec_id, k, revoked)))
+        for item, (text, key) in zip(refill(self.repairs, [t for t, _ in rows]), rows, strict=True):
+            item.setData(Qt.ItemDataRole.ToolTipRole, text.replace("\n", ", "))
+            item.setData(Qt.ItemDataRole.UserRole, key)
         self.take_back.setEnabled(self.repairs.count() > 0)
 
     def _take_back(self) -> None:
@@ -397,22 +397,22 @@ class Inspector(QScrollArea):
             return   # not while playing: the list is rebuilt when playback stops on a frame
         self._refresh_repairs()
         self.defects.blockSignals(True)
-        self.defects.clear()
+        defects, rejected = [], set()
         if s.project is not None and s.reel_id is not None and w.viewer.index >= 0:
             f = w.viewer.index
             rejected = s.project.rejected(s.reel_id, f)
-            for d in sorted(s.project.defects(s.reel_id, f), key=lambda d: -d.score):
-                x, y, bw, bh = d.bbox
-                text = f"#{d.id} {d.kind} ({d.polarity})  score {d.score:.2f}\n{bw}x{bh} at {x},{y}"
-                item = QListWidgetItem(text)      # two short lines: nothing cut in a narrow dock
-                item.setData(Qt.ItemDataRole.ToolTipRole, text.replace("\n", ", "))
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                # setData, not setCheckState: PySide6 6.11 leaks a reference to None when C++
-                # calls a new item's virtual setData (setCheckState, setText, setToolTip do)
-                item.setData(Qt.ItemDataRole.CheckStateRole,
-                             Qt.CheckState.Unchecked if d.id in rejected else Qt.CheckState.Checked)
-                item.setData(Qt.ItemDataRole.UserRole, d.id)
-                self.defects.addItem(item)
+            defects = sorted(s.project.defects(s.reel_id, f), key=lambda d: -d.score)
+        # two short lines: nothing cut in a narrow dock
+        texts = [f"#{d.id} {d.kind} ({d.polarity})  score {d.score:.2f}\n{d.bbox[2]}x{d.bbox[3]} at "
+                 f"{d.bbox[0]},{d.bbox[1]}" for d in defects]
+        for item, d, text in zip(refill(self.defects, texts), defects, texts, strict=True):
+            item.setData(Qt.ItemDataRole.ToolTipRole, text.replace("\n", ", "))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            # setData, not setCheckState: PySide6 6.11 leaks a reference to None when C++
+            # calls a Python-made item's virtual setData (setCheckState, setText, setToolTip do)
+            item.setData(Qt.ItemDataRole.CheckStateRole,
+                         Qt.CheckState.Unchecked if d.id in rejected else Qt.CheckState.Checked)
+            item.setData(Qt.ItemDataRole.UserRole, d.id)
         self.defects.blockSignals(False)
 
     def _defect_toggled(self, item: QListWidgetItem) -> None:

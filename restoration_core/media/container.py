@@ -22,7 +22,7 @@ import av
 import numpy as np
 
 from restoration_core.errors import InputError
-from restoration_core.media import ptsindex
+from restoration_core.media import buffers, ptsindex
 from restoration_core.media.info import AudioInfo, ReelInfo
 from restoration_core.media.ptsindex import PtsIndex, RateIndex
 from restoration_core.media.timecode import normalize_timecode
@@ -405,7 +405,7 @@ class ContainerSource:
             container.close()
 
     def to_array(self, frame: av.VideoFrame) -> np.ndarray:
-        return frame.to_ndarray(format=array_format(self.info.bit_depth))
+        return buffers.to_array(frame, array_format(self.info.bit_depth))
 
     def close(self) -> None:
         self._decoded = None

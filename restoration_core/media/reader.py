@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from restoration_core.errors import InputError
+from restoration_core.media import buffers
 from restoration_core.media.container import ContainerSource
 from restoration_core.media.frame import Frame
 from restoration_core.media.info import ReelInfo
@@ -131,7 +132,7 @@ class Reel:
             # scale and convert straight from the decoded picture: no full-size 16-bit array
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             frame = self._source.read_av(index)
-            return frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA").to_ndarray()
+            return buffers.to_array(frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA"))
         if data is None:
             data = self.read(index).data
         if data.dtype == np.uint16:

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from restoration_core.errors import InputError
+from restoration_core.media import buffers
 from restoration_core.media.container import exact_rate
 from restoration_core.media.dpx import read_industry_headers
 from restoration_core.media.info import ReelInfo
@@ -179,7 +180,7 @@ def read_image(file: Path, kind: str) -> tuple[np.ndarray, str]:
             frame = frames[0]
             bits = max(c.bits for c in frame.format.components)
             fmt = "rgb24" if bits <= 8 else "rgb48le"
-            return frame.to_ndarray(format=fmt), frame.format.name
+            return buffers.to_array(frame, fmt), frame.format.name
         img = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise InputError(f"cannot read image ({exc})", file) from None

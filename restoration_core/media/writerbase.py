@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from restoration_core.media import buffers
 from restoration_core.media.info import ReelInfo
 from restoration_core.media.presets import Preset
 from restoration_core.media.timecode import frames_to_timecode
@@ -51,7 +52,7 @@ def check_frame(data: np.ndarray, info: ReelInfo) -> np.ndarray:
 
 
 def array_to_av(data: np.ndarray) -> av.VideoFrame:
-    return av.VideoFrame.from_ndarray(data, format="rgb24" if data.dtype == np.uint8 else "rgb48le")
+    return buffers.from_array(data, "rgb24" if data.dtype == np.uint8 else "rgb48le")
 
 
 class WriterBase:
@@ -74,10 +75,9 @@ class WriterBase:
             return frame
         if (frame.width, frame.height) != size:
             # pad odd sizes for chroma-subsampled targets by repeating the last row/column
-            arr = frame.to_ndarray(format="rgb48le" if self.info.bit_depth > 8 else "rgb24")
+            arr = buffers.to_array(frame, "rgb48le" if self.info.bit_depth > 8 else "rgb24")
             pad = ((0, size[1] - frame.height), (0, size[0] - frame.width), (0, 0))
-            frame = av.VideoFrame.from_ndarray(np.pad(arr, pad, mode="edge"),
-                                               format="rgb48le" if arr.dtype == np.uint16 else "rgb24")
+            frame = buffers.from_array(np.pad(arr, pad, mode="edge"), "rgb48le" if arr.dtype == np.uint16 else "rgb24")
         if frame.format.name not in ("rgb24", "rgb48le") and av.VideoFormat(pix_fmt).is_rgb:
             # via rgb48: a lossless superset of any source's RGB decode
             frame = frame.reformat(format="rgb48le")

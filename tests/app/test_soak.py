@@ -2,10 +2,13 @@
 
 A binding that leaks a reference per signal emit (PySide6 6.12.0) drained None's count by
 about 4,400 a second during playback and aborted the workbench within a minute; the
-10-minute run is ``python scripts/bench/bench_soak.py``. The limit (2,000 in a minute) catches
-any per-emit leak (hundreds of thousands a minute) but not PyAV's one reference per decoded
-frame, which test_signal_refcounts.py's strict xfail tracks. It runs in its own process, as
-the workbench does: its own QApplication, event loop and threads.
+10-minute run is ``python scripts/bench/bench_soak.py``. PyAV's one reference per plane buffer
+taken is counted (restoration_core.media.buffers) and taken out: it grew with every rerun of
+whole-reel detection, so a faster detection crossed the old limit. What is left must stay
+within 500 in a minute: a per-emit leak makes hundreds of thousands, and the inspector's
+lists, which leaked one per detection per frame shown (new Python-made items), about 2,000.
+It runs in its own process, as the workbench does: its own QApplication, event loop and
+threads.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def test_a_minute_of_playback_with_reel_detection_holds_refcounts_and_memory(tmp
     assert r["frames_shown"] >= 24 * 60 // 4, f"playback kept going ({r['frames_shown']} frames shown)\n{lines}"
     assert r["loops"] >= 10, "the 24-frame sample looped"
     assert r["frames_detected"] > 1, "whole-reel detection ran during playback"
-    assert all(abs(d) <= 2000 for d in r["drift"].values()), (r["drift"], lines)
+    assert all(abs(d) <= 500 for d in r["drift"].values()), (r["drift"], r["pyav_refs"], lines)
     growth = (r["rss_end_mb"] - r["rss_start_mb"]) / r["rss_start_mb"]
     assert growth <= 0.10, (r["rss_start_mb"], r["rss_end_mb"], lines)
     assert len(r["samples"]) >= 6
