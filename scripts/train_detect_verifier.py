@@ -14,7 +14,8 @@ over every candidate on moving picture (the rules' answer is one of its features
 and not-damage weighted equally. The threshold is chosen leaving each clip out in turn (a
 model trained on the other two clips scores the third): the highest that keeps as large a
 share of the tuned-kind damage as the rules alone keep; then the final model is trained on
-all three.
+all three. The rules' answer is recorded but left out of the model by default (its weight
+was near zero once the other features were in, and leaving it out spares its search).
 
     python scripts/train_detect_verifier.py --dump /tmp/verifier-data.npz      # run detection, record
     python scripts/train_detect_verifier.py --data /tmp/verifier-data.npz --out restoration_core/resources/detect/verifier.json

@@ -16,6 +16,13 @@ questioned again where the picture moves:
   stronger peak there (:data:`MOVING_EVIDENCE`) is off: on the tuning clips any peak
   threshold that removed a false region removed some 20 true specks on moving picture.
 
+These rules are not the last word: every candidate on or next to moving picture is measured
+(:func:`candidate_features`) and a learned verifier (``detect.verify``, trained on the
+tuning clips only) decides from the measurements together whether it is damage. It rejects
+most of the picture the rules let through (glints, finger highlights, a thumb's tip) and
+keeps specks on a moving hand that the rules dropped. Without the shipped weights the rules
+alone decide.
+
 Static picture is left to the aligned test, so dust on a still background keeps its recall.
 """
 
@@ -251,18 +258,18 @@ def attached_share(cur: np.ndarray, signed: np.ndarray, region: np.ndarray, box:
 
 
 FEATURES = (
-    "log_area", "log_peak", "polarity", "level", "attached", "misfit", "value_1", "moving_share",
-    "edge", "spatial", "rules",
+    "log_peak", "polarity", "level", "attached", "misfit", "value_1", "moving_share", "edge", "spatial",
+    "rules",
 )
 
 
 def candidate_features(
     cur: np.ndarray, signed: np.ndarray, z: np.ndarray, high: float, region: np.ndarray,
     box: tuple[int, int, int, int], neighbours: list[Neighbour], rel: np.ndarray, moving: np.ndarray,
-    r_near: int, reach: int, scale: float, rules: bool | None,
+    r_near: int, reach: int, rules: bool | None,
 ) -> np.ndarray:
     """The measurements of one candidate the verifier (``detect.verify``) weighs, in
-    :data:`FEATURES` order: size, peak score, polarity and level, how much it continues an
+    :data:`FEATURES` order: peak score, polarity and level, how much it continues an
     object of the picture (``attached``), how badly the flow fits around it (relative to
     its contrast), whether its values are found within the local motion's reach in the
     frames +-1, how much of it moves, the edges and the contrast of its own surroundings
@@ -271,7 +278,6 @@ def candidate_features(
     relative motion and moving picture from the flows around the candidates."""
     h, w = cur.shape
     x0, y0, x1, y1 = box
-    area = float(region.sum())
     s = signed[y0:y1, x0:x1][region]
     contrast = float(np.sqrt(np.mean(s * s))) + 1e-6
     peak = float(z[y0:y1, x0:x1][region].max())
@@ -293,7 +299,6 @@ def candidate_features(
     around = rel[max(0, y0 - r_near) : y1 + r_near, max(0, x0 - r_near) : x1 + r_near]
     radius = min(reach, int(np.ceil(float(around.max()))) + 2)
     return np.array([
-        np.log(area / (scale * scale)),
         np.log(peak / high),
         1.0 if float(s.sum()) > 0 else -1.0,
         level,
@@ -380,8 +385,7 @@ def protect(
         if verifier is None and sink is None:
             keep[k] = rules
             continue
-        feats = candidate_features(cur, signed, z, high, region, box, neighbours, rel, moving,
-                                   r_near, reach, max(1.0, scale), rules)
+        feats = candidate_features(cur, signed, z, high, region, box, neighbours, rel, moving, r_near, reach, rules)
         if sink is not None:
             sink.append((box, region, feats, bool(rules)))
         keep[k] = bool(rules) if verifier is None else bool(verifier.accepts(feats[cols], strength)[0])

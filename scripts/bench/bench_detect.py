@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from restoration_core.detect import DetectSettings, detect_reel  # noqa: E402
+from restoration_core.detect import DetectSettings, detect_reel, motion  # noqa: E402
 from restoration_core.detect.flow import to_luma  # noqa: E402
 from restoration_core.media.frame import Frame  # noqa: E402
 from restoration_core.metrics.damage import KIND_CODES, Damager, DamageSettings, load_artifacts  # noqa: E402
@@ -212,9 +212,11 @@ def read_asl(name: str, step: int, count: int, start: int = 6) -> list[np.ndarra
     return out
 
 
-def asl_set(which: str, count: int) -> list[tuple[str, list[np.ndarray]]]:
+def asl_set(which: str, count: int, only: str | None = None) -> list[tuple[str, list[np.ndarray]]]:
     """(label, clean frames) of the chosen ASL clips, each at every 2nd and every 3rd frame."""
     names = {"tune": ASL_TUNE, "report": ASL_REPORT, "all": ASL_TUNE + ASL_REPORT}[which]
+    if only:
+        names = tuple(n for n in names if n in only.split(","))
     return [(f"asl/{n} 1:{step}", read_asl(n, step, count)) for n in names for step in (2, 3)]
 
 
@@ -286,6 +288,9 @@ def main() -> int:
     ap.add_argument("--asl", choices=("tune", "report", "all", "none"), default="report",
                     help="which signing clips to run (tune: the clips motion protection was tuned on)")
     ap.add_argument("--asl-frames", type=int, default=12, help="frames per ASL clip and step")
+    ap.add_argument("--no-verifier", action="store_true",
+                    help="motion protection's rules alone (without the learned verifier), for comparison")
+    ap.add_argument("--asl-clips", default=None, help="only these clips of the chosen set (comma-separated)")
     ap.add_argument("--protection", type=float, default=None, help="DetectSettings.motion_protection")
     ap.add_argument("--no-car", action="store_true", help="skip the street clip")
     args = ap.parse_args()
@@ -297,6 +302,10 @@ def main() -> int:
         print(f"skipped: reference data not found under {DATA}")
         return 0
     cv2.setNumThreads(args.threads)
+    if args.no_verifier:
+        rules_only = motion.protect
+        motion.protect = lambda *a, **kw: rules_only(*a, verifier=False, **kw)
+    print("motion protection: " + ("the rules alone" if args.no_verifier else "rules and the learned verifier"))
     settings = DetectSettings(sensitivity=args.sensitivity)
     if args.protection is not None:
         settings = DetectSettings(sensitivity=args.sensitivity, motion_protection=args.protection)
@@ -313,7 +322,7 @@ def main() -> int:
 
 
 def asl(args: argparse.Namespace, settings: DetectSettings, artifacts: dict) -> None:
-    clips = asl_set(args.asl, args.asl_frames)
+    clips = asl_set(args.asl, args.asl_frames, args.asl_clips)
     print(f"\nsigning clips ({args.asl} set: {', '.join(sorted({c[0].split()[0] for c in clips}))}), "
           f"{args.asl_frames} frames each at every 2nd and 3rd frame, gray 640x480, damage seed {args.seed}")
     print(f"{'clip':18s} {'detector':11s} {'F1 tuned':>8s} {'F1 held':>8s} {'prec':>6s} "
