@@ -18,6 +18,7 @@ import contextlib
 import os
 import queue
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -78,14 +79,14 @@ class ContainerWriter(WriterBase):
         self._atomic = atomic_path(self.output, overwrite=overwrite)
         self._tmp: Path = self._atomic.__enter__()
         self._pool = ThreadPoolExecutor(2)
-        self._md5: list[Future] = []
+        self._entries: list[tuple[str, int]] = []  # framemd5 entries of the frames hashed so far
+        self._hashing: deque[Future] = deque()  # hashes still running (the futures go once done)
         self._audio: AudioCopier | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE_DEPTH)
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._encoder: threading.Thread | None = None
         self.encoded = 0
-        self._hashed = 0  # frames whose MD5 is known to be done
         try:
             self._open(audio_source, source_frames)
         except BaseException:
@@ -185,11 +186,10 @@ class ContainerWriter(WriterBase):
                 frame.pts = self.encoded
                 frame.time_base = 1 / self.fps
                 if self._hash_inputs:
-                    self._md5.append(self._pool.submit(frame_md5_and_size, frame, self._zero_pad))
+                    self._hashing.append(self._pool.submit(frame_md5_and_size, frame, self._zero_pad))
                     # at most a queue's depth of frames wait for their hash (memory stays flat)
-                    while len(self._md5) - self._hashed > _QUEUE_DEPTH:
-                        self._md5[self._hashed].result()
-                        self._hashed += 1
+                    while len(self._hashing) > _QUEUE_DEPTH:
+                        self._entries.append(self._hashing.popleft().result())
                 try:
                     for packet in self.stream.encode(frame):
                         self.container.mux(packet)
@@ -237,7 +237,9 @@ class ContainerWriter(WriterBase):
             self.container.close()
             sha = self._pool.submit(sha256_file, self._tmp)
             if self._hash_inputs:
-                entries = [f.result() for f in self._md5]
+                while self._hashing:
+                    self._entries.append(self._hashing.popleft().result())
+                entries = self._entries
                 if self.verify:  # decode the file back beside the SHA-256 and compare
                     decoded = decoded_md5s(self._tmp)
                     bad = next((k for k, (x, y) in enumerate(zip(entries, decoded, strict=False)) if x != y), None)

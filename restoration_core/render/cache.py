@@ -29,6 +29,7 @@ import hashlib
 import json
 import shutil
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from restoration_core.errors import OutputError
 
 FORMAT = 2  # version of the entry format (1: whole frames as .npy)
 _DTYPES = {"uint8": np.uint8, "uint16": np.uint16}
+CHECKED_SIDECARS = 512  # sidecars kept checked in memory (a few chunks' frames and detections)
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,9 @@ class RenderCache:
     def __init__(self, folder: str | Path, shape: tuple[int, int] | None = None):
         self.folder = Path(folder)
         self.shape = tuple(int(v) for v in shape) if shape is not None else None
-        self._checked: dict[tuple[str, int], dict[str, Any]] = {}  # sidecars found whole in this process
+        # sidecars found whole in this process, the latest few only: a feature's worth of
+        # interventions and defects must not stay in memory (an entry that left is read again)
+        self._checked: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         try:
             (self.folder / "frames").mkdir(parents=True, exist_ok=True)
             (self.folder / "detect").mkdir(parents=True, exist_ok=True)
@@ -161,6 +165,7 @@ class RenderCache:
         """The entry's sidecar if the entry is whole and fits this cache, else None."""
         key = (layer, index)
         if key in self._checked:
+            self._checked.move_to_end(key)
             return self._checked[key]
         data, side = self._paths(layer, index)
         try:
@@ -176,6 +181,8 @@ class RenderCache:
         if not ok:
             return None
         self._checked[key] = meta
+        while len(self._checked) > CHECKED_SIDECARS:
+            self._checked.popitem(last=False)
         return meta
 
     def _fits(self, shape: Any) -> bool:

@@ -10,6 +10,7 @@ import pytest
 
 from restoration_core.defects import Intervention
 from restoration_core.errors import OutputError
+from restoration_core.render import cache as cache_module
 from restoration_core.render.cache import RenderCache, changed_patches, decode_patches, encode_patches, paste
 from tests.core.fixtures_media import picture
 
@@ -124,3 +125,21 @@ def test_detections_are_compressed_and_a_damaged_one_is_missing(tmp_path):
     assert (tmp_path / "detect" / "000003.mask").stat().st_size < 1000
     (tmp_path / "detect" / "000003.mask").write_bytes(b"junk")
     assert not RenderCache(tmp_path, shape=(360, 640)).has_detection(3)
+
+
+def test_only_the_latest_sidecars_stay_in_memory(tmp_path, monkeypatch):
+    # a feature has ~130,000 frames: their interventions and defects must not all stay in memory
+    monkeypatch.setattr(cache_module, "CHECKED_SIDECARS", 4)
+    cache = RenderCache(tmp_path, shape=(48, 64))
+    frames = {}
+    for i in range(10):
+        source = picture(i, 64, 48, bits=8)
+        frames[i] = (source, _repaired(source, seed=i))
+        cache.put_frame(i, frames[i][1], [Intervention(i, (1, 2, 3, 4), 6, "dust", "temporal")], source=source)
+        cache.put_detection(i, np.zeros((48, 64), bool), [], None)
+        assert cache.has_frame(i) and cache.has_detection(i)
+    assert len(cache._checked) <= 4
+    for i, (source, data) in frames.items():  # an entry that left memory is read and checked again
+        assert np.array_equal(cache.frame(i, source), data)
+        assert cache.interventions(i)[0].frame == i
+    assert len(cache._checked) <= 4
