@@ -242,9 +242,13 @@ class ReviewPass(QObject):
         range is to be rebuilt: the common case stays as fast as it was)."""
         if self.queue is None:
             return None
-        if isinstance(item, RebuildItem) or (self._rebuild_shown() and self.rebuilds.items()):
+        if self._merging(item):
             return merged_step(self.items(), item, direction, unreviewed)
         return self.queue.step(item, direction, unreviewed=unreviewed)
+
+    def _merging(self, item) -> bool:
+        """Whether stepping from ``item`` involves frames to rebuild (else the queue alone serves)."""
+        return isinstance(item, RebuildItem) or (self._rebuild_shown() and bool(self.rebuilds.items()))
 
     def _live(self, item):
         """The current state of a handed-out item."""
@@ -285,7 +289,11 @@ class ReviewPass(QObject):
         if frames is None or self.queue is None:
             return
         items = self.items()
-        cut = bisect.bisect_right([order_key(i) for i in items], order_key(item))
+        if self._merging(item):
+            cut = bisect.bisect_right([order_key(i) for i in items], order_key(item))
+        else:
+            k = self.queue.index_of(item)
+            cut = 0 if k is None else k + 1
         nxt = next((i for i in items[cut:] if not i.reviewed and i.frame != item.frame), None)
         if nxt is not None:
             frames.prefetch(nxt.frame)
