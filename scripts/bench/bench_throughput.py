@@ -20,10 +20,12 @@ cores the process may use), and the quality: PSNR inside the damage, whole-frame
 "harm" (regions per frame changed by more than 12 levels farther than 8 px from any
 artifact). Also: the DIS flows our render computed per frame, the render cache's bytes
 against the raw frames' (damage tuned to about 0.5% of the pixels), and the peak memory
-(VmHWM, each in a fresh process) of renders of 300 and 520 frames of a damaged reel made from
-the street clip played forward and back (320x180), and of 12 and 24 frames at 2048x1080.
+(VmHWM, each in a fresh process) of renders of 300, 520 and 800 frames of a damaged reel made
+from the street clip played forward and back (320x180), and of 16 and 32 frames at 2048x1080 in
+restore chunks of 8 frames (so the longer render crosses chunk boundaries as a feature's does),
+with the largest RSS each step of the render reached.
 
-    python scripts/bench/bench_throughput.py [--frames 24] [--frames-hd 8] [--long 300 520] [--long-2k 12 24]
+    python scripts/bench/bench_throughput.py [--frames 24] [--frames-hd 8] [--long 300 520 800] [--long-2k 16 32]
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from restoration_core.metrics.damage import Damager, DamageSettings, load_artifa
 from restoration_core.metrics.quality import harm, psnr  # noqa: E402
 from restoration_core.progress import run_to_end  # noqa: E402
 from restoration_core.render.pipeline import render  # noqa: E402
-from restoration_core.render.spec import JobSpec  # noqa: E402
+from restoration_core.render.spec import DEFAULT_CHUNK, JobSpec  # noqa: E402
 from tests.core.fixtures_media import picture  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -217,11 +219,23 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def memory_child(src: str, frames: int) -> None:
-    """Render frames [0, frames) of ``src`` and print this process's peak RSS in MiB."""
+def rss_mib() -> float:
+    """This process's resident memory now (VmRSS)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory_child(src: str, frames: int, chunk: int) -> None:
+    """Render frames [0, frames) of ``src`` (restore chunks of ``chunk`` frames); print the largest
+    RSS seen in each step of the render (sampled at each Progress), then the peak RSS in MiB."""
+    steps: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        run_to_end(render(JobSpec(input=src, output=str(Path(tmp) / "o.mkv"), preset="master", detect=True,
-                                  frame_range=(0, frames), settings={"engine": "auto"})))
+        for p in render(JobSpec(input=src, output=str(Path(tmp) / "o.mkv"), preset="master", detect=True,
+                                frame_range=(0, frames), settings={"engine": "auto"}, chunk=chunk)):
+            steps[p.stage] = max(steps.get(p.stage, 0.0), rss_mib())
+    print(", ".join(f"{stage} {mib:.0f}" for stage, mib in steps.items()))
     print(peak_rss_mib())
 
 
@@ -237,7 +251,7 @@ def long_clean(count: int, size: tuple[int, int]) -> tuple[list[np.ndarray], str
     return [frames[k] for k in order], f"{CAR.name} played forward and back"
 
 
-def memory(lengths: list[int], tmp: Path, size: tuple[int, int]) -> list[float]:
+def memory(lengths: list[int], tmp: Path, size: tuple[int, int], chunk: int = DEFAULT_CHUNK) -> list[float]:
     """Peak RSS of fresh-process renders of the first ``lengths`` frames of one damaged reel."""
     clean, what = long_clean(max(lengths), size)
     artifacts = load_artifacts(ARTIFACTS) if ARTIFACTS.is_dir() else None
@@ -247,13 +261,14 @@ def memory(lengths: list[int], tmp: Path, size: tuple[int, int]) -> list[float]:
     peaks = []
     for n in lengths:
         t = time.perf_counter()
-        done = subprocess.run([sys.executable, __file__, "--memory-child", str(src), str(n)], capture_output=True,
-                              text=True, check=True)
-        peaks.append(float(done.stdout.split()[-1]))
-        print(f"render of {n} frames ({size[0]}x{size[1]}, {what}): peak RSS {peaks[-1]:.0f} MiB "
-              f"({time.perf_counter() - t:.0f} s)")
-    print(f"peak memory {lengths[-1]} / {lengths[0]} frames at {size[0]}x{size[1]}: {peaks[-1] / peaks[0]:.3f} "
-          "(target <= 1.1)")
+        done = subprocess.run([sys.executable, __file__, "--memory-child", str(src), str(n), str(chunk)],
+                              capture_output=True, text=True, check=True)
+        *_, steps, peak = done.stdout.strip().splitlines()
+        peaks.append(float(peak))
+        print(f"render of {n} frames ({size[0]}x{size[1]}, {what}, chunks of {chunk}): peak RSS {peaks[-1]:.0f} MiB "
+              f"({time.perf_counter() - t:.0f} s); largest RSS per step (MiB): {steps}")
+    for n, peak in zip(lengths[1:], peaks[1:], strict=True):
+        print(f"peak memory {n} / {lengths[0]} frames at {size[0]}x{size[1]}: {peak / peaks[0]:.3f} (target <= 1.1)")
     return peaks
 
 
@@ -262,16 +277,18 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=24, help="frames at 640x360 (0: skip)")
     parser.add_argument("--frames-hd", type=int, default=8, help="frames at 1920x1080 (0: skip)")
     parser.add_argument("--items", type=float, default=1.0, help="artifact sheets per frame (damage amount)")
-    parser.add_argument("--long", type=int, nargs=2, default=[300, 520], help="reel lengths for peak memory")
+    parser.add_argument("--long", type=int, nargs="+", default=[300, 520, 800], help="reel lengths for peak memory")
     parser.add_argument("--long-size", type=int, nargs=2, default=[320, 180], metavar=("W", "H"),
                         help="frame size of the generated long reel")
-    parser.add_argument("--long-2k", type=int, nargs=2, default=[12, 24], metavar=("N1", "N2"),
-                        help="reel lengths for peak memory at 2048x1080 (0 0: skip)")
+    parser.add_argument("--long-2k", type=int, nargs="+", default=[16, 32],
+                        help="reel lengths for peak memory at 2048x1080 (0: skip)")
+    parser.add_argument("--long-2k-chunk", type=int, default=8,
+                        help="restore chunk of the 2048x1080 memory renders (the render's default is 100)")
     parser.add_argument("--no-memory", action="store_true")
-    parser.add_argument("--memory-child", nargs=2, metavar=("SRC", "FRAMES"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", nargs=3, metavar=("SRC", "FRAMES", "CHUNK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        memory_child(args.memory_child[0], int(args.memory_child[1]))
+        memory_child(args.memory_child[0], int(args.memory_child[1]), int(args.memory_child[2]))
         return 0
     if not CAR.is_file():
         print(f"{CAR} is absent: using a generated picture with procedural damage")
@@ -286,7 +303,7 @@ def main() -> int:
             print()
             memory(sorted(args.long), tmp, tuple(args.long_size))
             if min(args.long_2k) > 0:
-                memory(sorted(args.long_2k), tmp, (2048, 1080))
+                memory(sorted(args.long_2k), tmp, (2048, 1080), args.long_2k_chunk)
     return 0
 
 
