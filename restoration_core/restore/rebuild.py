@@ -10,6 +10,11 @@ warped onto the new frame (bicubic, float32, full bit depth), and blended with w
 forward-backward consistent): there the other neighbour alone supplies it. Where the two
 warped neighbours still disagree (the flow failed there: fast limbs, motion that is not
 linear), the picture leans towards the plain blend of the two (at most half of it).
+Where the good frames beyond the two neighbours are there too (same shot, not listed), each
+pixel's path is bent towards the cubic through its four positions (the two neighbours and one
+frame beyond each): hands that speed up or slow down between the neighbours are not where
+steady motion would put them (:data:`BEYOND_SHARE` of the bend, at most :data:`BEYOND_CAP` of
+the pixel's motion).
 :class:`RebuiltReel` wraps a reel and serves the listed frames rebuilt, every other frame
 as read (bit-exact). :func:`repair_region` applies the same interpolation to one damaged
 area of a frame (a tear, a burn) and leaves the rest of the frame bit-exact.
@@ -26,7 +31,7 @@ import numpy as np
 
 from restoration_core.defects import FrameMethod, Intervention
 from restoration_core.detect.flow import estimate_flow, forward_backward_error, to_luma
-from restoration_core.detect.frames import THUMB
+from restoration_core.detect.frames import THUMB, FrameSettings, correlation, thumbnail
 from restoration_core.errors import InputError
 from restoration_core.media.frame import Frame
 from restoration_core.restore.composite import composite, feather_alpha
@@ -38,6 +43,10 @@ OCCLUDED_PX = 1.5  # forward-backward error above which a pixel is taken as not 
 # back towards the plain blend: by up to FALLBACK_SHARE at a mean disagreement of FALLBACK_LEVEL
 FALLBACK_LEVEL = 0.1
 FALLBACK_SHARE = 0.5
+# each pixel's path bends towards the cubic through its positions in the frames beyond the two
+# neighbours by this share of the cubic's correction, at most BEYOND_CAP of its motion (+ 0.5 px)
+BEYOND_SHARE = 0.5
+BEYOND_CAP = 0.25
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ class RebuildRun:
     before: int | None
     after: int | None
     region: np.ndarray | None = field(default=None, compare=False)  # a tear: only this area is rebuilt
+    outer_before: int | None = None  # the good frame before ``before`` (None: the clip's edge or listed)
+    outer_after: int | None = None   # the good frame after ``after``
 
     @property
     def method(self) -> FrameMethod:
@@ -71,6 +82,7 @@ def plan_runs(frames: Iterable[int], n: int, max_run: int = MAX_RUN) -> list[Reb
     if wanted[0] < 0 or wanted[-1] >= n:
         bad = wanted[0] if wanted[0] < 0 else wanted[-1]
         raise InputError(f"frame {bad} to rebuild is outside the reel (0..{n - 1})")
+    listed = set(wanted)
     runs, start = [], wanted[0]
     for prev, cur in zip(wanted, [*wanted[1:], None], strict=True):
         if cur is not None and cur == prev + 1:
@@ -83,7 +95,9 @@ def plan_runs(frames: Iterable[int], n: int, max_run: int = MAX_RUN) -> list[Reb
         after = stop if stop < n else None
         if before is None and after is None:
             raise InputError("every frame of the reel is listed for rebuild: no good frame to rebuild from")
-        runs.append(RebuildRun(start, stop, before, after))
+        outer_before = before - 1 if before is not None and before > 0 and before - 1 not in listed else None
+        outer_after = after + 1 if after is not None and after + 1 < n and after + 1 not in listed else None
+        runs.append(RebuildRun(start, stop, before, after, outer_before=outer_before, outer_after=outer_after))
         if cur is not None:
             start = cur
     return runs
@@ -142,10 +156,88 @@ def flows_between(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np
     return estimate_flow(la, lb, quality="medium"), estimate_flow(lb, la, quality="medium")
 
 
+def path_weights(nodes: tuple[float, ...], moment: float) -> tuple[float, ...]:
+    """Lagrange weights of the positions at times ``nodes`` for the position at ``moment``."""
+    out = []
+    for j, xj in enumerate(nodes):
+        w = 1.0
+        for m, xm in enumerate(nodes):
+            if m != j:
+                w *= (moment - xm) / (xj - xm)
+        out.append(w)
+    return tuple(out)
+
+
+def same_shot(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether frame ``a`` can stand beside its neighbour ``b`` on one path: their thumbnails
+    correlate as within a shot (no splice) and neither is flat (black, blank)."""
+    s = FrameSettings()
+    ta, tb = thumbnail(a), thumbnail(b)
+    return min(float(ta.std()), float(tb.std())) >= s.blank_spread and correlation(ta, tb) >= s.splice_correlation
+
+
+Steps = tuple[np.ndarray | None, np.ndarray | None]
+
+
+def steps_beyond(before: np.ndarray, after: np.ndarray, outer: tuple[np.ndarray | None, np.ndarray | None]) -> Steps:
+    """Each pixel's step from the frame before ``before`` (``outer[0]``) into ``before``, and from
+    ``after`` on to the frame after it (``outer[1]``); None for a frame that is missing or not
+    in the same shot (:func:`same_shot`)."""
+    prev, nxt = outer
+    for o in outer:
+        if o is not None and o.shape != before.shape:
+            raise InputError(f"frames to interpolate differ in size: {before.shape} and {o.shape}")
+    v_in = v_out = None
+    if prev is not None and same_shot(prev, before):
+        v_in = -estimate_flow(to_luma(before), to_luma(prev), quality="medium")
+    if nxt is not None and same_shot(nxt, after):
+        v_out = estimate_flow(to_luma(after), to_luma(nxt), quality="medium")
+    return v_in, v_out
+
+
+def path_bends(t: float, f01: np.ndarray, f10: np.ndarray, steps: Steps, span: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """How far each pixel of ``before`` (and of ``after``) is at moment ``t`` from where steady
+    motion puts it: the cubic (with one step beyond, the quadratic) through its positions in the
+    frame before ``before``, ``before``, ``after`` and the frame after ``after`` (``steps`` from
+    :func:`steps_beyond`), ``span`` frames between the neighbours; :data:`BEYOND_SHARE` of it, at
+    most :data:`BEYOND_CAP` of the pixel's motion (+ 0.5 px). None without a step beyond."""
+    v_in, v_out = steps
+    if v_in is None and v_out is None:
+        return None
+    nodes = [0.0, float(span)]
+    if v_in is not None:
+        nodes.insert(0, -1.0)
+    if v_out is not None:
+        nodes.append(span + 1.0)
+    weights = dict(zip(nodes, path_weights(tuple(nodes), t * span), strict=True))
+    v_in = np.zeros_like(f01) if v_in is None else v_in
+    v_out = np.zeros_like(f01) if v_out is None else v_out
+    w_prev, w_next = weights.get(-1.0, 0.0), weights.get(span + 1.0, 0.0)
+    # positions relative to the pixel of before: -v_in, 0, f01, f01 + v_out (v_out where it lands)
+    land0 = cv2.remap(v_out, *_maps(f01), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    d0 = (weights[float(span)] + w_next) * f01 + w_next * land0 - w_prev * v_in
+    # relative to the pixel of after: f10 - v_in (where it lands), f10, 0, v_out
+    land1 = cv2.remap(v_in, *_maps(f10), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    d1 = (weights[0.0] + w_prev) * f10 - w_prev * land1 + w_next * v_out
+    bends = []
+    for d, lin, f in ((d0, t * f01, f01), (d1, (1 - t) * f10, f10)):
+        c = BEYOND_SHARE * (d - lin)
+        size = np.sqrt((c * c).sum(axis=2))
+        reach = BEYOND_CAP * np.sqrt((f * f).sum(axis=2)) + 0.5
+        bends.append((c * np.minimum(1.0, reach / np.maximum(size, 1e-6))[..., None]).astype(np.float32))
+    return bends[0], bends[1]
+
+
 def interpolate(
     before: np.ndarray, after: np.ndarray, t: float, flows: tuple[np.ndarray, np.ndarray] | None = None,
+    outer: tuple[np.ndarray | None, np.ndarray | None] = (None, None), span: int = 2, steps: Steps | None = None,
 ) -> np.ndarray:
-    """The picture at moment ``t`` (0 = ``before``, 1 = ``after``), float32 in [0, 1], HxWxC."""
+    """The picture at moment ``t`` (0 = ``before``, 1 = ``after``), float32 in [0, 1], HxWxC.
+
+    ``outer``: the good frames just beyond ``before`` and ``after`` (either may be None), which
+    bend each pixel's path (:func:`path_bends`; ``steps``: their :func:`steps_beyond`, if known),
+    ``span`` frames from ``before`` to ``after``; without them the motion is taken as steady.
+    """
     if before.shape != after.shape:
         raise InputError(f"frames to interpolate differ in size: {before.shape} and {after.shape}")
     f01, f10 = flows if flows is not None else flows_between(before, after)
@@ -163,10 +255,20 @@ def interpolate(
     wt0 = np.exp(-match0 / 0.02) * np.where(occ0, 0.05, 1.0) * (1.0 - t + 1e-3)
     wt1 = np.exp(-match1 / 0.02) * np.where(occ1, 0.05, 1.0) * (t + 1e-3)
     # flows from the moment t to each neighbour, from both sources
-    (a0x, a0y, a1x, a1y), s0 = _splat(f01, t, wt0, [-t * f01[..., 0], -t * f01[..., 1],
-                                                     (1 - t) * f01[..., 0], (1 - t) * f01[..., 1]])
-    (b1x, b1y, b0x, b0y), s1 = _splat(f10, 1 - t, wt1, [-(1 - t) * f10[..., 0], -(1 - t) * f10[..., 1],
-                                                         t * f10[..., 0], t * f10[..., 1]])
+    if steps is None:
+        steps = steps_beyond(before, after, outer)
+    bends = path_bends(t, f01, f10, steps, span)
+    if bends is None:  # steady motion
+        (a0x, a0y, a1x, a1y), s0 = _splat(f01, t, wt0, [-t * f01[..., 0], -t * f01[..., 1],
+                                                         (1 - t) * f01[..., 0], (1 - t) * f01[..., 1]])
+        (b1x, b1y, b0x, b0y), s1 = _splat(f10, 1 - t, wt1, [-(1 - t) * f10[..., 0], -(1 - t) * f10[..., 1],
+                                                             t * f10[..., 0], t * f10[..., 1]])
+    else:  # each pixel lands where its bent path is at t
+        d0, d1 = t * f01 + bends[0], (1 - t) * f10 + bends[1]
+        (a0x, a0y, a1x, a1y), s0 = _splat(d0, 1.0, wt0, [-d0[..., 0], -d0[..., 1],
+                                                         f01[..., 0] - d0[..., 0], f01[..., 1] - d0[..., 1]])
+        (b1x, b1y, b0x, b0y), s1 = _splat(d1, 1.0, wt1, [-d1[..., 0], -d1[..., 1],
+                                                         f10[..., 0] - d1[..., 0], f10[..., 1] - d1[..., 1]])
     wsum = s0 + s1
     safe = np.maximum(wsum, 1e-12)
     ft0 = np.stack([(a0x + b0x) / safe, (a0y + b0y) / safe], axis=2).astype(np.float32)
@@ -211,9 +313,11 @@ def tear_runs(masks: dict[int, np.ndarray], n: int, avoid: Iterable[int] = ()) -
 
 
 def rebuild_run(run: RebuildRun, before: np.ndarray | None, after: np.ndarray | None,
-                current: np.ndarray | None = None) -> dict[int, np.ndarray]:
+                current: np.ndarray | None = None,
+                outer: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> dict[int, np.ndarray]:
     """The rebuilt frames of ``run`` (same dtype as the sources), by index; a tear run repairs
-    only its region of ``current``."""
+    only its region of ``current``; ``outer``: the frames ``run.outer_before`` and
+    ``run.outer_after`` (None where the run has none), for the paths' bend."""
     if run.region is not None:
         assert before is not None and after is not None and current is not None
         return {run.start: repair_region(before, current, after, run.region, grow=tear_grow(current.shape[:2]))}
@@ -222,8 +326,10 @@ def rebuild_run(run: RebuildRun, before: np.ndarray | None, after: np.ndarray | 
     if run.method == "repeat":
         return {i: src.copy() for i in range(run.start, run.stop)}
     assert before is not None and after is not None
-    flows = flows_between(before, after)
-    return {i: _to_dtype(interpolate(before, after, run.moment(i), flows), before.dtype) for i in range(run.start, run.stop)}
+    flows, steps = flows_between(before, after), steps_beyond(before, after, outer)
+    span = run.after - run.before
+    return {i: _to_dtype(interpolate(before, after, run.moment(i), flows, span=span, steps=steps), before.dtype)
+            for i in range(run.start, run.stop)}
 
 
 def tear_grow(shape: tuple[int, int]) -> int:
@@ -342,28 +448,30 @@ class RebuiltReel:
         stop = n if stop is None else min(int(stop), n)
         start = max(0, int(start))
         touched = [r for r in self.runs if r.stop > start and r.start < stop]
-        lo = min([start, *[r.before for r in touched if r.before is not None]])
-        hi = max([stop, *[r.after + 1 for r in touched if r.after is not None]])
+        lo = min([start, *[s for r in touched for s in (r.outer_before, r.before) if s is not None]])
+        hi = max([stop, *[s + 1 for r in touched for s in (r.after, r.outer_after) if s is not None]])
         source = iter(self.reel.frames(lo, hi))
         buffer: dict[int, Frame] = {}
+        out = lo  # frames go out in order: a run's once its last source is read
         try:
             for i in range(lo, hi):
                 f = next(source, None)
                 if f is None:
                     raise InputError(f"the reel ended before frame {i}")
                 buffer[i] = f
-                run = self._run_of.get(i)
-                if run is not None:
-                    if run.after is None and i == run.stop - 1:  # at the clip's end: from before alone
-                        yield from self._emit(run, buffer, start, stop)
-                    continue  # a run's frames go out once the frame after it is read
-                prev = self._run_of.get(i - 1)
-                if prev is not None and prev.after == i:
-                    yield from self._emit(prev, buffer, start, stop)
-                if start <= i < stop:
-                    yield f
-                for j in [j for j in buffer if j < i]:
-                    del buffer[j]  # the next run's frame before is i or later
+                while out <= i:
+                    run = self._run_of.get(out)
+                    if run is None:
+                        if start <= out < stop:
+                            yield buffer[out]
+                        out += 1
+                        continue
+                    if max(s for s in (run.stop - 1, run.after, run.outer_after) if s is not None) > i:
+                        break  # its sources are not all read yet
+                    yield from self._emit(run, buffer, start, stop)
+                    out = run.stop
+                for j in [j for j in buffer if j < out - 2]:
+                    del buffer[j]  # a later run's sources are out - 2 or later
         finally:
             close = getattr(source, "close", None)
             if close is not None:
@@ -372,16 +480,18 @@ class RebuiltReel:
     def _emit(self, run: RebuildRun, buffer: dict[int, Frame], start: int, stop: int) -> Iterator[Frame]:
         if not any(start <= j < stop for j in range(run.start, run.stop)):
             return
-        before = buffer[run.before].data if run.before is not None else None
-        after = buffer[run.after].data if run.after is not None else None
+        def data(k: int | None) -> np.ndarray | None:
+            return buffer[k].data if k is not None else None
+
         current = buffer[run.start].data if run.region is not None else None
         frames = self.built.get(run)
         if frames is None:
-            frames = rebuild_run(run, before, after, current)
+            outer = (data(run.outer_before), data(run.outer_after))
+            frames = rebuild_run(run, data(run.before), data(run.after), current, outer)
             self.built.put(run, frames)
-        for j, data in sorted(frames.items()):
+        for j, built in sorted(frames.items()):
             if start <= j < stop:
-                yield Frame(data.copy(), j, buffer[j].timecode)  # a copy: the kept one stays as built
+                yield Frame(built.copy(), j, buffer[j].timecode)  # a copy: the kept one stays as built
 
     def timecode_of(self, index: int) -> str | None:
         return self._timecode(index)

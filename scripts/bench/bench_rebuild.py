@@ -7,7 +7,9 @@ second frame (fast hands, like 15 fps film). Tuned on car and ASL again/bird; th
 
 Rebuild: every ``--every``-th frame (not the first or last) is dropped, alone (run of 1) and,
 with ``--runs 2 3``, with its next neighbours, and rebuilt with
-``restoration_core.restore.rebuild``. Printed per clip and run length: PSNR and SSIM of the
+``restoration_core.restore.rebuild`` as a render plans it (``plan_runs``: the good frames just
+beyond the two neighbours bend the paths where they are not dropped themselves; with
+``--two-frames``, from the two neighbours alone). Printed per clip and run length: PSNR and SSIM of the
 rebuilt frame against the true frame, of a plain blend of the two neighbours and of repeating
 the previous frame; the gain in dB over each (target >= 2 dB); seconds per rebuilt frame (wall
 and CPU). With ``--bounds``, two diagnostics that use the true frame (no rebuild can know it):
@@ -22,7 +24,7 @@ either side; PSNR inside the true area against the truth, against filling it wit
 the previous frame, and whether every pixel outside the repaired area stayed bit-exact.
 
     OMP_NUM_THREADS=1 python scripts/bench/bench_rebuild.py [--frames 40] [--asl help,learn,night]
-        [--runs 1 2 3] [--car-steps 1 2] [--bounds] [--tears] [--png DIR]
+        [--runs 1 2 3] [--car-steps 1 2] [--bounds] [--tears] [--two-frames] [--png DIR]
 """
 
 from __future__ import annotations
@@ -47,9 +49,9 @@ from restoration_core.metrics.quality import psnr, ssim  # noqa: E402
 from restoration_core.render.frames import full_size  # noqa: E402
 from restoration_core.restore.composite import composite, feather_alpha  # noqa: E402
 from restoration_core.restore.rebuild import (  # noqa: E402
-    RebuildRun,
     grown_area,
     interpolate,
+    plan_runs,
     rebuild_run,
     repair_region,
     tear_grow,
@@ -92,17 +94,19 @@ def bounds(before: np.ndarray, truth: np.ndarray, after: np.ndarray, t: float) -
     return _u8(true_flow), _u8(0.5 * (from0 + from1))
 
 
-def evaluate(frames: list[np.ndarray], run_len: int, every: int, with_bounds: bool) -> dict:
+def evaluate(frames: list[np.ndarray], run_len: int, every: int, with_bounds: bool, use_beyond: bool = True) -> dict:
     names = ["rebuild", "blend", "repeat"] + (["true-flow", "linear"] if with_bounds else [])
     rows: dict[str, list] = {k: [] for k in names}
     cpu = wall = 0.0
     count = 0
     sample = None
-    for start in range(1, len(frames) - run_len, every):
-        before, after = start - 1, start + run_len
-        run = RebuildRun(start, start + run_len, before, after)
+    dropped = [s + k for s in range(1, len(frames) - run_len, every) for k in range(run_len)]
+    for run in plan_runs(dropped, len(frames)):  # as a render plans them: the frames beyond, where not dropped
+        before, after = run.before, run.after
+        assert before is not None and after is not None
+        outer = tuple(None if k is None or not use_beyond else frames[k] for k in (run.outer_before, run.outer_after))
         t0, c0 = time.perf_counter(), time.process_time()
-        built = rebuild_run(run, frames[before], frames[after])
+        built = rebuild_run(run, frames[before], frames[after], None, outer)
         wall += time.perf_counter() - t0
         cpu += time.process_time() - c0
         count += run_len
@@ -217,6 +221,8 @@ def main() -> int:
     ap.add_argument("--every", type=int, default=3, help="a dropped run starts every N frames")
     ap.add_argument("--runs", type=int, nargs="+", default=[1])
     ap.add_argument("--bounds", action="store_true", help="also the true-flow and linear-motion bounds")
+    ap.add_argument("--two-frames", action="store_true",
+                    help="rebuild from the two neighbours alone (steady motion), not the frames beyond them")
     ap.add_argument("--tears", action="store_true", help="also the tear repair rows")
     ap.add_argument("--render", type=int, default=0, metavar="N",
                     help="also time a whole restore of the first N frames of the first clip, with and "
@@ -242,7 +248,7 @@ def main() -> int:
     gains = []
     for name, frames in clips:
         for run_len in args.runs:
-            r = evaluate(frames, run_len, max(args.every, run_len + 1), args.bounds)
+            r = evaluate(frames, run_len, max(args.every, run_len + 1), args.bounds, not args.two_frames)
             (pr, sr, mr), (pb, sb, mb), (pp, sp, mp) = r["rebuild"], r["blend"], r["repeat"]
             gains.append((pr - pb, pr - pp, mr - mb, mr - mp))
             extra = f" {r['true-flow'][0] - pb:+9.2f} {r['linear'][0] - pb:+7.2f}" if args.bounds else ""

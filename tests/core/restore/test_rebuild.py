@@ -9,11 +9,12 @@ import pytest
 from restoration_core.errors import InputError
 from restoration_core.media.frame import Frame
 from restoration_core.metrics.quality import psnr
-from restoration_core.restore.rebuild import RebuiltReel, interpolate, plan_runs, repair_region
+from restoration_core.restore.rebuild import RebuiltReel, interpolate, plan_runs, rebuild_run, repair_region
 
 
-def moving_square(n: int = 8, dtype=np.uint16, speed: int = 4) -> list[np.ndarray]:
-    """A bright textured square moving ``speed`` px per frame over a textured still background."""
+def moving_square(n: int = 8, dtype=np.uint16, speed: int = 4, positions=None) -> list[np.ndarray]:
+    """A bright textured square moving ``speed`` px per frame (or through ``positions``) over a
+    textured still background."""
     rng = np.random.default_rng(0)
     bg = np.clip(0.3 + 0.1 * rng.standard_normal((64, 96, 1)).repeat(3, 2), 0, 1).astype(np.float32)
     bg = cv2.GaussianBlur(bg, (0, 0), 1.0)
@@ -22,7 +23,7 @@ def moving_square(n: int = 8, dtype=np.uint16, speed: int = 4) -> list[np.ndarra
     out = []
     for k in range(n):
         img = bg.copy()
-        x = 10 + speed * k
+        x = 10 + speed * k if positions is None else positions[k]
         img[24:40, x:x + 16] = patch
         out.append(np.clip(img * top + 0.5, 0, top).astype(dtype))
     return out
@@ -54,6 +55,9 @@ def test_plan_runs_groups_frames_and_refuses_long_runs():
         plan_runs([3, 4, 5, 6], 10)
     with pytest.raises(InputError):
         plan_runs([10], 10)
+    # the good frames beyond the neighbours, where they are not listed themselves
+    assert [(r.outer_before, r.outer_after) for r in plan_runs([3, 5, 9], 10)] == [(1, None), (None, 7), (7, None)]
+    assert [(r.outer_before, r.outer_after) for r in plan_runs([1, 5], 8)] == [(None, 3), (3, 7)]
 
 
 def test_interpolation_beats_blending_on_motion():
@@ -163,3 +167,35 @@ def test_a_gray_frame_is_rebuilt_and_repaired_in_gray():
     assert fixed.shape == torn.shape and fixed.dtype == np.uint16
     assert psnr(fixed, frames[1]) > psnr(torn, frames[1]) + 10
     assert interpolate(frames[0], frames[2], 0.5).shape == torn.shape
+
+
+def test_the_frames_beyond_bend_the_path_of_a_speeding_square():
+    """A square that speeds up (10, 12, 18, 28, 42 px) is not midway at the missing frame: the
+    frames beyond the two neighbours bend its path towards where it is (two-frame: at 20)."""
+    frames = moving_square(5, np.uint8, positions=[10, 12, 18, 28, 42])
+    run = plan_runs([2], 5)[0]
+    assert (run.outer_before, run.outer_after) == (0, 4)
+    steady = rebuild_run(run, frames[1], frames[3])[2]
+    bent = rebuild_run(run, frames[1], frames[3], None, (frames[0], frames[4]))[2]
+    assert psnr(bent, frames[2]) > psnr(steady, frames[2]) + 1.0
+    again = rebuild_run(run, frames[1], frames[3], None, (frames[0], frames[4]))[2]
+    assert np.array_equal(bent, again)  # the same bytes every time
+    # a frame beyond from another shot (here: flat black) bends nothing
+    black = np.zeros_like(frames[0])
+    assert np.array_equal(rebuild_run(run, frames[1], frames[3], None, (black, black))[2], steady)
+
+
+def test_rebuilt_reel_reads_the_frames_beyond_and_keeps_frame_order():
+    truth = moving_square(9, positions=[10, 12, 16, 22, 30, 40, 52, 66, 74])
+    frames = [f.copy() for f in truth]
+    frames[4] = np.zeros_like(frames[4])
+    reel = RebuiltReel(ListReel(frames), [4])
+    out = list(reel.frames())
+    assert [f.index for f in out] == list(range(9))
+    assert all(f.data is frames[f.index] for f in out if f.index != 4)
+    steady = rebuild_run(plan_runs([4], 9)[0], frames[3], frames[5])[4]
+    assert psnr(out[4].data, truth[4]) > psnr(steady, truth[4]) + 1.0
+    # any window that holds the frame reads it the same (a preview of one frame, a chunk)
+    assert np.array_equal(reel.read(4).data, out[4].data)
+    assert [f.index for f in reel.frames(4, 6)] == [4, 5] and [f.index for f in reel.frames(2, 5)] == [2, 3, 4]
+    assert np.array_equal(list(reel.frames(3, 5))[1].data, out[4].data)
