@@ -310,6 +310,7 @@ def restore_into_cache(job: Job, reel: Any, masks: ClipMasks, cache: RenderCache
     finally:
         if sources is not None:
             sources.close()
+            heap.trim()  # and what the last chunk freed, before the encode
     missing = cache.first_missing_frame(a, b)
     if missing is not None:
         raise InputError(f"restore did not return frame {missing}", job.input_path)

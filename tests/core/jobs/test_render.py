@@ -201,7 +201,7 @@ def test_freed_heap_goes_back_between_chunks(tmp_path, eng, monkeypatch):
     clip = fakes.make_clip(tmp_path / "in.npy", frames=7)
     spec = JobSpec(input=str(clip), output=str(tmp_path / "out.npy"), chunk=3)  # chunks 0:3, 3:6, 6:7
     assert run_to_end(render(spec, engines=eng)).frames == 7
-    assert len(calls) == 2  # before the second and the third chunk
+    assert len(calls) == 3  # before the second and the third chunk, and after the last (before the encode)
 
 
 def test_heap_trim_works_on_this_system():
