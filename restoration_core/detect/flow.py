@@ -21,10 +21,21 @@ FLOW_MAX_SIDE = 960  # flows of a FlowStore are computed at most this wide, then
 FLOW_QUALITY = "medium"
 
 
+_UNIT8 = (np.arange(256, dtype=np.float32) / 255.0).reshape(256, 1)  # uint8 code -> float32 in [0, 1]
+
+
+def unit_float(image: np.ndarray) -> np.ndarray:
+    """uint8 or uint16 pixels as float32 in [0, 1] (``image.astype(np.float32) / 255.0``, the
+    same values; 8-bit through a table, in one pass)."""
+    if image.dtype == np.uint8 and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
+        return cv2.LUT(image, _UNIT8)
+    return image.astype(np.float32) / (65535.0 if image.dtype == np.uint16 else 255.0)
+
+
 def to_luma(image: np.ndarray) -> np.ndarray:
     """Rec.709 luma as float32 in [0, 1] from uint8/uint16/float RGB or gray."""
     if image.dtype == np.uint8:
-        img = image.astype(np.float32) / 255.0
+        img = unit_float(image)
     elif image.dtype == np.uint16:
         img = image.astype(np.float32) / 65535.0
     else:
@@ -155,14 +166,19 @@ class FlowStore:
     """
 
     def __init__(self, max_side: int = FLOW_MAX_SIDE, quality: str = FLOW_QUALITY, keep: int = 32,
-                 pictures: int = 8):
+                 pictures: int = 8, margin: int | None = None):
         self.max_side = max_side
         self.quality = quality
         self.keep = keep  # flows held
         self.pictures = pictures  # frames held (their flow pictures)
+        # None: whole frames; else a flow i -> j only within ``margin`` px (at the store's
+        # resolution) of either frame's damage, in boxes (:meth:`boxes`); zero elsewhere
+        self.margin = margin
         self.computed = 0  # DIS flows computed
         self._pictures: OrderedDict[int, Any] = OrderedDict()  # the picture, or (data, mask) until used
+        self._near: OrderedDict[int, np.ndarray | None] = OrderedDict()  # margin mode: damage grown by margin
         self._flows: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._boxes: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
         self._shape: tuple[int, int] | None = None
 
     def add(self, index: int, data: np.ndarray, mask: np.ndarray | None = None) -> None:
@@ -178,8 +194,11 @@ class FlowStore:
         elif self._shape != (h, w):
             raise ValueError(f"frame {index} is {w}x{h}, the store's frames are {self._shape[1]}x{self._shape[0]}")
         self._pictures[index] = (data, mask)
+        if self.margin is not None:
+            self._near[index] = self._grown_damage(mask)
         while len(self._pictures) > self.pictures:
-            self._pictures.popitem(last=False)
+            gone, _ = self._pictures.popitem(last=False)
+            self._near.pop(gone, None)
 
     def _picture(self, index: int) -> np.ndarray:
         if index not in self._pictures:
@@ -200,8 +219,65 @@ class FlowStore:
         picture = self._pictures[index] = _to_u8(luma)
         return picture
 
+    def _native_size(self) -> tuple[int, int]:
+        """(h, w) of the store's pictures."""
+        assert self._shape is not None
+        h, w = self._shape
+        if max(h, w) <= self.max_side:
+            return h, w
+        scale = self.max_side / float(max(h, w))
+        return max(8, round(h * scale)), max(8, round(w * scale))
+
+    def _grown_damage(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """``mask`` (a frame's damage) at the store's resolution, each region's box grown by the
+        margin: uint8 0/1, None without damage."""
+        if mask is None or not mask.any():
+            return None
+        h, w = self._native_size()
+        m8 = np.asarray(mask, bool).view(np.uint8)
+        if m8.shape != (h, w):
+            m8 = (cv2.resize(m8, (w, h), interpolation=cv2.INTER_AREA) > 0).view(np.uint8)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8)
+        near = np.zeros((h, w), np.uint8)
+        e = int(self.margin or 0)
+        for x, y, bw, bh, _ in stats[1:]:
+            near[max(0, y - e): y + bh + e, max(0, x - e): x + bw + e] = 1
+        return near
+
+    def boxes(self, i: int, j: int) -> list[tuple[int, int, int, int]]:
+        """The (y0, y1, x0, x1) boxes at the store's resolution where the flow ``i -> j`` (and
+        ``j -> i``) is computed: the whole picture without a margin, else each frame's damage
+        grown by the margin, joined into disjoint boxes (the whole picture when they cover
+        half of it or more, or when neither frame has damage)."""
+        key = (min(i, j), max(i, j))
+        if key in self._boxes:
+            return self._boxes[key]
+        h, w = self._native_size()
+        whole = [(0, h, 0, w)]
+        boxes = whole
+        if self.margin is not None:
+            if i not in self._near or j not in self._near:
+                raise KeyError(f"frame {i if i not in self._near else j} was not added to the flow store (or has left it)")
+            a, b = self._near[i], self._near[j]
+            near = a if b is None else (b if a is None else a | b)
+            if near is not None:
+                boxes = _disjoint_boxes(near, min_side=min(h, w, 2 * self.margin + 1))
+                if sum((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes) * 2 >= h * w:
+                    boxes = whole
+        self._boxes[key] = boxes  # (forgotten with the pair's last flow)
+        return boxes
+
     def _calc(self, i: int, j: int) -> np.ndarray:
-        return _dis(_PRESETS[self.quality]).calc(self._picture(i), self._picture(j), None)
+        dis = _dis(_PRESETS[self.quality])
+        a, b = self._picture(i), self._picture(j)
+        boxes = self.boxes(i, j)
+        if len(boxes) == 1 and boxes[0] == (0, a.shape[0], 0, a.shape[1]):
+            return dis.calc(a, b, None)
+        flow = np.zeros((*a.shape, 2), np.float32)
+        for y0, y1, x0, x1 in boxes:
+            flow[y0:y1, x0:x1] = _dis(_PRESETS[self.quality]).calc(
+                np.ascontiguousarray(a[y0:y1, x0:x1]), np.ascontiguousarray(b[y0:y1, x0:x1]), None)
+        return flow
 
     def native(self, i: int, j: int) -> np.ndarray:
         """The flow ``i -> j`` at the store's resolution (do not change it in place)."""
@@ -212,21 +288,73 @@ class FlowStore:
         self.computed += 1
         self._flows[(i, j)] = flow
         while len(self._flows) > self.keep:
-            self._flows.popitem(last=False)
+            (a, b), _ = self._flows.popitem(last=False)
+            if (b, a) not in self._flows:
+                self._boxes.pop((min(a, b), max(a, b)), None)
         return flow
 
     def flow(self, i: int, j: int, size: tuple[int, int]) -> np.ndarray:
-        """The flow ``i -> j`` as an HxWx2 float32 array for pictures of ``size`` (w, h), in their pixels."""
-        return scaled(self.native(i, j), size)
+        """The flow ``i -> j`` as an HxWx2 float32 array for pictures of ``size`` (w, h), in their
+        pixels (zero outside :meth:`frame_boxes`)."""
+        native = self.native(i, j)
+        boxes = self.boxes(i, j)
+        if len(boxes) == 1 and boxes[0] == (0, native.shape[0], 0, native.shape[1]):
+            return scaled(native, size)
+        out = np.zeros((size[1], size[0], 2), np.float32)
+        for (y0, y1, x0, x1), (fy0, fy1, fx0, fx1) in zip(boxes, self.frame_boxes(i, j, size), strict=True):
+            out[fy0:fy1, fx0:fx1] = scaled(native[y0:y1, x0:x1], (fx1 - fx0, fy1 - fy0),
+                                           (size[0] / native.shape[1], size[1] / native.shape[0]))
+        return out
+
+    def frame_boxes(self, i: int, j: int, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+        """:meth:`boxes` in the pixels of pictures of ``size`` (w, h)."""
+        h, w = self._native_size()
+        sy, sx = size[1] / h, size[0] / w
+        return [(round(y0 * sy), round(y1 * sy), round(x0 * sx), round(x1 * sx))
+                for y0, y1, x0, x1 in self.boxes(i, j)]
 
 
-def scaled(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``flow`` resampled to ``size`` (w, h), its vectors scaled to the new pixels."""
+def _disjoint_boxes(near: np.ndarray, min_side: int) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (y0, y1, x0, x1) of the blobs of ``near`` (uint8), overlapping ones
+    joined until none overlaps, each at least ``min_side`` px on a side (grown inside the picture)."""
+    h, w = near.shape
+    _, _, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    boxes = []
+    for x, y, bw, bh, _ in stats[1:]:
+        y0, y1, x0, x1 = int(y), int(y + bh), int(x), int(x + bw)
+        if y1 - y0 < min_side:
+            y0 = max(0, min(h - min_side, (y0 + y1 - min_side) // 2))
+            y1 = min(h, y0 + min_side)
+        if x1 - x0 < min_side:
+            x0 = max(0, min(w - min_side, (x0 + x1 - min_side) // 2))
+            x1 = min(w, x0 + min_side)
+        boxes.append((y0, y1, x0, x1))
+    joined = True
+    while joined:
+        joined = False
+        out: list[tuple[int, int, int, int]] = []
+        for box in boxes:
+            for k, other in enumerate(out):
+                if box[0] < other[1] and other[0] < box[1] and box[2] < other[3] and other[2] < box[3]:
+                    out[k] = (min(box[0], other[0]), max(box[1], other[1]), min(box[2], other[2]),
+                              max(box[3], other[3]))
+                    joined = True
+                    break
+            else:
+                out.append(box)
+        boxes = out
+    return sorted(boxes)
+
+
+def scaled(flow: np.ndarray, size: tuple[int, int], factor: tuple[float, float] | None = None) -> np.ndarray:
+    """``flow`` resampled to ``size`` (w, h), its vectors scaled to the new pixels (by
+    ``factor`` (x, y) when given: a crop of a flow scaled with its whole picture's factor)."""
     h, w = flow.shape[:2]
-    if (w, h) == tuple(size):
+    if (w, h) == tuple(size) and factor is None:
         return flow
     out = cv2.resize(flow, tuple(size), interpolation=cv2.INTER_LINEAR)
-    out[..., 0] *= size[0] / w
-    out[..., 1] *= size[1] / h
+    fx, fy = factor if factor is not None else (size[0] / w, size[1] / h)
+    out[..., 0] *= fx
+    out[..., 1] *= fy
     return out
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from restoration_core.defects import Intervention
-from restoration_core.detect.flow import FlowStore, to_luma
+from restoration_core.detect.flow import FlowStore, to_luma, unit_float
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken, Progress
 from restoration_core.restore import deflicker as dfl
@@ -30,6 +30,7 @@ from restoration_core.restore.interventions import interventions_for
 from restoration_core.restore.linefill import fill_lines, line_regions
 from restoration_core.restore.settings import RestoreSettings
 from restoration_core.restore.temporal import (
+    FLOW_MARGIN,
     FlowCache,
     flow_side,
     neighbour_order,
@@ -74,7 +75,8 @@ class _Window:
                 h, w = frame.data.shape[:2]
                 r = self._radius  # flows on pictures with the damage inpainted, at the fill's flow resolution
                 # every ordered pair of the window's frames: none is computed twice
-                self.store = FlowStore(max_side=flow_side(h, w), keep=(2 * r + 1) ** 2, pictures=2 * r + 2)
+                self.store = FlowStore(max_side=flow_side(h, w), keep=(2 * r + 1) ** 2, pictures=2 * r + 2,
+                                       margin=FLOW_MARGIN)  # only around either frame's damage
                 self.flows = FlowCache(self.store, (int(w), int(h)), lambda k: self.masks.get(k))
             self.timecode[j] = getattr(frame, "timecode", None)
             mask = self._mask_for(j)
@@ -97,8 +99,7 @@ class _Window:
 
     def image(self, j: int) -> np.ndarray:
         if j not in self._float:
-            d = self.data[j]
-            self._float[j] = d.astype(np.float32) / (65535.0 if d.dtype == np.uint16 else 255.0)
+            self._float[j] = unit_float(self.data[j])
         return self._float[j]
 
     def close(self) -> None:
@@ -130,6 +131,17 @@ class _Work:
     left: np.ndarray | None = None  # bool HxW, detected regions left as scanned (for review)
     detected: np.ndarray | None = None  # bool HxW, the detected (not exact) part of solid
     held: np.ndarray | None = None  # bool HxW, detected regions whose fill did not fit: left as scanned
+
+
+class LumaCrops:
+    """:func:`to_luma` of a picture, computed only for the crops read (``crops[y0:y1, x0:x1]``):
+    the safety checks read a few windows around the regions, not the whole frame."""
+
+    def __init__(self, image: np.ndarray):
+        self._image = image
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return to_luma(self._image[key])
 
 
 def _seed(base: int, track: int) -> int:
@@ -278,7 +290,7 @@ def _temporal_step(
         exact = np.zeros(mask.shape, bool)
     detected = mask & ~exact
     image = window.image(i)
-    solid_det = safety.grown(to_luma(image), detected, s.grow, s.feather) if detected.any() else detected
+    solid_det = safety.grown(LumaCrops(image), detected, s.grow, s.feather) if detected.any() else detected
     work.solid = exact | solid_det
     work.detected = solid_det
     alpha = feather_alpha(detected, s.feather, 0, distance_to(detected)) if detected.any() else \
@@ -419,7 +431,7 @@ def _hold_mismatched(w: _Work, s: RestoreSettings) -> None:
     if w.detected is None or not (w.detected & w.solid).any():
         return
     skip = w.lines if w.lines is not None else None
-    held = safety.mismatched_regions(to_luma(w.data), to_luma(w.value), w.detected & w.solid, w.solid, skip)
+    held = safety.mismatched_regions(LumaCrops(w.data), LumaCrops(w.value), w.detected & w.solid, w.solid, skip)
     if held.any():
         near = (distance_to(held) <= s.feather) & ~(w.solid & ~held)
         w.alpha[near] = 0.0

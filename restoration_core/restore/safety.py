@@ -79,14 +79,16 @@ def disagreeing_regions(mask: np.ndarray, disagree: np.ndarray, skip: np.ndarray
     n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros(mask.shape, bool)
-    flat = labels.ravel()
+    flat = labels[mask]  # counted on the mask's pixels only (every labelled pixel is one)
     area = np.bincount(flat, minlength=n)
-    bad = np.bincount(flat, weights=(disagree & mask).ravel(), minlength=n)
+    bad = np.bincount(flat, weights=disagree[mask], minlength=n)
     leave = bad > DISAGREE_SHARE * np.maximum(area, 1)
     if skip is not None:
-        leave &= np.bincount(flat, weights=(skip & mask).ravel(), minlength=n) == 0
+        leave &= np.bincount(flat, weights=skip[mask], minlength=n) == 0
     leave[0] = False
-    return leave[labels]
+    out = np.zeros(mask.shape, bool)
+    out[mask] = leave[flat]
+    return out
 
 
 def _spread(values: np.ndarray) -> float:

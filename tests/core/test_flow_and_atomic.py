@@ -87,6 +87,36 @@ def test_flow_store_bounded_and_a_flow_computed_again_is_the_same():
         small.add(9, np.zeros((60, 80), np.float32))
 
 
+def test_flow_store_with_a_margin_computes_flows_only_around_either_frames_damage():
+    frames = _moving(3, 2, h=240, w=320)
+    first, second = np.zeros((240, 320), bool), np.zeros((240, 320), bool)
+    first[40:50, 40:48] = True  # frame 0's damage, top left
+    second[180:190, 250:260] = True  # frame 1's, bottom right
+    store = FlowStore(margin=16)
+    store.add(0, frames[0], first)
+    store.add(1, frames[1], second)
+    store.add(2, frames[2])
+    boxes = store.boxes(0, 1)
+    assert boxes == store.boxes(1, 0) and len(boxes) == 2  # one box around each frame's damage
+    assert boxes[0] == (24, 66, 24, 64) and boxes[1] == (164, 206, 234, 276)
+    assert store.boxes(1, 2) == [boxes[1]]  # frame 2 has no damage: frame 1's box alone
+    flow = store.flow(0, 1, (320, 240))
+    inside = np.zeros((240, 320), bool)
+    for y0, y1, x0, x1 in boxes:
+        inside[y0:y1, x0:x1] = True
+        assert np.median(flow[y0 + 4:y1 - 4, x0 + 4:x1 - 4, 0]) == pytest.approx(-2.0, abs=0.3)
+    assert not flow[~inside].any()  # nothing computed (zero) away from the damage
+    half = store.flow(0, 1, (160, 120))  # scaled with its boxes, in the smaller picture's pixels
+    assert store.frame_boxes(0, 1, (160, 120))[0] == (12, 33, 12, 32)
+    assert np.median(half[14:31, 14:30, 0]) == pytest.approx(-1.0, abs=0.2) and not half[60:, :100].any()
+    whole = FlowStore(margin=16)  # damage all over: one flow of the whole picture
+    spread = np.zeros((240, 320), bool)
+    spread[::40, ::40] = True
+    whole.add(0, frames[0], spread)
+    whole.add(1, frames[1])
+    assert whole.boxes(0, 1) == [(0, 240, 0, 320)]
+
+
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     final = tmp_path / "out.txt"
     with pytest.raises(RuntimeError):

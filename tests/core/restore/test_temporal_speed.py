@@ -7,6 +7,9 @@ import warnings
 import cv2
 import numpy as np
 
+from restoration_core.detect.flow import to_luma
+from restoration_core.restore import safety
+from restoration_core.restore.pipeline import LumaCrops
 from restoration_core.restore.temporal import _valid_median, flow_side, smooth_over
 
 
@@ -56,3 +59,36 @@ def test_flow_side_is_the_frame_up_to_960():
     assert flow_side(360, 640) == 640
     assert flow_side(1080, 1920) == 960
     assert flow_side(90, 160) == 160
+
+
+def test_smooth_over_in_boxes_is_the_whole_frame_smoothing_there_and_zero_elsewhere():
+    rng = np.random.default_rng(4)
+    flow = rng.normal(size=(180, 240, 2)).astype(np.float32)
+    bad = np.zeros((180, 240), bool)
+    bad[60:70, 100:112] = True
+    box = (22, 110, 61, 150)  # the bad pixels and the blur's reach around them (not on the quarter grid)
+    got = smooth_over(flow, bad, boxes=[box])
+    want = smooth_over(flow, bad)
+    y0, y1, x0, x1 = box
+    assert np.allclose(got[bad], want[bad], atol=1e-6)
+    inside = np.zeros_like(bad)
+    inside[y0:y1, x0:x1] = True
+    assert np.array_equal(got[inside & ~bad], flow[inside & ~bad])
+    grid = np.zeros_like(bad)
+    grid[20:112, 60:152] = True  # the box widened to the quarter-resolution grid
+    assert not got[~grid].any()
+
+
+def test_the_safety_checks_read_luma_crops_as_they_read_the_whole_frames_luma():
+    rng = np.random.default_rng(5)
+    scan = (cv2.GaussianBlur(rng.random((120, 160, 3)), (0, 0), 2) * 255).astype(np.uint8)
+    mask = np.zeros((120, 160), bool)
+    mask[30:36, 40:47] = mask[80:90, 100:104] = mask[5:9, 150:158] = True
+    scan[mask] = 250  # bright specks with a soft edge
+    scan[cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > mask] = 210
+    filled = scan.astype(np.float32) / 255.0
+    filled[mask] = rng.random((int(mask.sum()), 3))  # a fill that does not fit
+    grown = safety.grown(LumaCrops(scan), mask, 0, 3)
+    assert np.array_equal(grown, safety.grown(to_luma(scan), mask, 0, 3)) and grown.sum() > mask.sum()
+    held = safety.mismatched_regions(LumaCrops(scan), LumaCrops(filled), grown, grown)
+    assert np.array_equal(held, safety.mismatched_regions(to_luma(scan), to_luma(filled), grown, grown))
