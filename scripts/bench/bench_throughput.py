@@ -26,11 +26,14 @@ restore chunks of 8 frames (so the longer render crosses chunk boundaries as a f
 with the largest RSS each step of the render reached.
 
     python scripts/bench/bench_throughput.py [--frames 24] [--frames-hd 8] [--long 300 520 800] [--long-2k 16 32]
+        [--no-memory] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import resource
 import subprocess
 import sys
@@ -161,11 +164,46 @@ def run_spotless(src: Path, out: Path) -> None:
         writer.commit()
 
 
-def run_ours(src: Path, out: Path, cache: Path) -> tuple[int, int]:
-    """The automatic render, cache kept; (DIS flows computed, render cache bytes)."""
+# (label, function name as cProfile names it, file it is in): the render's steps for --profile
+STEPS = [
+    ("frame scan (splices)", "scan_frames", "detect/frames.py"),
+    ("detection", "detect_reel", "detect/pipeline.py"),
+    ("  its flows", "prefetch", "detect/pipeline.py"),
+    ("  temporal outliers", "temporal_outliers", "detect/dust.py"),
+    ("  motion protection", "protect", "detect/motion.py"),
+    ("restore", "restore_frames", "restore/pipeline.py"),
+    ("  temporal fill", "temporal_fill_checked", "restore/temporal.py"),
+    ("    its DIS flows", "_calc", "detect/flow.py"),
+    ("      of them: the flow pictures (inpainted luma)", "_picture", "detect/flow.py"),
+    ("    flow smoothing", "smooth_over", "restore/temporal.py"),
+    ("  line fill", "fill_lines", "restore/linefill.py"),
+    ("  mismatch check", "_hold_mismatched", "restore/pipeline.py"),
+    ("  generative fill + grain + composite", "_finish", "restore/pipeline.py"),
+    ("patch store", "put_frame", "render/cache.py"),
+    ("encode (source read again + paste + write)", "encode", "render/pipeline.py"),
+    ("report", "write_report", "report/__init__.py"),
+]
+
+
+def run_ours(src: Path, out: Path, cache: Path, profile: bool = False) -> tuple[int, int]:
+    """The automatic render, cache kept; (DIS flows computed, render cache bytes). ``profile``:
+    prints the CPU ms per frame of the render's steps (cProfile with a CPU clock, so its own
+    overhead is in the numbers; run it apart from the timed run)."""
+    spec = JobSpec(input=str(src), output=str(out), preset="master", cache=str(cache), detect=True,
+                   settings={"engine": "auto"})
     with FlowCounter() as counter:
-        run_to_end(render(JobSpec(input=str(src), output=str(out), preset="master", cache=str(cache),
-                                  detect=True, settings={"engine": "auto"})))
+        if profile:
+            prof = cProfile.Profile(time.process_time)
+            prof.runcall(run_to_end, render(spec))
+            with open_reel(src, cache_bytes=0) as reel:
+                frames = len(reel)
+            stats = pstats.Stats(prof).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+            print(f"where the CPU goes (cProfile, ms/frame of {frames} frames; nested lines are part of the line above):")
+            for label, name, where in STEPS:
+                ct = sum(v[3] for (file, _, fn), v in stats.items() if fn == name and file.endswith(where))
+                print(f"  {label:44s} {1000 * ct / frames:7.1f}")
+        else:
+            run_to_end(render(spec))
     size = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file())
     return counter.count, size
 
@@ -186,7 +224,7 @@ def quality(out: Path, clean: list[np.ndarray], damaged) -> tuple[float, float, 
     return inside, whole, harmed
 
 
-def compare(size: tuple[int, int], count: int, items: float, tmp: Path) -> None:
+def compare(size: tuple[int, int], count: int, items: float, tmp: Path, profile: bool = False) -> None:
     clean, damaged, what = damaged_clip(count, size, items)
     src = write_source(tmp / f"src{size[0]}.mkv", [d.data for d in damaged])
     fraction = float(np.mean([d.mask.mean() for d in damaged]))
@@ -206,8 +244,11 @@ def compare(size: tuple[int, int], count: int, items: float, tmp: Path) -> None:
     spot = rows["SpotLess-style MC median"][1]
     print(f"ours / floor CPU: {ours / floor:.2f} (target <= 2.5); ours / SpotLess-style CPU: {ours / spot:.2f}")
     raw = count * size[0] * size[1] * 3
-    print(f"DIS flows in our render: {flows} ({flows / count:.2f} per frame); render cache {cache_bytes / 1e6:.2f} MB "
+    print(f"DIS calls in our render: {flows} ({flows / count:.2f} per frame; a temporal-fill flow computed in "
+          f"boxes around the damage counts once per box); render cache {cache_bytes / 1e6:.2f} MB "
           f"= {100 * cache_bytes / raw:.2f}% of the raw frames (target <= 5%)")
+    if profile:
+        run_ours(src, tmp / "profiled.mkv", tmp / f"cache{size[0]}p", profile=True)
 
 
 def peak_rss_mib() -> float:
@@ -285,6 +326,8 @@ def main() -> int:
     parser.add_argument("--long-2k-chunk", type=int, default=8,
                         help="restore chunk of the 2048x1080 memory renders (the render's default is 100)")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="after each size's timed runs, render it again under cProfile: CPU per step")
     parser.add_argument("--memory-child", nargs=3, metavar=("SRC", "FRAMES", "CHUNK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -296,9 +339,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if args.frames:
-            compare((640, 360), args.frames, args.items, tmp)
+            compare((640, 360), args.frames, args.items, tmp, args.profile)
         if args.frames_hd:
-            compare((1920, 1080), args.frames_hd, args.items, tmp)
+            compare((1920, 1080), args.frames_hd, args.items, tmp, args.profile)
         if not args.no_memory:
             print()
             memory(sorted(args.long), tmp, tuple(args.long_size))
