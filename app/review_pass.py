@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.lists import refill
 from app.painting import undo
 from app.review_outline import ReviewOutline
 from app.review_rebuild import REBUILD_KIND, RebuildFrames, RebuildItem, order_key
@@ -682,15 +682,12 @@ class ReviewPanel(QWidget):
         self.held_label.setVisible(shown)
         self.held_list.setVisible(shown)
         self.held_label.setText(f"Held for review ({len(held)})")
-        self.held_list.clear()
         project = rp.w.session.project
         words = {HELD_REPAIRED: "repair chosen", HELD_KEPT: "scan kept", UNREVIEWED: "undecided"}
         current = rp.repairs[rp.repair_pos] if shown and 0 <= rp.repair_pos < len(rp.repairs) else None
-        for r in held:
-            iv = r.intervention
-            item = QListWidgetItem(f"Frame {r.frame} · {iv.kind} · {words[held_status(project, r)]}")
-            item.setToolTip(iv.review or "")
-            self.held_list.addItem(item)
+        texts = [f"Frame {r.frame} · {r.intervention.kind} · {words[held_status(project, r)]}" for r in held]
+        for item, r in zip(refill(self.held_list, texts), held, strict=True):   # C++-made items
+            item.setData(Qt.ItemDataRole.ToolTipRole, r.intervention.review or "")
             if r is current:
                 self.held_list.setCurrentItem(item)
         if current is not None and current.held:
