@@ -223,8 +223,15 @@ class RejectEdit(Command):
         )
 
 
+REVOKE_OP, REVOKE_UNDONE_OP = "revoke_intervention", "revoke_undone"
+
+
 class RevokeEdit(Command):
-    """Take back one repaired region of a frame: erase painted pixels there, exclude the box."""
+    """Take back one repaired region of a frame: erase painted pixels there, exclude the box.
+
+    With ``record`` (the restore record id, the intervention's index and its fields) every
+    apply, redo included, adds a ``revoke_intervention`` record to the history and every undo
+    a ``revoke_undone`` one, so the history says which repairs stand taken back now."""
 
     kind = "revoke"
 
@@ -237,14 +244,16 @@ class RevokeEdit(Command):
         painted_after: bytes | None,
         excluded_before: list,
         text: str = "Revoke repair",
+        record: dict | None = None,
     ):
         self.reel_id, self.frame, self.text = reel_id, int(frame), text
         self.bbox = tuple(int(v) for v in bbox)
         self.painted_before, self.painted_after = painted_before, painted_after
         self.excluded_before = [tuple(int(v) for v in b) for b in excluded_before]
+        self.record = record
 
     @classmethod
-    def capture(cls, project: Project, reel_id: str, frame: int, bbox) -> RevokeEdit:
+    def capture(cls, project: Project, reel_id: str, frame: int, bbox, record: dict | None = None) -> RevokeEdit:
         before = project.masks.encoded(reel_id, frame, "painted")
         after = before
         if before is not None:
@@ -252,7 +261,7 @@ class RevokeEdit(Command):
             x, y, w, h = bbox
             painted[y : y + h, x : x + w] = False
             after = encode_mask(painted) if painted.any() else None
-        return cls(reel_id, frame, bbox, before, after, project.excluded(reel_id, frame))
+        return cls(reel_id, frame, bbox, before, after, project.excluded(reel_id, frame), record=record)
 
     def _painted(self, project: Project, data: bytes | None) -> None:
         if self.painted_before != self.painted_after:  # untouched painting stays as it is
@@ -263,10 +272,15 @@ class RevokeEdit(Command):
     def apply(self, project: Project) -> None:
         self._painted(project, self.painted_after)
         project._set_excluded(self.reel_id, self.frame, [*self.excluded_before, self.bbox])
+        if self.record is not None:
+            project.record(REVOKE_OP, dict(self.record))
 
     def revert(self, project: Project) -> None:
         self._painted(project, self.painted_before)
         project._set_excluded(self.reel_id, self.frame, self.excluded_before)
+        if self.record is not None:
+            project.record(REVOKE_UNDONE_OP, {"record_id": self.record["record_id"], "index": self.record["index"],
+                                              "frame": self.frame, "bbox": list(self.bbox)})
 
     def to_dict(self) -> dict:
         return {
@@ -278,6 +292,7 @@ class RevokeEdit(Command):
             "painted_before": _b64(self.painted_before),
             "painted_after": _b64(self.painted_after),
             "excluded_before": [list(b) for b in self.excluded_before],
+            "record": self.record,
         }
 
     @classmethod
@@ -290,6 +305,7 @@ class RevokeEdit(Command):
             _unb64(d["painted_after"]),
             d["excluded_before"],
             d.get("text", "Revoke repair"),
+            d.get("record"),
         )
 
 

@@ -31,7 +31,14 @@ from psygnal import Signal
 
 from restoration_core.defects import Intervention
 from restoration_core.errors import InputError
-from restoration_core.project.commands import Command, MaskEdit, RevokeEdit, register
+from restoration_core.project.commands import (
+    REVOKE_OP,
+    REVOKE_UNDONE_OP,
+    Command,
+    MaskEdit,
+    RevokeEdit,
+    register,
+)
 from restoration_core.project.masks import decode_mask, encode_mask
 from restoration_core.project.schema import check_id
 
@@ -467,8 +474,10 @@ def latest_render(project: Project, reel_id: str) -> int | None:
 
 def recorded_repairs(project: Project, record_id: int) -> list[RecordedRepair]:
     """Every intervention of one recorded render in clip order, with whether it was taken back."""
-    revoked = {h.params.get("index") for h in project.history
-               if h.op == "revoke_intervention" and h.params.get("record_id") == record_id}
+    revoked: set[int] = set()
+    for h in project.history:          # the latest take-back or its undo decides
+        if h.op in (REVOKE_OP, REVOKE_UNDONE_OP) and h.params.get("record_id") == record_id:
+            (revoked.add if h.op == REVOKE_OP else revoked.discard)(h.params.get("index"))
     done = project.interventions(record_id)
     out = [RecordedRepair(record_id, k, iv, k in revoked) for k, iv in enumerate(done)]
     out.sort(key=lambda r: (r.frame, r.intervention.bbox[1], r.intervention.bbox[0], r.index))

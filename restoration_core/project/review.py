@@ -16,7 +16,7 @@ import numpy as np
 
 from restoration_core.defects import Defect, Intervention
 from restoration_core.errors import InputError
-from restoration_core.project.commands import RevokeEdit
+from restoration_core.project.commands import REVOKE_OP, REVOKE_UNDONE_OP, RevokeEdit
 from restoration_core.project.records import HistoryRecord
 from restoration_core.project.schema import check_id
 
@@ -283,8 +283,10 @@ class ReviewMixin:
                 if h.op == "restore":
                     for k, d in enumerate(h.params.get("interventions", [])):
                         by_frame.setdefault((h.params.get("reel_id"), d.get("frame")), []).append((h.id, k, d))
-                elif h.op == "revoke_intervention":
+                elif h.op == REVOKE_OP:
                     revoked.add((h.params.get("record_id"), h.params.get("index")))
+                elif h.op == REVOKE_UNDONE_OP:
+                    revoked.discard((h.params.get("record_id"), h.params.get("index")))
             cached = self._repairs_index = (n, by_frame, revoked)
         _n, by_frame, revoked = cached
         return [(r, k, Intervention.from_dict(d), (r, k) in revoked) for r, k, d in by_frame.get((reel_id, frame), [])]
@@ -301,9 +303,9 @@ class ReviewMixin:
         if not 0 <= index < len(done):
             raise IndexError(f"restore {record_id} has {len(done)} interventions, no #{index}")
         item = done[index]
-        command = RevokeEdit.capture(self, rec.params["reel_id"], item.frame, item.bbox)
-        (apply or self.undo.push)(command)  # type: ignore[attr-defined]
-        self.record("revoke_intervention", {"record_id": record_id, "index": index, **item.to_dict()})
+        command = RevokeEdit.capture(self, rec.params["reel_id"], item.frame, item.bbox,
+                                     record={"record_id": record_id, "index": index, **item.to_dict()})
+        (apply or self.undo.push)(command)  # type: ignore[attr-defined]  # its apply records it
         return command
 
     def _history_record(self, record_id: int) -> HistoryRecord:

@@ -76,3 +76,34 @@ def test_a_render_report_is_recorded_once_and_its_repairs_are_listed_per_frame(p
     project.revoke_intervention(rec.id, 1)
     assert project.repairs_in_frame("r1", 5)[0][3] is True, "taken back"
     assert project.record_render_report(None, {**report, "reel": None}) is None
+
+
+def test_an_undone_take_back_stands_repaired_again_in_the_history(project):
+    """Undo and redo of a take-back are recorded: the repair lists read the latest of them."""
+    from restoration_core.project.decisions import recorded_repairs
+
+    done = [Intervention(4, (2, 2, 3, 3), 9, "dust", "temporal", source_frames=(3, 5)),
+            Intervention(4, (20, 10, 1, 6), 6, "scratch", "classical")]
+    rec = project.record_restore("r1", (0, 10), done, SHAPE, clip_id=None, output="out.mkv", settings={})
+
+    def taken_back():
+        in_frame = [t for _r, _k, _iv, t in project.repairs_in_frame("r1", 4)]
+        assert in_frame == [r.taken_back for r in recorded_repairs(project, rec.id)]
+        return in_frame
+
+    project.revoke_intervention(rec.id, 1)
+    assert taken_back() == [False, True]
+    project.undo.undo()
+    assert taken_back() == [False, False], "the undo brought the repair back"
+    assert project.excluded("r1", 4) == []
+    project.undo.redo()
+    assert taken_back() == [False, True]
+    assert [h.op for h in project.history] == ["restore", "revoke_intervention", "revoke_undone",
+                                               "revoke_intervention"]
+    undone = project.history[2].params
+    assert (undone["record_id"], undone["index"], undone["frame"]) == (rec.id, 1, 4)
+    project.save()
+    again = Project.load(project.folder)
+    again.undo.undo()          # a reloaded stack still records its undo
+    assert [t for *_x, t in again.repairs_in_frame("r1", 4)] == [False, False]
+    assert again.history[-1].op == "revoke_undone"
