@@ -77,7 +77,7 @@ class _Window:
                 # every ordered pair of the window's frames: none is computed twice
                 self.store = FlowStore(max_side=flow_side(h, w), keep=(2 * r + 1) ** 2, pictures=2 * r + 2,
                                        margin=FLOW_MARGIN)  # only around either frame's damage
-                self.flows = FlowCache(self.store, (int(w), int(h)), lambda k: self.masks.get(k))
+                self.flows = FlowCache(self.store, (int(w), int(h)), self.masks.get)  # no cycle back to the window
             self.timecode[j] = getattr(frame, "timecode", None)
             mask = self._mask_for(j)
             if mask is not None:
