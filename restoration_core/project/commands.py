@@ -51,6 +51,36 @@ class Command:
         raise NotImplementedError
 
 
+class FrameStateEdit(Command):
+    """One frame's state before and after (JSON-ready dicts): ``_put`` sets a state.
+
+    Subclasses say what a state holds (``_put``) and their menu text (``default_text``)."""
+
+    default_text: ClassVar[str] = "Edit"
+
+    def __init__(self, reel_id: str, frame: int, before: dict, after: dict, text: str | None = None):
+        self.reel_id, self.frame = reel_id, int(frame)
+        self.text = self.default_text if text is None else text
+        self.before, self.after = before, after
+
+    def _put(self, project: Project, state: dict) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def apply(self, project: Project) -> None:
+        self._put(project, self.after)
+
+    def revert(self, project: Project) -> None:
+        self._put(project, self.before)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "reel_id": self.reel_id, "frame": self.frame,
+                "before": self.before, "after": self.after}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FrameStateEdit:
+        return cls(d["reel_id"], d["frame"], d["before"], d["after"], d.get("text"))
+
+
 class MaskEdit(Command):
     """Replace per-frame masks of one layer (paint, erase, track along motion, clear)."""
 

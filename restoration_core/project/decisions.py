@@ -34,7 +34,7 @@ from restoration_core.errors import InputError
 from restoration_core.project.commands import (
     REVOKE_OP,
     REVOKE_UNDONE_OP,
-    Command,
+    FrameStateEdit,
     MaskEdit,
     RevokeEdit,
     register,
@@ -202,15 +202,12 @@ def frames_with_items(project: Project, reel_id: str, frame_range: tuple[int, in
 
 
 # --- deciding ---------------------------------------------------------------------------
-class ReviewEdit(Command):
+class ReviewEdit(FrameStateEdit):
     """One review decision on a frame: the frame's rejected ids, decision entries, painted
     mask and excluded boxes before and after (so it undoes exactly, and survives a save)."""
 
     kind = "review"
-
-    def __init__(self, reel_id: str, frame: int, before: dict, after: dict, text: str = "Review"):
-        self.reel_id, self.frame, self.text = reel_id, int(frame), text
-        self.before, self.after = before, after
+    default_text = "Review"
 
     @staticmethod
     def snapshot(project: Project, reel_id: str, frame: int) -> dict:
@@ -234,20 +231,6 @@ class ReviewEdit(Command):
         if state["rejected"] != other["rejected"]:
             project._set_rejected(self.reel_id, self.frame, set(state["rejected"]))
         project.decisions.set_entries(self.reel_id, self.frame, state["entries"])
-
-    def apply(self, project: Project) -> None:
-        self._put(project, self.after)
-
-    def revert(self, project: Project) -> None:
-        self._put(project, self.before)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "text": self.text, "reel_id": self.reel_id, "frame": self.frame,
-                "before": self.before, "after": self.after}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ReviewEdit:
-        return cls(d["reel_id"], d["frame"], d["before"], d["after"], d.get("text", "Review"))
 
 
 register(ReviewEdit)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from restoration_core.errors import InputError
-from restoration_core.project.commands import Command, register
+from restoration_core.project.commands import FrameStateEdit, register
 
 if TYPE_CHECKING:
     from restoration_core.project.document import Project
@@ -37,7 +37,7 @@ def covering_clips(project: Project, reel_id: str, frame: int) -> list:
     return [c for c in project.clips if c.reel_id == reel_id and c.in_frame <= frame < c.out_frame]
 
 
-class RebuildEdit(Command):
+class RebuildEdit(FrameStateEdit):
     """One frame listed to rebuild or not, and its candidate status, before and after.
 
     A state is ``{"listed": bool, "status": str | None, "clips": {clip id: [frames]}}``
@@ -45,10 +45,7 @@ class RebuildEdit(Command):
     each covering clip, so a revert puts each list back exactly)."""
 
     kind = "rebuild"
-
-    def __init__(self, reel_id: str, frame: int, before: dict, after: dict, text: str = "Rebuild frame"):
-        self.reel_id, self.frame, self.text = reel_id, int(frame), text
-        self.before, self.after = before, after
+    default_text = "Rebuild frame"
 
     @classmethod
     def capture(cls, project: Project, reel_id: str, frame: int, *, listed_now: bool, status_now: str | None,
@@ -82,20 +79,6 @@ class RebuildEdit(Command):
         if state["status"] is not None:
             params["status"] = state["status"]
         project.record(REBUILD_OP, params)
-
-    def apply(self, project: Project) -> None:
-        self._put(project, self.after)
-
-    def revert(self, project: Project) -> None:
-        self._put(project, self.before)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "text": self.text, "reel_id": self.reel_id, "frame": self.frame,
-                "before": self.before, "after": self.after}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> RebuildEdit:
-        return cls(d["reel_id"], d["frame"], d["before"], d["after"], d.get("text", "Rebuild frame"))
 
 
 register(RebuildEdit)
