@@ -8,9 +8,11 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
 
+from app import engine
 from restoration_core.defects import Defect, Intervention
 from restoration_core.detect import frames as frames_module
 from restoration_core.progress import run_to_end
+from restoration_core.project import Project
 from tests.app.conftest import ArrayReel, make_frames, open_reel, wait_frame
 from tests.core.detect.scenes import texture
 
@@ -29,7 +31,6 @@ def black_frame_reel(tmp_path, monkeypatch):
     frames = _black_frames()
     path = tmp_path / "black.fake"
     path.write_bytes(b"fake reel")
-    from app import engine
 
     real = engine.open_reel
     monkeypatch.setattr(engine, "open_reel", lambda p: ArrayReel(frames) if str(p) == str(path) else real(p))
@@ -129,7 +130,6 @@ def test_accept_dismiss_and_rebuild_this_frame_are_undone_and_redone_with_the_ke
     assert fc.recorded_decisions() == {BLACK: "dismissed"}
     # the stack is saved with the project and the step still undoes after reloading it
     p.save()
-    from restoration_core.project import Project
 
     again = Project.load(p.path)
     assert again.undo.undo_text == "Dismiss rebuild candidate (frame 4)"
@@ -199,7 +199,6 @@ def spliced_reel(tmp_path, monkeypatch):
     frames[SPLICE_BLACK] = 3
     path = tmp_path / "spliced.fake"
     path.write_bytes(b"fake reel")
-    from app import engine
 
     real = engine.open_reel
     monkeypatch.setattr(engine, "open_reel", lambda p: ArrayReel(frames) if str(p) == str(path) else real(p))

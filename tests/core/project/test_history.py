@@ -9,6 +9,7 @@ import pytest
 
 from restoration_core.defects import Defect, Intervention
 from restoration_core.project import Project
+from restoration_core.project.decisions import recorded_repairs
 
 SHAPE = (20, 30)
 
@@ -80,8 +81,6 @@ def test_a_render_report_is_recorded_once_and_its_repairs_are_listed_per_frame(p
 
 def test_an_undone_take_back_stands_repaired_again_in_the_history(project):
     """Undo and redo of a take-back are recorded: the repair lists read the latest of them."""
-    from restoration_core.project.decisions import recorded_repairs
-
     done = [Intervention(4, (2, 2, 3, 3), 9, "dust", "temporal", source_frames=(3, 5)),
             Intervention(4, (20, 10, 1, 6), 6, "scratch", "classical")]
     rec = project.record_restore("r1", (0, 10), done, SHAPE, clip_id=None, output="out.mkv", settings={})
