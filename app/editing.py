@@ -131,10 +131,17 @@ class EditingMixin:
                   RejectEdit(s.reel_id, f, before, after, text=f"{word} {len(chosen)} detection(s) (frame {f})"))
 
     def revoke_repair(self, record_id: int, index: int) -> None:
-        """Take back one recorded repair: later renders leave that region as scanned; undoable."""
+        """Take back one recorded repair: later renders leave that region as scanned; undoable.
+
+        A rebuilt frame leaves the frames to rebuild instead (revoking its whole-frame box would
+        leave every other repair of that frame out too), from the inspector as from the review."""
         if not self._project_ready():
             return
         s = self.session
+        iv = s.project.interventions(record_id)[index]
+        if iv.kind == "rebuild" and hasattr(self, "frame_candidates"):
+            self.frame_candidates.take_back_rebuilt(record_id, index, iv)
+            return
         s.project.revoke_intervention(record_id, index, apply=lambda cmd: undo.push(self.undo_stack, s.project, cmd))
         self.statusBar().showMessage(f"Repair {record_id}.{index} taken back: it is left out of later renders", 6000)
 

@@ -400,12 +400,7 @@ class ReviewPass(QObject):
             self._decide_held(r, status)
             return
         if status == REJECTED and not r.taken_back:
-            if r.intervention.kind == "rebuild" and hasattr(self.w, "frame_candidates"):
-                # a whole rebuilt frame: it leaves the frames to rebuild (a revoked region would
-                # leave every other repair of the frame out instead)
-                self.w.frame_candidates.take_back_rebuilt(r.record_id, r.index, r.intervention)
-            else:
-                self.w.revoke_repair(r.record_id, r.index)
+            self.w.revoke_repair(r.record_id, r.index)   # a rebuilt frame leaves the rebuild lists
             self._drop_preview(r.frame)
             self.repairs = self._recorded(r.record_id)
             self.repair_pos = next(k for k, x in enumerate(self.repairs) if x.index == r.index)

@@ -184,6 +184,32 @@ def test_a_rendered_rebuild_taken_back_in_the_review_leaves_the_lists(qtbot, sca
     assert not [h for h in p.history if h.op == "revoke_intervention" and h.params.get("index") == 1]
 
 
+def test_the_inspectors_take_back_of_a_rebuilt_frame_leaves_the_lists_like_the_review(qtbot, scanned):
+    """Take back repair on a rebuilt frame's entry unlists the frame; it does not revoke a
+    whole-frame box (which would leave the frame's other repairs out of later renders)."""
+    w = scanned
+    fc, s, insp = w.frame_candidates, w.session, w.inspector
+    p, r = s.project, s.reel_id
+    clip = p.add_clip(r, 0, 12)
+    speck = np.zeros((90, 160), bool)
+    speck[40:44, 60:64] = True
+    p.set_detection(r, BLACK, speck, [Defect(BLACK, (60, 40, 4, 4), 16, "dust", "dark", 0.9, 1)])
+    fc.accept(BLACK)
+    done = [Intervention(BLACK, (0, 0, 160, 90), 160 * 90, "rebuild", "interpolation", source_frames=(3, 5))]
+    rec = p.record_restore(r, (0, 12), done, (90, 160))
+    w.transport.frame = BLACK
+    wait_frame(qtbot, w, BLACK)
+    insp._frame_changed()
+    assert insp.repairs.count() == 1 and "rebuild, interpolation" in insp.repairs.item(0).text()
+    insp.take_back.click()
+    assert "rebuild" not in p.clip(clip.id).settings["restore"] and fc.model.status(BLACK) == "dismissed"
+    assert p.excluded(r, BLACK) == [], "no whole-frame box revoked"
+    assert p.repair_mask(r, BLACK, (90, 160))[40:44, 60:64].all(), "the frame's detected repair stays"
+    assert [h.params["record_id"] for h in p.history if h.op == "revoke_intervention"] == [rec.id]
+    w.undo_stack.undo()
+    assert fc.is_listed(BLACK), "undone: listed to rebuild again"
+
+
 SPLICE, SPLICE_BLACK = 9, 3
 
 
