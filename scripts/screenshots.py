@@ -52,6 +52,13 @@ def settle(app, seconds: float) -> None:
         time.sleep(0.01)
 
 
+def shot(widget, target, note: str = "") -> None:
+    """Save a grab of ``widget`` as the PNG ``target``, or stop with one line saying why."""
+    if not widget.grab().save(str(target), "PNG"):
+        raise SystemExit(f"screenshots: {target}: cannot write PNG")
+    print(f"screenshot: {target}" + (f" {note}" if note else ""))
+
+
 def review_shots(app, w, args) -> None:
     """The review pass: a few regions decided, then the largest unreviewed detection shown
     zoomed with its outline (before), and the same with the preview (after)."""
@@ -74,10 +81,7 @@ def review_shots(app, w, args) -> None:
     for name, after in (("review", False), ("review-after", True)):
         w.compare.show_after = after
         settle(app, 0.4)
-        target = args.out / f"{args.prefix}-{name}.png"
-        if not w.grab().save(str(target), "PNG"):
-            raise SystemExit(f"screenshots: {target}: cannot write PNG")
-        print(f"screenshot: {target}")
+        shot(w, args.out / f"{args.prefix}-{name}.png")
     rp.stop()
     render_review_shot(app, w, args, item.frame)
 
@@ -110,10 +114,7 @@ def render_review_shot(app, w, args, frame: int) -> None:
     repair = rp.repairs[rp.repair_pos]
     wait(app, lambda: w.viewer.index == repair.frame, 60, f"frame {repair.frame}")
     settle(app, 0.5)
-    target = args.out / f"{args.prefix}-review-render.png"
-    if not w.grab().save(str(target), "PNG"):
-        raise SystemExit(f"screenshots: {target}: cannot write PNG")
-    print(f"screenshot: {target} ({result.interventions} repairs recorded)")
+    shot(w, args.out / f"{args.prefix}-review-render.png", f"({result.interventions} repairs recorded)")
     rp.stop()
 
 
@@ -145,10 +146,7 @@ def motion_shot(app, w, args) -> None:
     wait(app, lambda: w.motion_curve.model.measured, 300, "the motion curve")
     w.transport.seek(len(frames) // 2)
     settle(app, 0.6)
-    target = args.out / f"{args.prefix}-motion.png"
-    if not w.timeline.grab().save(str(target), "PNG"):  # the timeline dock: its lanes legible
-        raise SystemExit(f"screenshots: {target}: cannot write PNG")
-    print(f"screenshot: {target}")
+    shot(w.timeline, args.out / f"{args.prefix}-motion.png")  # the timeline dock: its lanes legible
 
 
 def candidates_shot(app, w, args) -> None:
@@ -189,10 +187,7 @@ def candidates_shot(app, w, args) -> None:
         fc.dismiss(12)
     w.transport.seek(19)
     settle(app, 1.0)
-    target = args.out / f"{args.prefix}-candidates.png"
-    if not w.timeline.grab().save(str(target), "PNG"):
-        raise SystemExit(f"screenshots: {target}: cannot write PNG")
-    print(f"screenshot: {target}")
+    shot(w.timeline, args.out / f"{args.prefix}-candidates.png")
     rp = w.review_pass
     rp.auto_preview = False
     w.docks["review"].raise_()
@@ -201,10 +196,7 @@ def candidates_shot(app, w, args) -> None:
         rp.step(1, unreviewed=False)
     wait(app, lambda: w.viewer.index == 5, 60, "frame 5")
     settle(app, 0.6)
-    target = args.out / f"{args.prefix}-review-rebuild.png"
-    if not w.grab().save(str(target), "PNG"):
-        raise SystemExit(f"screenshots: {target}: cannot write PNG")
-    print(f"screenshot: {target}")
+    shot(w, args.out / f"{args.prefix}-review-rebuild.png")
     rp.stop()
 
 
@@ -262,10 +254,7 @@ def main() -> int:
         settle(app, 0.4)
         w.viewer.canvas.fit()
         settle(app, 0.2)
-        target = args.out / f"{args.prefix}-{mode}.png"
-        if not w.grab().save(str(target), "PNG"):
-            raise SystemExit(f"screenshots: {target}: cannot write PNG")
-        print(f"screenshot: {target}")
+        shot(w, args.out / f"{args.prefix}-{mode}.png")
     review_shots(app, w, args)
     leave(w)
 

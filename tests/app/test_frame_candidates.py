@@ -155,18 +155,25 @@ def test_rebuild_this_frame_and_the_timeline_context_menu(qtbot, scanned):
     assert w.transport.frame == BLACK
 
 
-def test_a_rendered_rebuild_taken_back_in_the_review_leaves_the_lists(qtbot, scanned):
-    w = scanned
-    fc, rp, s = w.frame_candidates, w.review_pass, w.session
-    p, r = s.project, s.reel_id
+def _rendered_rebuild(w, *others):
+    """The black frame accepted and rendered as a rebuild, with a detected speck of its own kept
+    in the project, plus ``others`` recorded in the same render: (project, reel, clip, record)."""
+    p, r = w.session.project, w.session.reel_id
     clip = p.add_clip(r, 0, 12)
     speck = np.zeros((90, 160), bool)
     speck[40:44, 60:64] = True
     p.set_detection(r, BLACK, speck, [Defect(BLACK, (60, 40, 4, 4), 16, "dust", "dark", 0.9, 1)])
-    fc.accept(BLACK)
+    w.frame_candidates.accept(BLACK)
     done = [Intervention(BLACK, (0, 0, 160, 90), 160 * 90, "rebuild", "interpolation", source_frames=(3, 5)),
-            Intervention(2, (20, 20, 5, 5), 25, "dirt", "temporal", source_frames=(1, 3))]
-    p.record_restore(r, (0, 12), done, (90, 160))
+            *others]
+    return p, r, clip, p.record_restore(r, (0, 12), done, (90, 160))
+
+
+def test_a_rendered_rebuild_taken_back_in_the_review_leaves_the_lists(qtbot, scanned):
+    w = scanned
+    fc, rp = w.frame_candidates, w.review_pass
+    p, r, clip, _rec = _rendered_rebuild(w, Intervention(2, (20, 20, 5, 5), 25, "dirt", "temporal",
+                                                         source_frames=(1, 3)))
     rp.auto_preview = False
     rp.panel.render_btn.setChecked(True)
     w.activateWindow()
@@ -188,15 +195,8 @@ def test_the_inspectors_take_back_of_a_rebuilt_frame_leaves_the_lists_like_the_r
     """Take back repair on a rebuilt frame's entry unlists the frame; it does not revoke a
     whole-frame box (which would leave the frame's other repairs out of later renders)."""
     w = scanned
-    fc, s, insp = w.frame_candidates, w.session, w.inspector
-    p, r = s.project, s.reel_id
-    clip = p.add_clip(r, 0, 12)
-    speck = np.zeros((90, 160), bool)
-    speck[40:44, 60:64] = True
-    p.set_detection(r, BLACK, speck, [Defect(BLACK, (60, 40, 4, 4), 16, "dust", "dark", 0.9, 1)])
-    fc.accept(BLACK)
-    done = [Intervention(BLACK, (0, 0, 160, 90), 160 * 90, "rebuild", "interpolation", source_frames=(3, 5))]
-    rec = p.record_restore(r, (0, 12), done, (90, 160))
+    fc, insp = w.frame_candidates, w.inspector
+    p, r, clip, rec = _rendered_rebuild(w)
     w.transport.frame = BLACK
     wait_frame(qtbot, w, BLACK)
     insp._frame_changed()

@@ -28,6 +28,7 @@ from restoration_core.project.decisions import (
     repair_held,
 )
 from restoration_core.restore.safety import REVIEW_FILL, REVIEW_SOURCES
+from tests.core.project.conftest import make_project
 
 SHAPE = (20, 30)
 
@@ -40,11 +41,7 @@ def box(y, x, h, w):
 
 @pytest.fixture
 def project(tmp_path):
-    project = Project.create(tmp_path / "p.reelwright")
-    src = tmp_path / "reel.mkv"
-    src.write_bytes(b"x")
-    project.add_reel(src, info={"width": 30, "height": 20, "frames": 10}, fixity=False)
-    return project
+    return make_project(tmp_path, width=30, height=20, frames=10)
 
 
 def detect(project, frame, *boxes_scores):

@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 
 from restoration_core.errors import InputError
-from restoration_core.project import Project, RebuildEdit
+from restoration_core.project import RebuildEdit
 from restoration_core.project.commands import command_from_dict
 from restoration_core.project.rebuild_frames import REBUILD_OP, recorded_states
+from tests.core.project.conftest import make_project
 
 
 @pytest.fixture
 def project(tmp_path):
-    project = Project.create(tmp_path / "p.reelwright")
-    src = tmp_path / "reel.mkv"
-    src.write_bytes(b"x")
-    project.add_reel(src, info={"width": 30, "height": 20, "frames": 20}, fixity=False)
-    return project
+    return make_project(tmp_path, width=30, height=20, frames=20)
 
 
 def rebuild(project, clip_id):
