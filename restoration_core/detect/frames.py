@@ -136,6 +136,13 @@ def classify_single(t: np.ndarray, s: FrameSettings) -> FrameDefect | None:
     return None
 
 
+def whole_frame_defect(image: np.ndarray, settings: FrameSettings | None = None) -> FrameDefect | None:
+    """A frame whose picture is gone, black or blank (:func:`classify_single` on its thumbnail,
+    the scan's own verdict): a rebuild candidate as a whole, which detection leaves alone (a
+    region over the whole frame would have the restore paint it)."""
+    return classify_single(thumbnail(image), settings or FrameSettings())
+
+
 def torn_region(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, s: FrameSettings) -> tuple[np.ndarray, float] | None:
     """The largest area of ``cur`` that neither neighbour explains, if it covers ``torn_area``."""
     f_pn = estimate_flow(prev, nxt, max_side=None, quality="fast")

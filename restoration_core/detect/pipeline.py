@@ -20,14 +20,16 @@ import numpy as np
 from restoration_core.defects import Defect
 from restoration_core.detect import flicker as flk
 from restoration_core.detect import motion, regions, scratch
-from restoration_core.detect.dust import motion_boundaries, smooth_flow, temporal_outliers
+from restoration_core.detect.dust import motion_boundaries, on_still_picture, smooth_flow, temporal_outliers
 from restoration_core.detect.flow import estimate_flow, reliable, to_luma, warp
+from restoration_core.detect.frames import FrameDefect, whole_frame_defect
 from restoration_core.detect.settings import DetectSettings, FrameDetection
 from restoration_core.errors import InputError
 from restoration_core.progress import CancelToken, Progress
 
 Z_HIGH = 5.0  # seed threshold, in local noise units
 Z_LOW = 3.0  # growth threshold
+GROW_GRAIN = 3.0  # grain units a pixel grown into a confirmed region must depart by, at least
 ONE_SIDED = 1.3  # threshold factor when both references lie on one side (clip ends)
 END_DETAIL = 0.06  # local luma range of the reference above which a clip end needs a consistent flow
 END_BOUNDARIES_ON_DETAIL = True  # clip ends skip motion boundaries only where the reference has detail
@@ -91,6 +93,7 @@ class _Window:
         self.stats: dict[int, np.ndarray] = {}
         self.lines: dict[int, scratch.LineEvidence] = {}
         self.flows: dict[tuple[int, int], np.ndarray] = {}
+        self.whole: dict[int, FrameDefect | None] = {}  # black or blank frames (detect.frames)
 
     def add(self, index: int, data: np.ndarray) -> None:
         if data.shape[:2] != self.full_shape:
@@ -99,13 +102,14 @@ class _Window:
                 f"{self.full_shape[1]}x{self.full_shape[0]}"
             )
         luma = to_luma(data)
+        self.whole[index] = whole_frame_defect(luma)
         if self.scale < 1.0:
             luma = cv2.resize(luma, self.work_size, interpolation=cv2.INTER_AREA)
         self.luma[index] = np.ascontiguousarray(luma, dtype=np.float32)
         self.stats[index] = flk.luma_quantiles(luma)
 
     def forget_before(self, index: int) -> None:
-        for store in (self.luma, self.stats, self.lines):
+        for store in (self.luma, self.stats, self.lines, self.whole):
             for k in [k for k in store if k < index]:
                 del store[k]
         for k in [k for k in self.flows if min(k) < index]:
@@ -154,6 +158,12 @@ def _motion_neighbours(win: _Window, i: int, lo: int, hi: int) -> list[motion.Ne
 
 def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
     """Frame ``i``'s detection from the frames of its shot ``[lo, hi)`` only."""
+    if win.whole.get(i) is not None:
+        # a black or blank frame is a rebuild candidate as a whole (the frame scan lists it), not
+        # damage: no region, and a flicker gain of 1 (not brightened onto its neighbours), so the
+        # restore leaves it as it is
+        keep = (1.0, 0.0) if win.settings.flicker and hi - lo >= 2 else None
+        return FrameDetection(i, np.zeros(win.full_shape, bool), [], keep)
     s = win.settings
     ts = s.threshold_scale
     cur = win.luma[i]
@@ -190,9 +200,14 @@ def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
             cur, win.luma[a], win.flow(i, a), win.luma[b], win.flow(i, b), Z_LOW * k, ignore
         )
         dust_mask = regions.refine(out.z, Z_LOW * k, Z_HIGH * k, signed=out.signed)
-        dust_mask = motion.protect(
-            cur, dust_mask, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, lo, hi), s.motion_protection
+        # candidates on still picture need no motion protection (their own flow is bent by them)
+        still = on_still_picture(cur, dust_mask, [(win.luma[a], win.flow(i, a)), (win.luma[b], win.flow(i, b))])
+        dust_mask = still | motion.protect(
+            cur, dust_mask & ~still, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, lo, hi),
+            s.motion_protection,
         )
+        # what is confirmed grows into the pixels beside it that depart the same way
+        dust_mask = regions.fill_holes(regions.grow_confirmed(dust_mask, out.signed, GROW_GRAIN * out.sigma))
         defects += regions.defects_from_mask(i, dust_mask, out.signed, out.z, Z_HIGH * k, inv, 1)
         mask |= dust_mask
 

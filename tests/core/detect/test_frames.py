@@ -10,10 +10,13 @@ import pytest
 
 from restoration_core.cli import main
 from restoration_core.detect.frames import FrameSettings, cut_indices, scan_frames
+from restoration_core.detect.pipeline import detect_frame, detect_reel
+from restoration_core.detect.settings import DetectSettings
 from restoration_core.errors import Cancelled, InputError
 from restoration_core.progress import CancelToken, run_to_end
 from tests.core.detect.scenes import ArrayReel, texture
 from tests.core.fixtures_media import make_png_sequence
+from tests.core.motion.test_render_steps import frames_of
 
 
 def clip(n: int = 10, seed: int = 0, pan: int = 2) -> list[np.ndarray]:
@@ -43,6 +46,34 @@ def test_black_blank_duplicate_and_torn_frames_are_rebuild_candidates():
     x, y, w, h = next(d.bbox for d in scan.defects if d.kind == "torn")
     assert abs(x - 40) <= 4 and abs(y - 20) <= 4 and abs(w - 70) <= 8 and abs(h - 60) <= 8
     assert 10 in scan.torn_masks and scan.to_dict()["rebuild_candidates"] == [2, 5, 8, 10]
+
+
+def test_detection_leaves_black_and_blank_frames_to_the_rebuild_candidates():
+    """A black or blank frame is a frame-level defect: the scan lists it for rebuilding, and
+    detection gives it no region (it marked 88% of a black frame as one blotch, which the
+    restore then painted) and a flicker gain of 1; the frames beside it are detected as usual."""
+    frames = clip(12)
+    frames[4] = np.full_like(frames[4], 3)  # black
+    frames[8] = np.full_like(frames[8], 200)  # blank
+    frames[6] = frames[6].copy()
+    frames[6][50:56, 70:76] = 255  # a white speck on a frame beside them
+    reel = ArrayReel(frames)
+    assert run_to_end(scan_frames(reel)).rebuild_candidates() == [4, 8]
+    found = {p.frame: p.payload for p in detect_reel(reel, DetectSettings(flicker=True))}
+    for k in (4, 8):
+        assert not found[k].mask.any() and found[k].defects == [] and found[k].flicker == (1.0, 0.0), k
+        assert not detect_frame(reel, k).mask.any(), k
+    assert found[6].mask[50:56, 70:76].mean() > 0.5 and found[5].flicker is not None
+
+
+def test_a_black_frame_comes_out_of_a_restore_as_read(tmp_path):
+    files = make_png_sequence(tmp_path / "src", frames=8, size=(96, 64))
+    cv2.imwrite(str(files[3]), np.zeros((64, 96, 3), np.uint16))
+    source = str(tmp_path / "src" / "frame_%06d.png")
+    assert main(["restore", source, "-o", str(tmp_path / "out"), "--preset", "png"]) == 0
+    report = json.loads((tmp_path / "out.report.json").read_text())
+    assert [i for i in report["interventions"] if i["frame"] == 3] == []
+    assert np.array_equal(frames_of(tmp_path / "out")[3], frames_of(source)[3])
 
 
 def test_a_splice_is_a_cut_with_its_bar_noted():
