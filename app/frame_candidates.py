@@ -55,7 +55,7 @@ class FrameCandidates(ReelTask):
             self.model.changed.connect(review.rebuilds_changed)   # its frames to rebuild follow
         detection = getattr(window, "reel_detection", None)
         if detection is not None:
-            detection.frame_scan.connect(self._detection_scanned)
+            detection.frame_scan.connect(self.offer)
         self._build_actions()
 
     def _build_actions(self) -> None:
@@ -83,13 +83,21 @@ class FrameCandidates(ReelTask):
                                "mdi6.close")
 
     # ---- the scan --------------------------------------------------------------------
-    def _detection_scanned(self, scan) -> None:
-        """Whole-reel detection scanned the reel for its cuts: that scan is the candidates' too
-        (the first one: the frames do not change when detection runs again)."""
+    def offer(self, scan, announce: bool = True) -> str | None:
+        """A whole-reel frame scan made elsewhere (whole-reel detection for its cuts, the motion
+        curve for its shots): it is the candidates' too (the first one: the frames do not change).
+        Returns what was found, in words (None when the scan was not taken); ``announce=False``
+        leaves saying it to the caller, whose own message would overwrite it."""
         if self.model.scanned or self.running or self.w.session.reel is None:
-            return
+            return None
         if scan.start == 0 and scan.count == self.w.session.frames:
-            self._take(scan)
+            return self._take(scan, announce)
+        return None
+
+    def cuts(self) -> list[int] | None:
+        """The open reel's splices from the one scan, None before it is scanned (the motion curve's
+        shot starts, so it does not scan the reel again)."""
+        return self.model.splices() if self.model.scanned else None
 
     def scan(self) -> bool:
         """Scan the open reel's frames in the background (False when none is open or one runs)."""
@@ -115,7 +123,7 @@ class FrameCandidates(ReelTask):
         self._drop_worker()
         self._take(scan)
 
-    def _take(self, scan) -> None:
+    def _take(self, scan, announce: bool = True) -> str:
         self.model.set_scan(scan.defects, REBUILD_KINDS)
         for f, status in self.recorded_decisions().items():   # dismissals saved with the project
             if status == DISMISSED and self.model.at(f) is not None:
@@ -128,7 +136,13 @@ class FrameCandidates(ReelTask):
             "No black, blank, torn or duplicate frame found"
         if cuts:
             found += f", {cuts} splice{'s' if cuts != 1 else ''}"
-        self.w.statusBar().showMessage(found + (" (marked on the timeline)" if n or cuts else ""), 10000)
+        found += " (marked on the timeline)" if n or cuts else ""
+        detection = getattr(self.w, "reel_detection", None)
+        if announce and detection is not None and detection.running:
+            detection.add_note(found)   # kept in its progress and end messages, not overwritten by them
+        elif announce:
+            self.w.statusBar().showMessage(found, 10000)
+        return found
 
     def _failed(self, run_id: int, message: str) -> None:
         if run_id != self.run_id:

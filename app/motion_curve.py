@@ -1,7 +1,8 @@
 """The measured motion curve on the timeline (View > Motion curve).
 
 Turning it on measures the open reel in the background exactly as a stabilized render does
-(``restoration_core.detect.frames.scan_frames`` for the splices, then
+(``restoration_core.detect.frames.scan_frames`` for the splices, the one scan the rebuild
+candidates keep when the reel was scanned already, and handed to them when it is made here; then
 ``restoration_core.motion.plan_stabilization`` over the inspector's *Smooth over* frames) and
 puts the result in :class:`app.models.motion_curve.MotionCurve`; the timeline draws a motion
 lane from it: the camera path per frame (x, y, rotation), the smoothed path kept, and so the
@@ -20,10 +21,14 @@ from restoration_core.motion import plan_stabilization
 from restoration_core.progress import CancelToken, run_to_end
 
 
-def measure(reel, smooth: int, cancel: CancelToken):
-    """The stabilization plan of the whole reel, its splices as shot starts (run in a worker)."""
-    scan = yield from scan_frames(reel, cancel=cancel)
-    return (yield from plan_stabilization(reel, smooth=smooth, cuts=scan.cuts(), cancel=cancel))
+def measure(reel, smooth: int, cancel: CancelToken, cuts: list[int] | None = None):
+    """(the stabilization plan of the whole reel, its splices as shot starts; the frame scan made
+    for them, None when ``cuts`` were given: the reel was scanned already). Run in a worker."""
+    scan = None
+    if cuts is None:
+        scan = yield from scan_frames(reel, cancel=cancel)
+        cuts = scan.cuts()
+    return (yield from plan_stabilization(reel, smooth=smooth, cuts=cuts, cancel=cancel)), scan
 
 
 class MotionCurveController(ReelTask):
@@ -80,25 +85,33 @@ class MotionCurveController(ReelTask):
         self.stop()
         self.run_id += 1
         run_id, token, smooth = self.run_id, CancelToken(), self.smooth()
+        candidates = getattr(self.w, "frame_candidates", None)
+        cuts = candidates.cuts() if candidates is not None else None   # the one scan, when made
         self.token = token
         self.worker = ReelWorker(str(s.reel.path), "motion-curve", parent=self)
 
         def run(reel):
-            return run_to_end(measure(reel, smooth, token))
+            return run_to_end(measure(reel, smooth, token, cuts))
 
-        self.worker.submit("motion-curve", run, lambda plan: self._measured(run_id, plan),
+        self.worker.submit("motion-curve", run, lambda out: self._measured(run_id, *out),
                            lambda msg: self._failed(run_id, msg))
         self.w.statusBar().showMessage("Measuring the reel's motion for the timeline…")
         return True
 
-    def _measured(self, run_id: int, plan) -> None:
+    def _measured(self, run_id: int, plan, scan=None) -> None:
         if run_id != self.run_id:
             return
         self._drop_worker()
+        candidates = getattr(self.w, "frame_candidates", None)
+        found = None
+        if scan is not None and candidates is not None:
+            # the rebuild candidates and splices from this scan, not another; said in this message
+            found = candidates.offer(scan, announce=False)
         self.model.set_plan(plan)
         px, deg = self.model.extent()
-        self.w.statusBar().showMessage(f"Motion measured: camera moves up to {px:.1f} px and {deg:.2f}° "
-                                       f"({len(plan.cuts)} shot start{'s' if len(plan.cuts) != 1 else ''})", 8000)
+        message = (f"Motion measured: camera moves up to {px:.1f} px and {deg:.2f}° "
+                   f"({len(plan.cuts)} shot start{'s' if len(plan.cuts) != 1 else ''})")
+        self.w.statusBar().showMessage(f"{message}; {found}" if found else message, 10000 if found else 8000)
 
     def _failed(self, run_id: int, message: str) -> None:
         if run_id != self.run_id:

@@ -33,6 +33,7 @@ class ReelDetection(QObject):
         self.token: CancelToken | None = None
         self.run_id = 0
         self.done = self.total = 0
+        self.notes: list[str] = []  # what others found in this run (add_note), kept in its messages
         self.item.connect(self._item)
         self.scanned.connect(self._scanned)
         self.box = QWidget(window)
@@ -70,7 +71,7 @@ class ReelDetection(QObject):
         self.run_id += 1
         run_id, settings, total = self.run_id, w.controller.detect_settings, s.frames
         token = self.token = CancelToken()
-        self.done, self.total = 0, total
+        self.done, self.total, self.notes = 0, total, []
         self.worker = ReelWorker(str(s.reel.path), "detect-reel", parent=self)
 
         def run(reel):
@@ -87,6 +88,16 @@ class ReelDetection(QObject):
         self.box.show()
         w.statusBar().showMessage(f"Detecting the whole reel ({total} frames)…")
         return True
+
+    def add_note(self, text: str) -> None:
+        """Keep ``text`` in this run's status messages (its progress and its end) instead of a
+        message of its own, which the next frame's progress would overwrite at once."""
+        self.notes.append(text)
+        self.window.statusBar().showMessage(self._with_notes(f"Detecting the whole reel: frame {self.done} of "
+                                                             f"{self.total}"))
+
+    def _with_notes(self, message: str) -> str:
+        return "; ".join([message, *self.notes])
 
     def cancel(self) -> None:
         """Stop at the next frame; what was detected so far stays in the project."""
@@ -108,7 +119,7 @@ class ReelDetection(QObject):
             s.add_detection(det)
         self.done = done
         self.bar.setValue(done)
-        self.window.statusBar().showMessage(f"Detecting the whole reel: frame {done} of {total}")
+        self.window.statusBar().showMessage(self._with_notes(f"Detecting the whole reel: frame {done} of {total}"))
 
     def _scanned(self, run_id: int, scan) -> None:
         if run_id == self.run_id:
@@ -122,10 +133,10 @@ class ReelDetection(QObject):
         if how == "finished":
             project = s.project
             hits = len(project.defect_frames(s.reel_id)) if project is not None and s.reel_id else 0
-            bar.showMessage(f"Detection finished: {self.total} frames, {hits} with damage", 15000)
+            bar.showMessage(self._with_notes(f"Detection finished: {self.total} frames, {hits} with damage"), 15000)
         elif how == "cancelled":
-            bar.showMessage(f"Detection cancelled after {self.done} of {self.total} frames "
-                            "(those frames are kept)", 15000)
+            bar.showMessage(self._with_notes(f"Detection cancelled after {self.done} of {self.total} frames "
+                                             "(those frames are kept)"), 15000)
         else:
             self.window.show_error("Detection failed", message)
         self.ended.emit(how)

@@ -265,6 +265,22 @@ def test_whole_reel_detection_scans_the_reel_once_for_cuts_candidates_and_splice
     assert "splice before this frame" in shown[-1] and "temporal steps stop here" in shown[-1]
 
 
+def test_the_candidates_whole_reel_detection_finds_stay_in_its_status_messages(qtbot, window, spliced_reel):
+    """The "frames to consider rebuilding" note was overwritten at once by detection's next
+    progress message: it is now part of every message of that run, its end included."""
+    window.controller.detect_enabled = False
+    open_reel(qtbot, window, spliced_reel)
+    seen: list[str] = []
+    window.statusBar().messageChanged.connect(lambda m: seen.append(m) if m else None)
+    with qtbot.waitSignal(window.reel_detection.ended, timeout=30000):
+        assert window.reel_detection.start()
+    note = "1 frame to consider rebuilding, 1 splice (marked on the timeline)"
+    noted = [k for k, m in enumerate(seen) if note in m]
+    assert noted and any(m.startswith("Detecting the whole reel: frame ") for m in seen[noted[0]:]), seen
+    assert all(note in m for m in seen[noted[0]:]), seen
+    assert seen[-1].startswith("Detection finished: 16 frames") and note in window.statusBar().currentMessage()
+
+
 def test_only_a_whole_reel_scan_from_detection_becomes_the_candidates(qtbot, window, black_frame_reel):
     window.controller.detect_enabled = False
     open_reel(qtbot, window, black_frame_reel)

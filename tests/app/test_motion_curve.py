@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app import motion_curve as motion_curve_module
 from restoration_core.motion import plan_stabilization, similarity_params
 from restoration_core.progress import run_to_end
 from tests.app.conftest import ArrayReel, open_reel
@@ -56,6 +57,33 @@ def test_the_motion_lane_shows_the_measured_curve_and_the_correction(qtbot, wind
     assert w.statusBar().currentMessage().startswith("Motion measured")
     mc.action.trigger()  # off again: the lane goes, the curve stays measured
     assert "motion" not in view.rows() and view.minimumHeight() == height and mc.model.measured
+
+
+def test_the_curve_and_the_rebuild_candidates_share_one_frame_scan(qtbot, window, woven_reel, monkeypatch):
+    """The motion curve scanned the reel for its shots on its own: it now takes the candidates'
+    scan when there is one, and hands its own to them when there is none."""
+    path, _frames, _track = woven_reel
+    w = window
+    w.controller.detect_enabled = False
+    open_reel(qtbot, w, path)
+    scans = []
+    real = motion_curve_module.scan_frames
+
+    def counted(reel, *args, **kwargs):
+        scans.append(len(reel))
+        return real(reel, *args, **kwargs)
+
+    monkeypatch.setattr(motion_curve_module, "scan_frames", counted)
+    mc, fc = w.motion_curve, w.frame_candidates
+    runs = fc.run_id
+    mc.set_visible(True)
+    qtbot.waitUntil(lambda: mc.model.measured, timeout=20000)
+    assert scans == [N] and fc.model.scanned and fc.run_id == runs   # its scan became the candidates'
+    message = w.statusBar().currentMessage()
+    assert message.startswith("Motion measured") and "No black, blank, torn or duplicate frame found" in message
+    w.inspector.stabilize_smooth.setValue(4)  # measured again: with the one scan's cuts, no second scan
+    qtbot.waitUntil(lambda: mc.model.measured and mc.model.smooth == 4, timeout=20000)
+    assert scans == [N] and not fc.running
 
 
 def test_the_curve_is_measured_again_for_another_reel_or_smoothing(qtbot, window, woven_reel, reel_file):
