@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from restoration_core.restore.boxes import components
+
 
 def distance_to(mask: np.ndarray) -> np.ndarray:
     """Euclidean distance (float32) of every pixel to the nearest True pixel of ``mask``."""
@@ -43,7 +45,7 @@ class Region:
 
 def regions(mask: np.ndarray, context: int) -> tuple[np.ndarray, list[Region]]:
     """8-connected components of ``mask`` with a context window around each."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    count, labels, stats = components(mask)
     h, w = mask.shape
     out = []
     for k in range(1, count):

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 
 from restoration_core.defects import Defect, Intervention
+from restoration_core.restore.boxes import components
 from restoration_core.restore.safety import REVIEW_FILL
 
 DUST_MAX_FRACTION = 2e-4
@@ -58,14 +58,17 @@ def kind_of(bbox: tuple[int, int, int, int], area: int, pixels: np.ndarray, info
 def interventions_for(work: Any, method: str, kinds_for: Any) -> list[Intervention]:
     """Interventions of a restored frame (``work`` is the pipeline's per-frame record)."""
     mask = work.mask
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    count, labels, stats = components(mask)
     info = kinds_for(work.index) if kinds_for is not None else None
     out = []
     for k in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[k])
-        pixels = labels == k
         sub = (slice(y, y + h), slice(x, x + w))
-        pix = pixels[sub]
+        pix = labels[sub] == k
+        pixels = pix
+        if isinstance(info, np.ndarray):  # kind_of reads a kind map at the region's pixels of the frame
+            pixels = np.zeros(mask.shape, bool)
+            pixels[sub] = pix
         src = work.source[sub][pix]
         bbox = (x, y, w, h)
         kind = kind_of(bbox, area, pixels, info, mask.shape)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restoration_core.restore.boxes import box_of, components
+
 MAX_WIDTH = 10  # px: wider damage is not a line scratch
 MIN_ELONGATION = 3.0  # height / width of a line scratch
 MIN_HEIGHT = 12  # px
@@ -24,7 +26,13 @@ ROWS = 2  # rows either side compared when choosing the slope
 def line_regions(mask: np.ndarray) -> np.ndarray:
     """Bool HxW: the parts of ``mask`` that are thin vertical lines. A line that crosses or
     touches a blotch keeps its stretches above and below it (the blotch is not a line)."""
-    m8 = mask.astype(np.uint8)
+    out = np.zeros(mask.shape, bool)
+    # (in the mask's box grown past the kernels' reach: the same result as on the whole frame)
+    box = box_of(mask, MIN_HEIGHT + 2 * MAX_WIDTH + 2)
+    if box is None:
+        return out
+    y0, y1, x0, x1 = box
+    m8 = mask[y0:y1, x0:x1].astype(np.uint8)
     tall = cv2.morphologyEx(m8, cv2.MORPH_OPEN, np.ones((MIN_HEIGHT, 1), np.uint8))
     # rows of a stretch wider than a line (a blotch) are not part of it
     wide = cv2.morphologyEx(m8, cv2.MORPH_OPEN, np.ones((1, MAX_WIDTH + 1), np.uint8))
@@ -35,7 +43,8 @@ def line_regions(mask: np.ndarray) -> np.ndarray:
     h = stats[:, cv2.CC_STAT_HEIGHT]
     keep = (w <= MAX_WIDTH) & (h >= MIN_HEIGHT) & (h >= MIN_ELONGATION * w)
     keep[0] = False
-    return keep[labels]
+    out[y0:y1, x0:x1] = keep[labels]
+    return out
 
 
 def _sample(image: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -207,11 +216,14 @@ def fill_lines(
     if not sel.any():
         return out
     h, w = todo.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
-    luma = source.mean(axis=2)
+    n, labels, stats = components(lines)
+    # ``source.mean(axis=2)``, computed for each line's rows and the columns its sides read
+    luma = np.zeros((h, w), np.float32)
     work = source.copy()  # a line's faint edge is corrected here and put back after the line
     for k in range(1, n):
         bx, by, bw, bh = (int(v) for v in stats[k, :4])
+        lx0, lx1 = max(0, bx - MAX_WIDTH - 4), min(w, bx + bw + MAX_WIDTH + 4)
+        luma[by:by + bh, lx0:lx1] = source[by:by + bh, lx0:lx1].mean(axis=2)
         part = (labels[by:by + bh, bx:bx + bw] == k) & sel[by:by + bh, bx:bx + bw]
         held = part.any(axis=1)
         if not held.any():

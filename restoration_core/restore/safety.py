@@ -16,6 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restoration_core.restore.boxes import components
+
 HALO_SHARE = 0.3  # a ring belongs to the defect while it is this far from the background
 HALO_FLOOR = 3.0 / 255.0  # ... and at least this far (noise)
 DISAGREE_SHARE = 0.3  # share of a region's pixels with disagreeing sources that leaves it alone
@@ -58,7 +60,7 @@ def grown(luma: np.ndarray, mask: np.ndarray, least: int, limit: int) -> np.ndar
     """``mask`` with every region grown by its own :func:`halo` (at least ``least`` px)."""
     if limit <= 0 or not mask.any():
         return mask.copy()
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, labels, stats = components(mask)
     h, w = mask.shape
     out = mask.copy()
     pad = limit + 4
@@ -147,7 +149,7 @@ def mismatched_regions(
     continues, or adds texture the picture does not have, repaints picture. ``original`` and ``filled``: luma, float
     0..1; ``damage``: every pixel being repaired (not read)."""
     out = np.zeros(candidates.shape, bool)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates.astype(np.uint8), connectivity=8)
+    n, labels, stats = components(candidates)
     h, w = candidates.shape
     pad = GAP + RING + 4
     for k in range(1, n):

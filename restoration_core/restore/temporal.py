@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from restoration_core.detect.flow import FlowStore
+from restoration_core.restore.boxes import dilated, nonzero
 
 DILATE = np.ones((5, 5), np.uint8)
 
@@ -95,13 +96,13 @@ def _smooth_box(out: np.ndarray, flow: np.ndarray, bad: np.ndarray, sigma: float
 
 def _splat(mask: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Where the True pixels of ``mask`` land when moved by ``flow`` (holes closed by 1 px)."""
-    ys, xs = np.nonzero(mask)
+    ys, xs = nonzero(mask)
     h, w = mask.shape
     qx = np.clip(np.rint(xs + flow[ys, xs, 0]), 0, w - 1).astype(np.int64)
     qy = np.clip(np.rint(ys + flow[ys, xs, 1]), 0, h - 1).astype(np.int64)
-    out = np.zeros((h, w), np.uint8)
-    out[qy, qx] = 1
-    return cv2.dilate(out, np.ones((3, 3), np.uint8)).astype(bool)
+    out = np.zeros((h, w), bool)
+    out[qy, qx] = True
+    return dilated(out, np.ones((3, 3), np.uint8))
 
 
 class FlowCache:
@@ -129,7 +130,7 @@ class FlowCache:
             grown = None
             if mask is not None and mask.any():
                 kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * self.REACH + 1,) * 2)
-                grown = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+                grown = dilated(mask, kernel)
             self._grown_masks[j] = grown
         return self._grown_masks[j]
 
