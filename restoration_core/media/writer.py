@@ -138,6 +138,8 @@ class ContainerWriter(WriterBase):
         fmt = av.VideoFormat(self.pix_fmt)
         padded = not fmt.is_planar and fmt.padded_bits_per_pixel > fmt.bits_per_pixel
         self._zero_pad = padded and preset.codec in _ZERO_PAD_DECODERS and self.pix_fmt in PAD_BYTE
+        # an untouched frame from such a decoder has its padding byte zero already: hashed as it is
+        self._mask_pad = self._zero_pad and not (self._passthrough and info.codec in _ZERO_PAD_DECODERS)
         self._hash_inputs = preset.lossless and (not padded or self._zero_pad)
         if audio_source is not None and info.audio:
             a, b = self.range
@@ -186,7 +188,7 @@ class ContainerWriter(WriterBase):
                 frame.pts = self.encoded
                 frame.time_base = 1 / self.fps
                 if self._hash_inputs:
-                    self._hashing.append(self._pool.submit(frame_md5_and_size, frame, self._zero_pad))
+                    self._hashing.append(self._pool.submit(frame_md5_and_size, frame, self._mask_pad))
                     # at most a queue's depth of frames wait for their hash (memory stays flat)
                     while len(self._hashing) > _QUEUE_DEPTH:
                         self._entries.append(self._hashing.popleft().result())

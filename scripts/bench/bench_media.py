@@ -5,11 +5,13 @@ Generates two 1080p sources (48 frames, 24000/1001): an 8-bit FFV1 RGB (bgr0) cl
 and alternating, (a) ``restoration_core.render.export(..., "master")`` (which also copies the
 audio, hashes every frame and the file, and renames atomically) and (b) a bare PyAV loop that
 decodes the same file and encodes FFV1 with the same pixel format and options, as a user
-would write it from PyAV's documentation: one Python thread, ``thread_type = "AUTO"`` on the
-decoder (FFmpeg's automatic thread count, as the export's decoder) and on the encoder, whose
-thread count is set to the export's (one per core the process may use), so both run the same
-codec work with the same threads and write the same bitstream. Prints both rates and their ratio
-(target >= 1.0), by wall clock and by the process's CPU time, and what hashing the frames
+would write it from PyAV's documentation: one Python thread, the decoder as PyAV opens it (its
+defaults: slice threads, FFmpeg's automatic count), the encoder with ``thread_type = "AUTO"`` and
+the export's thread count (one per core the process may use), so both run the same codec work,
+the encoder with the same threads, and write the same bitstream. A second loop, its decoder
+with ``thread_type = "AUTO"`` as the export's (frame threads where the codec has them), is
+timed and printed beside it. Prints the rates and the ratios (target >= 1.0 against the first
+loop), by wall clock and by the process's CPU time, the load average, and what hashing the frames
 (the export's framemd5) costs alone, the one piece of work the export has that the loop has not. With ../shared/data present it also times a
 master export of the real reel-b.mkv; without it, that part is skipped.
 
@@ -19,6 +21,7 @@ master export of the real reel-b.mkv; without it, that part is skipped.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -39,12 +42,14 @@ from tests.core.fixtures_media import make_ffv1_mkv, make_prores_10bit  # noqa: 
 DATA = ROOT.parent / "shared" / "data"
 
 
-def raw_loop(src: Path, dst: Path) -> int:
-    """Decode ``src`` and encode FFV1 (master preset options, source pix_fmt) into ``dst``."""
+def raw_loop(src: Path, dst: Path, decoder_auto: bool = False) -> int:
+    """Decode ``src`` and encode FFV1 (master preset options, source pix_fmt) into ``dst``;
+    ``decoder_auto``: the decoder with ``thread_type = "AUTO"`` instead of PyAV's default."""
     options = load_preset("master").options_for(False)
     with av.open(str(src)) as inp, av.open(str(dst), "w", format="matroska") as out:
         ivs = inp.streams.video[0]
-        ivs.thread_type = "AUTO"
+        if decoder_auto:
+            ivs.thread_type = "AUTO"
         ovs = out.add_stream("ffv1", rate=ivs.average_rate)
         ovs.width, ovs.height, ovs.pix_fmt = ivs.codec_context.width, ivs.codec_context.height, ivs.codec_context.pix_fmt
         ovs.options = options
@@ -87,15 +92,18 @@ def measured(fn) -> tuple[float, float]:
 def compare(src: Path, tmp: Path, repeat: int) -> None:
     """Time export(master) and the raw loop on ``src``, alternating, and print both and the ratio."""
     info = probe(src)
-    runs: dict[str, list[tuple[float, float]]] = {"export": [], "raw": []}
-    for k in range(repeat):  # alternate the order so load changes hit both alike
-        out, raw = tmp / f"master{k}.mkv", tmp / f"raw{k}.mkv"
+    runs: dict[str, list[tuple[float, float]]] = {"export": [], "raw": [], "auto": []}
+    load = [os.getloadavg()[0]]
+    for k in range(repeat):  # alternate the order so load changes hit all alike
+        out, raw, auto = tmp / f"master{k}.mkv", tmp / f"raw{k}.mkv", tmp / f"auto{k}.mkv"
         jobs = [("raw", lambda raw=raw: raw_loop(src, raw)),
-                ("export", lambda out=out: run_to_end(export(src, out, "master")))]
+                ("export", lambda out=out: run_to_end(export(src, out, "master"))),
+                ("auto", lambda auto=auto: raw_loop(src, auto, decoder_auto=True))]
         for name, fn in (jobs if k % 2 == 0 else jobs[::-1]):
             runs[name].append(measured(fn))
-        out.unlink()
-        raw.unlink()
+        load.append(os.getloadavg()[0])
+        for path in (out, raw, auto):
+            path.unlink()
     n = info.frames
     wall = {name: n / min(w for w, _ in r) for name, r in runs.items()}
     cpu = {name: n / min(c for _, c in r) for name, r in runs.items()}
@@ -104,9 +112,12 @@ def compare(src: Path, tmp: Path, repeat: int) -> None:
     print(f"{'':14s}   wall fps   CPU-time fps   (best of {repeat})")
     print(f"master export : {wall['export']:9.2f} {cpu['export']:14.2f}   incl. audio copy, per-frame MD5, "
           "SHA-256, atomic rename")
-    print(f"raw PyAV loop : {wall['raw']:9.2f} {cpu['raw']:14.2f}   decode -> FFV1 encode, same pix_fmt/options, "
-          "video only")
+    print(f"raw PyAV loop : {wall['raw']:9.2f} {cpu['raw']:14.2f}   decode (PyAV defaults) -> FFV1 encode, same "
+          "pix_fmt/options/encoder threads, video only")
+    print(f"loop, dec AUTO: {wall['auto']:9.2f} {cpu['auto']:14.2f}   the same with the decoder's thread_type AUTO")
     print(f"ratio         : {wall['export'] / wall['raw']:9.3f} {cpu['export'] / cpu['raw']:14.3f}   (target >= 1.0)")
+    print(f"ratio, AUTO   : {wall['export'] / wall['auto']:9.3f} {cpu['export'] / cpu['auto']:14.3f}   "
+          f"(load average {min(load):.1f}-{max(load):.1f})")
     extra = 1000 * (1 / cpu["export"] - 1 / cpu["raw"])
     print(f"export CPU - loop CPU: {extra:.1f} ms/frame; the framemd5 of the frames alone: {hash_ms(src):.1f} ms/frame")
 
@@ -125,13 +136,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sources", type=Path, default=None,
+                        help="folder for the generated sources, reused when they are there (generating takes minutes)")
     args = parser.parse_args()
     print(f"cores: {available_cores()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         t = time.perf_counter()
-        rgb8 = make_ffv1_mkv(tmp / "clip1080_8bit.mkv", frames=args.frames, pix_fmt="bgr0", size=(1920, 1080))
-        src = make_prores_10bit(tmp / "clip1080.mov", frames=args.frames, size=(1920, 1080))
+        where = args.sources or tmp
+        where.mkdir(parents=True, exist_ok=True)
+        rgb8, src = where / f"clip1080_8bit_{args.frames}.mkv", where / f"clip1080_{args.frames}.mov"
+        if not rgb8.is_file():
+            make_ffv1_mkv(rgb8, frames=args.frames, pix_fmt="bgr0", size=(1920, 1080))
+        if not src.is_file():
+            make_prores_10bit(src, frames=args.frames, size=(1920, 1080))
         print(f"(sources generated in {time.perf_counter() - t:.1f} s)")
         print("-- 8-bit")
         compare(rgb8, tmp, args.repeat)

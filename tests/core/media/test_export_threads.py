@@ -3,9 +3,11 @@ written (bgr0 too), --verify, errors and cancel from the encoder thread, a bound
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
+import av
 import numpy as np
 import pytest
 
@@ -50,6 +52,22 @@ def test_untouched_8bit_export_manifest_equals_the_decode(rgb8, tmp_path):
     out = tmp_path / "m.mkv"
     result = run_to_end(export(rgb8, out, "master"))
     assert result.frame_md5 == [m for m, _ in decoded_md5s(out)] == [m for m, _ in decoded_md5s(rgb8)]
+
+
+def test_bgr0_frames_from_another_decoder_have_their_padding_byte_hashed_as_zero(rgb8, tmp_path):
+    # an FFV1 source's untouched frames are hashed as they are (its decoder zeroes the padding
+    # byte); frames of the same format from any other decoder may carry anything there
+    info = dataclasses.replace(probe(rgb8), codec="rawvideo")
+    out = tmp_path / "pad.mkv"
+    writer = open_writer(out, "master", info, source_frames=True)
+    for i in range(3):
+        data = np.full((64, 96, 4), 255, np.uint8)
+        data[..., :3] = picture(i, 96, 64, bits=8)[..., ::-1]
+        frame = av.VideoFrame(96, 64, "bgr0")
+        frame.planes[0].update(data.tobytes())  # 96 x 4 bytes a row: no line padding
+        writer.write_av(frame)
+    result = writer.commit()
+    assert result.frame_md5 == [m for m, _ in decoded_md5s(out)]
 
 
 def test_verify_refuses_an_output_that_decodes_differently(rgb8, tmp_path, monkeypatch):
