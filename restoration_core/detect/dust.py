@@ -39,6 +39,7 @@ class Outliers:
 
     signed: np.ndarray  # float32 HxW, luma units
     z: np.ndarray  # float32 HxW, distance / local noise unit
+    sigma: float = 0.0  # the frame's grain (robust spread of the aligned references' difference)
 
 
 def smooth_flow(flow: np.ndarray) -> np.ndarray:
@@ -175,6 +176,7 @@ def temporal_outliers(
         blind |= ignore
     blind = cv2.dilate(blind.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     first.z[blind] = 0.0
+    first.sigma = sigma
     cand = (first.z > candidate_z).astype(np.uint8)
     h, w = cur.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
@@ -207,7 +209,59 @@ def temporal_outliers(
         take = hole & (second.z > z[box])
         z[box][take] = second.z[take]
         signed[box][take] = second.signed[take]
-    return Outliers(signed, z)
+    return Outliers(signed, z, sigma)
+
+
+STILL_RING = (3, 10)  # px (at 640 wide): the surroundings that tell whether the picture moves
+STILL_MIN_AREA = 100.0  # px (at 640 wide): smaller candidates do not bend the flow much; motion protection decides them
+STILL_PERCENTILE = 80.0  # of the ring's mismatch, so a few grain outliers or a neighbour's speck do not count
+STILL_GRAIN = 3.0  # mismatch allowed, in grain units ...
+STILL_FLOOR = 0.02  # ... and at least this (luma units)
+
+
+def on_still_picture(cur: np.ndarray, mask: np.ndarray, refs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The regions of ``mask`` that sit on still picture: their surroundings (3..10 px out)
+    match every reference (``(luma, flow from cur to it)``) shifted by the frame's overall
+    motion (the median flow: a pan or weave), within the grain.
+
+    This needs no local flow, which a large speck bends over itself and several pixels
+    around it (a 1700-px lint bent it by up to 18 px): such a candidate looks like moving
+    picture to motion protection and was questioned (and often dropped) on a still street.
+    A candidate on or beside a moving hand has the hand in its surroundings, which matches
+    no reference at the overall motion, so it is not on still picture."""
+    h, w = cur.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1 or not refs:
+        return np.zeros(mask.shape, bool)
+    shifted = []
+    for luma, flow in refs:
+        g = np.median(flow[::4, ::4].reshape(-1, 2), axis=0)
+        m = np.float32([[1, 0, g[0]], [0, 1, g[1]]])
+        shifted.append(cv2.warpAffine(luma, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                      borderMode=cv2.BORDER_REPLICATE))
+    sigma = grain_sigma(shifted[0], shifted[-1]) if len(shifted) > 1 else GRAIN_FLOOR
+    limit = max(STILL_FLOOR, STILL_GRAIN * sigma)
+    s = max(1.0, max(h, w) / 640.0)
+    r_in, r_out = (max(1, round(v * s)) for v in STILL_RING)
+    k_in = np.ones((2 * r_in + 1,) * 2, np.uint8)
+    k_out = np.ones((2 * r_out + 1,) * 2, np.uint8)
+    keep = np.zeros(n, bool)
+    min_area = STILL_MIN_AREA * s * s
+    for k in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[k, :5])
+        if area < min_area:
+            continue
+        x0, y0, x1, y1 = max(0, x - r_out), max(0, y - r_out), min(w, x + bw + r_out), min(h, y + bh + r_out)
+        own = (labels[y0:y1, x0:x1] == k).astype(np.uint8)
+        # the ring leaves out the other candidates (a lint in pieces: its other pieces)
+        ring = (cv2.dilate(own, k_out) > 0) & ~(cv2.dilate(own, k_in) > 0) & (labels[y0:y1, x0:x1] == 0)
+        if ring.sum() < 8:
+            continue
+        c = cur[y0:y1, x0:x1][ring]
+        keep[k] = all(
+            float(np.percentile(np.abs(c - ref[y0:y1, x0:x1][ring]), STILL_PERCENTILE)) <= limit for ref in shifted
+        )
+    return keep[labels]
 
 
 def _warp_at(image: np.ndarray, flow: np.ndarray, x0: int, y0: int, nearest: bool = False) -> np.ndarray:

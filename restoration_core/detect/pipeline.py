@@ -20,7 +20,7 @@ import numpy as np
 from restoration_core.defects import Defect
 from restoration_core.detect import flicker as flk
 from restoration_core.detect import motion, regions, scratch
-from restoration_core.detect.dust import motion_boundaries, smooth_flow, temporal_outliers
+from restoration_core.detect.dust import motion_boundaries, on_still_picture, smooth_flow, temporal_outliers
 from restoration_core.detect.flow import estimate_flow, reliable, to_luma, warp
 from restoration_core.detect.frames import FrameDefect, whole_frame_defect
 from restoration_core.detect.settings import DetectSettings, FrameDetection
@@ -29,6 +29,7 @@ from restoration_core.progress import CancelToken, Progress
 
 Z_HIGH = 5.0  # seed threshold, in local noise units
 Z_LOW = 3.0  # growth threshold
+GROW_GRAIN = 3.0  # grain units a pixel grown into a confirmed region must depart by, at least
 ONE_SIDED = 1.3  # threshold factor when both references lie on one side (clip ends)
 END_DETAIL = 0.06  # local luma range of the reference above which a clip end needs a consistent flow
 END_BOUNDARIES_ON_DETAIL = True  # clip ends skip motion boundaries only where the reference has detail
@@ -199,9 +200,14 @@ def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
             cur, win.luma[a], win.flow(i, a), win.luma[b], win.flow(i, b), Z_LOW * k, ignore
         )
         dust_mask = regions.refine(out.z, Z_LOW * k, Z_HIGH * k, signed=out.signed)
-        dust_mask = motion.protect(
-            cur, dust_mask, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, lo, hi), s.motion_protection
+        # candidates on still picture need no motion protection (their own flow is bent by them)
+        still = on_still_picture(cur, dust_mask, [(win.luma[a], win.flow(i, a)), (win.luma[b], win.flow(i, b))])
+        dust_mask = still | motion.protect(
+            cur, dust_mask & ~still, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, lo, hi),
+            s.motion_protection,
         )
+        # what is confirmed grows into the pixels beside it that depart the same way
+        dust_mask = regions.fill_holes(regions.grow_confirmed(dust_mask, out.signed, GROW_GRAIN * out.sigma))
         defects += regions.defects_from_mask(i, dust_mask, out.signed, out.z, Z_HIGH * k, inv, 1)
         mask |= dust_mask
 
