@@ -183,29 +183,76 @@ def value_explained(
     """Share of the candidate's pixels whose value both nearest neighbours (+-1) show within
     ``radius`` px of where the flow puts them, to within half the outlier distance: what a
     moving object, carried by a wrong flow, looks like. ``radius`` is the local motion."""
+    shown = _values_shown(cur, signed, region, box, neighbours, radius, 0.5)
+    return 0.0 if shown is None else float(np.logical_and.reduce(shown).mean())
+
+
+def _values_shown(
+    cur: np.ndarray, signed: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int],
+    neighbours: list[Neighbour], radius: int, slack: float,
+) -> list[np.ndarray] | None:
+    """Per nearest neighbour (+-1; at a clip's end the frames of its one side), which of the
+    candidate's pixels it shows within ``radius`` px of where the flow puts them, to within
+    ``slack`` times the outlier distance (``None`` when there are not two such neighbours)."""
     h, w = cur.shape
     x0, y0, x1, y1 = box
     near = [nb for nb in neighbours if abs(nb.offset) == 1]
     if len(near) < 2:  # a clip's end: both frames on its one side must show it
         near = list(neighbours)
     if len(near) < 2 or not region.any():
-        return 0.0
+        return None
     a0, b0, a1, b1 = max(0, x0 - radius), max(0, y0 - radius), min(w, x1 + radius), min(h, y1 + radius)
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     c = cur[y0:y1, x0:x1][region]
     s = signed[y0:y1, x0:x1][region]
-    ok = np.ones(c.shape, bool)
+    out = []
     for nb in near:
         f = np.median(nb.flow[y0:y1, x0:x1][region], axis=0)
         dx, dy = int(round(float(f[0]))), int(round(float(f[1])))
         src = nb.luma[max(0, b0 + dy) : max(0, b1 + dy), max(0, a0 + dx) : max(0, a1 + dx)]
         if src.shape != (b1 - b0, a1 - a0):
-            return 0.0
+            return None
         hi = cv2.dilate(src, k)[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0][region]
         lo = cv2.erode(src, k)[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0][region]
-        slack = 0.5 * np.abs(s)
-        ok &= np.where(s > 0, hi >= c - slack, lo <= c + slack)
-    return float(ok.mean())
+        allowed = slack * np.abs(s)
+        out.append(np.where(s > 0, hi >= c - allowed, lo <= c + allowed))
+    return out
+
+
+def displaced_fit(
+    soft: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], neighbours: list[Neighbour],
+    reach: int,
+) -> float:
+    """How well the whole candidate with a thin ring of its surroundings is found displaced
+    in the nearest neighbours: per neighbour (+-1, or the clip end's side), the rms of the
+    best match within ``reach`` of where the flow puts it over the rms where the flow puts
+    it; the worse neighbour's ratio (near 1: found on neither side or no better than
+    aligned, as film damage; small: the picture moved, seen again on both sides)."""
+    h, w = soft.shape
+    x0, y0, x1, y1 = box
+    pad = RING + 1
+    a0, b0, a1, b1 = max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+    tpl = np.ascontiguousarray(soft[b0:b1, a0:a1])
+    own = np.zeros(tpl.shape, np.uint8)
+    own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
+    weight = np.where(cv2.dilate(own, np.ones((3, 3), np.uint8)) > 0, 1.0, CONTEXT).astype(np.float32)
+    near = [nb for nb in neighbours if abs(nb.offset) == 1] or list(neighbours)
+    worst = 0.0
+    for nb in near:
+        th, tw = tpl.shape
+        f = nb.flow[min(h - 1, (b0 + b1) // 2), min(w - 1, (a0 + a1) // 2)]
+        dx, dy = int(round(float(f[0]))), int(round(float(f[1])))
+        sx0, sy0 = max(0, min(a0, a0 + dx) - reach), max(0, min(b0, b0 + dy) - reach)
+        sx1, sy1 = min(w, max(a1, a1 + dx) + reach), min(h, max(b1, b1 + dy) + reach)
+        if sx1 - sx0 < tw or sy1 - sy0 < th:
+            return 1.0
+        search = np.ascontiguousarray(nb.luma[sy0:sy1, sx0:sx1])
+        aligned = _ssd_at(search, tpl, weight, a0 + dx - sx0, b0 + dy - sy0)
+        if not np.isfinite(aligned):
+            aligned = float(np.sum(((nb.luma[b0:b1, a0:a1] - tpl) * weight) ** 2))
+        best = max(0.0, float(cv2.matchTemplate(search, tpl, cv2.TM_SQDIFF, mask=weight).min()))
+        worst = max(worst, float(np.sqrt(best / max(aligned, 1e-12))))
+    return min(1.5, worst)
 
 
 def surroundings_misfit(
@@ -259,23 +306,25 @@ def attached_share(cur: np.ndarray, signed: np.ndarray, region: np.ndarray, box:
 
 FEATURES = (
     "log_peak", "polarity", "level", "attached", "misfit", "value_1", "moving_share", "edge", "spatial",
-    "rules",
+    "displaced", "rules",
 )
 
 
 def candidate_features(
     cur: np.ndarray, signed: np.ndarray, z: np.ndarray, high: float, region: np.ndarray,
     box: tuple[int, int, int, int], neighbours: list[Neighbour], rel: np.ndarray, moving: np.ndarray,
-    r_near: int, reach: int, rules: bool | None,
+    r_near: int, reach: int, rules: bool | None, soft: np.ndarray | None = None,
 ) -> np.ndarray:
     """The measurements of one candidate the verifier (``detect.verify``) weighs, in
     :data:`FEATURES` order: peak score, polarity and level, how much it continues an
     object of the picture (``attached``), how badly the flow fits around it (relative to
     its contrast), whether its values are found within the local motion's reach in the
     frames +-1, how much of it moves, the edges and the contrast of its own surroundings
-    (relative to its contrast), and the rules' answer (NaN when not worked out: only the
-    training script records it). ``neighbours``: the blurred pictures the search uses; ``rel``/``moving``:
-    relative motion and moving picture from the flows around the candidates."""
+    (relative to its contrast), how well the whole candidate is found displaced in the frames
+    +-1 (:func:`displaced_fit`, on ``soft``, the blurred current picture, when given), and the
+    rules' answer (NaN when not worked out: only the training script records it).
+    ``neighbours``: the blurred pictures the search uses; ``rel``/``moving``: relative motion
+    and moving picture from the flows around the candidates."""
     h, w = cur.shape
     x0, y0, x1, y1 = box
     s = signed[y0:y1, x0:x1][region]
@@ -308,6 +357,7 @@ def candidate_features(
         float(moving[y0:y1, x0:x1][region].mean()),
         min(10.0, edge),
         min(10.0, spatial),
+        displaced_fit(cur if soft is None else soft, region, box, neighbours, reach),
         np.nan if rules is None else float(rules),
     ], np.float64)
 
@@ -385,7 +435,9 @@ def protect(
         if verifier is None and sink is None:
             keep[k] = rules
             continue
-        feats = candidate_features(cur, signed, z, high, region, box, neighbours, rel, moving, r_near, reach, rules)
+        feats = candidate_features(
+            cur, signed, z, high, region, box, neighbours, rel, moving, r_near, reach, rules, soft
+        )
         if sink is not None:
             sink.append((box, region, feats, bool(rules)))
         keep[k] = bool(rules) if verifier is None else bool(verifier.accepts(feats[cols], strength)[0])

@@ -1,13 +1,14 @@
-"""The learned candidate verifier: a logistic regression over a candidate's own measurements.
+"""The learned candidate verifier: a small model over a candidate's own measurements.
 
 Motion protection's rules (``detect.motion``) keep a few candidates on moving picture that
 are the picture itself (a thumb's tip the flow lost, the glint of a watch strap, a
 knuckle's highlight) and drop some real specks on the moving body. No single measurement
 tells them apart, so the measurements motion protection makes
 (:func:`motion.candidate_features`, the rules' own answer among them) are weighed together
-by a logistic regression trained by ``scripts/train_detect_verifier.py`` on the tuning clips
-only and shipped as ``resources/detect/verifier.json``. Evaluation is one dot product per
-candidate, in numpy, deterministic; no learning library is needed at run time.
+by a logistic regression, or a network of one small hidden layer (``tanh``), trained by
+``scripts/train_detect_verifier.py`` on the tuning clips only and shipped as
+``resources/detect/verifier.json``. Evaluation is a dot product or two per candidate, in
+numpy, deterministic; no learning library is needed at run time.
 
 A candidate on or next to moving picture is damage when its score (the log-odds that it is
 damage) is at least the threshold chosen on the tuning clips, shifted by the motion
@@ -31,7 +32,8 @@ SHIFT = 4.0  # log-odds the threshold moves per unit of motion protection streng
 
 @dataclass(frozen=True)
 class Verifier:
-    """``score(x) = bias + sum(weights * (x - mean) / scale)`` over the named features."""
+    """``score(x) = bias + sum(weights * u)`` with ``u = (x - mean) / scale`` over the named
+    features, or with a hidden layer ``u = tanh(hidden @ ((x - mean) / scale) + hidden_bias)``."""
 
     features: tuple[str, ...]
     mean: np.ndarray
@@ -39,18 +41,31 @@ class Verifier:
     weights: np.ndarray
     bias: float
     threshold: float  # log-odds a candidate needs at strength 0.5
+    hidden: np.ndarray | None = None  # H x len(features)
+    hidden_bias: np.ndarray | None = None  # H
 
     @classmethod
     def from_dict(cls, d: dict) -> Verifier:
         n = len(d["features"])
-        arrays = {k: np.asarray(d[k], np.float64) for k in ("mean", "scale", "weights")}
+        arrays = {k: np.asarray(d[k], np.float64) for k in ("mean", "scale")}
         if any(a.shape != (n,) for a in arrays.values()) or np.any(arrays["scale"] <= 0):
-            raise ValueError("verifier: mean, scale and weights need one value per feature, scales > 0")
-        return cls(tuple(d["features"]), arrays["mean"], arrays["scale"], arrays["weights"],
-                   float(d["bias"]), float(d["threshold"]))
+            raise ValueError("verifier: mean and scale need one value per feature, scales > 0")
+        weights = np.asarray(d["weights"], np.float64)
+        hidden = hidden_bias = None
+        if d.get("hidden") is not None:
+            hidden = np.asarray(d["hidden"], np.float64)
+            hidden_bias = np.asarray(d.get("hidden_bias"), np.float64)
+            units = hidden.shape[0] if hidden.ndim == 2 else -1
+            if hidden.shape != (units, n) or hidden_bias.shape != (units,) or weights.shape != (units,):
+                raise ValueError("verifier: the hidden layer needs one row per unit of one value per feature, "
+                                 "a bias and a weight per unit")
+        elif weights.shape != (n,):
+            raise ValueError("verifier: weights need one value per feature")
+        return cls(tuple(d["features"]), arrays["mean"], arrays["scale"], weights,
+                   float(d["bias"]), float(d["threshold"]), hidden, hidden_bias)
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "features": list(self.features),
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
@@ -58,6 +73,10 @@ class Verifier:
             "bias": self.bias,
             "threshold": self.threshold,
         }
+        if self.hidden is not None:
+            d["hidden"] = self.hidden.tolist()
+            d["hidden_bias"] = self.hidden_bias.tolist()
+        return d
 
     def columns(self, names: tuple[str, ...]) -> np.ndarray:
         """Where this verifier's features sit in a feature vector named ``names``."""
@@ -71,7 +90,10 @@ class Verifier:
         x = np.atleast_2d(np.asarray(x, np.float64))
         if x.shape[1] != len(self.features):
             raise ValueError(f"the verifier wants {len(self.features)} features, got {x.shape[1]}")
-        return self.bias + ((x - self.mean) / self.scale) @ self.weights
+        u = (x - self.mean) / self.scale
+        if self.hidden is not None:
+            u = np.tanh(u @ self.hidden.T + self.hidden_bias)
+        return self.bias + u @ self.weights
 
     def accepts(self, x: np.ndarray, strength: float) -> np.ndarray:
         """Whether each candidate (row of ``x``) is damage at motion protection ``strength``."""

@@ -35,6 +35,43 @@ def test_the_score_is_a_logistic_regression_and_the_threshold_moves_with_the_pro
         v.columns(("a", "c"))
 
 
+def test_a_hidden_layer_is_a_tanh_layer_before_the_logistic_one():
+    hidden = [[1.0, 0.0], [0.5, -1.0], [0.0, 2.0]]
+    v = verify.Verifier.from_dict({
+        "features": ["a", "b"], "mean": [1.0, 0.0], "scale": [2.0, 1.0], "hidden": hidden,
+        "hidden_bias": [0.0, 0.1, -0.2], "weights": [1.0, -2.0, 0.5], "bias": 0.3, "threshold": 0.0,
+    })
+    x = np.array([[1.0, 0.0], [5.0, 1.0], [-3.0, 0.5]])
+    u = (x - [1.0, 0.0]) / [2.0, 1.0]
+    want = 0.3 + np.tanh(u @ np.array(hidden).T + [0.0, 0.1, -0.2]) @ [1.0, -2.0, 0.5]
+    assert np.allclose(v.score(x), want)
+    assert verify.Verifier.from_dict(v.to_dict()).to_dict() == v.to_dict()
+    with pytest.raises(ValueError, match="hidden"):
+        verify.Verifier.from_dict({**v.to_dict(), "weights": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="hidden"):
+        verify.Verifier.from_dict({**v.to_dict(), "hidden_bias": [0.0]})
+
+
+def test_displaced_fit_tells_a_moved_patch_from_a_speck_of_one_frame():
+    h, w = 96, 128
+    bg = texture(h, w, seed=2)
+    cur = bg.copy()
+    cur[40:48, 60:68] = 0.9  # a bright patch of the picture ...
+    moved = [bg.copy(), bg.copy()]
+    moved[0][40:48, 53:61] = 0.9  # ... 7 px to the left in the previous frame
+    moved[1][40:48, 67:75] = 0.9  # and 7 px to the right in the next (the flow saw none of it)
+    still = np.zeros((h, w, 2), np.float32)
+    region = np.ones((8, 8), bool)
+    nbs = [motion.Neighbour(-1, moved[0], still), motion.Neighbour(1, moved[1], still)]
+    assert motion.displaced_fit(cur, region, (60, 40, 68, 48), nbs, 12) < 0.3
+    # a speck that no neighbour shows anywhere is found no better displaced than in place
+    specks = [motion.Neighbour(-1, bg, still), motion.Neighbour(1, bg, still)]
+    assert motion.displaced_fit(cur, region, (60, 40, 68, 48), specks, 12) > 0.6
+    # seen on one side only (a look-alike of one frame) is not seen on both
+    once = [motion.Neighbour(-1, moved[0], still), motion.Neighbour(1, bg, still)]
+    assert motion.displaced_fit(cur, region, (60, 40, 68, 48), once, 12) > 0.6
+
+
 def test_the_shipped_verifier_weighs_the_features_motion_protection_measures():
     v = verify.load()
     assert v is not None, "restoration_core/resources/detect/verifier.json is missing"
@@ -64,6 +101,8 @@ def test_candidate_features_are_finite_and_in_order():
     assert named["log_peak"] == pytest.approx(np.log(float(z.max()) / 5.0))
     # the neighbours show nothing as dark anywhere near: its values are not explained
     assert named["value_1"] == 0.0
+    # nor anywhere displaced
+    assert named["displaced"] > 0.6
 
 
 def _specked_hand(value: float, speck: float, speed: float = 6.0, n: int = 7):
