@@ -313,7 +313,7 @@ FEATURES = (
 def candidate_features(
     cur: np.ndarray, signed: np.ndarray, z: np.ndarray, high: float, region: np.ndarray,
     box: tuple[int, int, int, int], neighbours: list[Neighbour], rel: np.ndarray, moving: np.ndarray,
-    r_near: int, reach: int, rules: bool | None, soft: np.ndarray | None = None,
+    r_near: int, reach: int, rules: bool | None, soft: np.ndarray | None = None, displaced: bool = True,
 ) -> np.ndarray:
     """The measurements of one candidate the verifier (``detect.verify``) weighs, in
     :data:`FEATURES` order: peak score, polarity and level, how much it continues an
@@ -322,7 +322,7 @@ def candidate_features(
     frames +-1, how much of it moves, the edges and the contrast of its own surroundings
     (relative to its contrast), how well the whole candidate is found displaced in the frames
     +-1 (:func:`displaced_fit`, on ``soft``, the blurred current picture, when given), and the
-    rules' answer (NaN when not worked out: only the training script records it).
+    rules' answer (these two NaN when not worked out: ``displaced=False``, ``rules=None``).
     ``neighbours``: the blurred pictures the search uses; ``rel``/``moving``: relative motion
     and moving picture from the flows around the candidates."""
     h, w = cur.shape
@@ -357,7 +357,7 @@ def candidate_features(
         float(moving[y0:y1, x0:x1][region].mean()),
         min(10.0, edge),
         min(10.0, spatial),
-        displaced_fit(cur if soft is None else soft, region, box, neighbours, reach),
+        displaced_fit(cur if soft is None else soft, region, box, neighbours, reach) if displaced else np.nan,
         np.nan if rules is None else float(rules),
     ], np.float64)
 
@@ -389,6 +389,7 @@ def protect(
     cols = verifier.columns(FEATURES) if verifier is not None else None
     # the rules' own answer is only worked out when something asks for it
     need_rules = verifier is None or sink is not None or "rules" in verifier.features
+    need_displaced = sink is not None or (verifier is not None and "displaced" in verifier.features)
     if strength <= 0 or not mask.any() or not neighbours:
         return mask
     h, w = cur.shape
@@ -436,7 +437,8 @@ def protect(
             keep[k] = rules
             continue
         feats = candidate_features(
-            cur, signed, z, high, region, box, neighbours, rel, moving, r_near, reach, rules, soft
+            cur, signed, z, high, region, box, neighbours, rel, moving, r_near, reach, rules, soft,
+            need_displaced,
         )
         if sink is not None:
             sink.append((box, region, feats, bool(rules)))

@@ -103,6 +103,10 @@ def test_candidate_features_are_finite_and_in_order():
     assert named["value_1"] == 0.0
     # nor anywhere displaced
     assert named["displaced"] > 0.6
+    # measured only when asked (the shipped verifier may not weigh it)
+    g = motion.candidate_features(cur, signed, z, 5.0, region, (60, 40, 66, 46), nbs, rel, moving, 18, 24, None,
+                                  displaced=False)
+    assert np.isnan(g[motion.FEATURES.index("displaced")])
 
 
 def _specked_hand(value: float, speck: float, speed: float = 6.0, n: int = 7):
