@@ -114,6 +114,21 @@ def array_format(bit_depth: int) -> str:
     return "rgb24" if bit_depth <= 8 else "rgb48le"
 
 
+# intra codecs whose frames are cut into slices (FFV1 from version 2, which carries its
+# configuration in the extradata; ProRes): their decoders get slice threads, which decode each
+# frame on every core without frame threading's extra work (decode CPU at 1080p, median of 5
+# alternating runs: FFV1 bgr0 197 against 214 ms a frame, ProRes 422 HQ 33 against 36)
+_SLICED = ("ffv1", "prores")
+
+
+def decoder_threads(stream: av.video.stream.VideoStream) -> None:
+    """Slice threads for a sliced intra codec, else FFmpeg's automatic choice (frame threads
+    where the codec has them); the thread count is FFmpeg's automatic one either way."""
+    ctx = stream.codec_context
+    sliced = ctx.name in _SLICED and (ctx.name != "ffv1" or bool(ctx.extradata))
+    stream.thread_type = "SLICE" if sliced else "AUTO"
+
+
 def open_input(path: Path) -> av.container.InputContainer:
     """Open a media file, turning every failure into an InputError that names it."""
     path = Path(path)
@@ -309,7 +324,7 @@ class ContainerSource:
     def _open(self) -> av.container.InputContainer:
         if self._container is None:
             self._container = open_input(self.info.path)
-            self._container.streams.video[0].thread_type = "AUTO"
+            decoder_threads(self._container.streams.video[0])
         return self._container
 
     def _restart_at(self, keyframe: int) -> None:
@@ -381,7 +396,7 @@ class ContainerSource:
         container = open_input(self.info.path)
         try:
             vs = container.streams.video[0]
-            vs.thread_type = "AUTO"
+            decoder_threads(vs)
             keyframe = self.index.keyframe_at_or_before(start)
             if keyframe > 0 and not self.index.by_order:
                 container.seek(self.index.pts_of(keyframe), backward=True, any_frame=False, stream=vs)
