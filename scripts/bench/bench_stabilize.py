@@ -307,12 +307,15 @@ def run_clip(name: str, clean_full: list[np.ndarray], seed: int, smooth: int, pn
         small = cv2.resize(pair, (pair.shape[1] // 2, pair.shape[0] // 2), interpolation=cv2.INTER_AREA)
         cv2.imwrite(str(png / f"stabilize_{name}.png"), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
         # the still pixels the measure uses, on the clean frame: blue where the encoder left the
-        # pixel bit-identical to the previous frame, orange where it was coded
+        # pixel bit-identical to the previous frame, orange where it was coded; then the coded
+        # background measured in the same pair (green)
         frozen = np.all(clean[k + 1] == clean[k], axis=2)
         shown = (0.6 * clean[k]).astype(np.uint8)
         shown[where & frozen] = (60, 120, 255)
         shown[where & ~frozen] = (255, 150, 40)
-        side = np.concatenate([clean[k], shown], axis=1)
+        measured = (0.6 * clean[k]).astype(np.uint8)
+        measured[cv2.dilate(coded[k].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = (40, 230, 80)
+        side = np.concatenate([clean[k], shown, measured], axis=1)
         cv2.imwrite(str(png / f"frozen_{name}.png"), cv2.cvtColor(side, cv2.COLOR_RGB2BGR))
     return res
 
