@@ -211,7 +211,7 @@ class FlowStore:
         h, w = luma.shape
         if mask is not None and mask.any():
             grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8))
-            luma = cv2.inpaint(_to_u8(luma), grown, 3, cv2.INPAINT_TELEA).astype(np.float32) / 255.0
+            luma = _inpainted(_to_u8(luma), grown).astype(np.float32) / 255.0
         if max(h, w) > self.max_side:
             scale = self.max_side / float(max(h, w))
             size = (max(8, round(w * scale)), max(8, round(h * scale)))
@@ -314,6 +314,32 @@ class FlowStore:
                 for y0, y1, x0, x1 in self.boxes(i, j)]
 
 
+INPAINT_RADIUS = 3  # px: the flow pictures' Telea inpainting radius
+INPAINT_REACH = 2 * INPAINT_RADIUS  # px around a damaged pixel that its inpainting may read
+
+
+def _inpainted(luma8: np.ndarray, damage: np.ndarray) -> np.ndarray:
+    """``cv2.inpaint(luma8, damage, INPAINT_RADIUS, INPAINT_TELEA)``, computed in disjoint boxes
+    around the damage (each blob's box grown by :data:`INPAINT_REACH`, overlapping ones joined):
+    the same pixels, without the whole-frame passes of a call on the whole picture."""
+    h, w = damage.shape
+    x, y, bw, bh = cv2.boundingRect(damage)
+    if bw == 0 or bh == 0:
+        return luma8
+    y0, x0 = max(0, y - INPAINT_REACH), max(0, x - INPAINT_REACH)
+    y1, x1 = min(h, y + bh + INPAINT_REACH), min(w, x + bw + INPAINT_REACH)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(damage[y0:y1, x0:x1]), connectivity=8)
+    e = INPAINT_REACH
+    out = luma8.copy()
+    for by0, by1, bx0, bx1 in _joined([(max(0, y0 + int(sy) - e), min(h, y0 + int(sy + sh) + e),
+                                        max(0, x0 + int(sx) - e), min(w, x0 + int(sx + sw) + e))
+                                       for sx, sy, sw, sh, _ in stats[1:]]):
+        out[by0:by1, bx0:bx1] = cv2.inpaint(np.ascontiguousarray(luma8[by0:by1, bx0:bx1]),
+                                            np.ascontiguousarray(damage[by0:by1, bx0:bx1]),
+                                            INPAINT_RADIUS, cv2.INPAINT_TELEA)
+    return out
+
+
 def _disjoint_boxes(near: np.ndarray, min_side: int) -> list[tuple[int, int, int, int]]:
     """Bounding boxes (y0, y1, x0, x1) of the blobs of ``near`` (uint8), overlapping ones
     joined until none overlaps, each at least ``min_side`` px on a side (grown inside the picture)."""
@@ -329,6 +355,11 @@ def _disjoint_boxes(near: np.ndarray, min_side: int) -> list[tuple[int, int, int
             x0 = max(0, min(w - min_side, (x0 + x1 - min_side) // 2))
             x1 = min(w, x0 + min_side)
         boxes.append((y0, y1, x0, x1))
+    return _joined(boxes)
+
+
+def _joined(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The boxes (y0, y1, x0, x1), overlapping ones joined until none overlaps, sorted."""
     joined = True
     while joined:
         joined = False

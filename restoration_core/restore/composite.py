@@ -12,14 +12,25 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from restoration_core.restore.boxes import components
+from restoration_core.restore.boxes import box_of, components
 
 
-def distance_to(mask: np.ndarray) -> np.ndarray:
-    """Euclidean distance (float32) of every pixel to the nearest True pixel of ``mask``."""
-    if not mask.any():
-        return np.full(mask.shape, np.inf, np.float32)
-    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+def distance_to(mask: np.ndarray, within: int | None = None) -> np.ndarray:
+    """Euclidean distance (float32) of every pixel to the nearest True pixel of ``mask``.
+
+    ``within``: only distances up to ``within`` are needed; they are computed (exactly) in
+    the mask's box grown past it, and every pixel outside that box is inf."""
+    if within is None:
+        if not mask.any():
+            return np.full(mask.shape, np.inf, np.float32)
+        return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    out = np.full(mask.shape, np.inf, np.float32)
+    box = box_of(mask, int(np.ceil(within)) + 1)
+    if box is not None:
+        y0, y1, x0, x1 = box
+        out[y0:y1, x0:x1] = cv2.distanceTransform((~mask[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2,
+                                                  cv2.DIST_MASK_PRECISE)
+    return out
 
 
 def feather_alpha(mask: np.ndarray, feather: int, solid: int = 0, d: np.ndarray | None = None) -> np.ndarray:

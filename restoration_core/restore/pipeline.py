@@ -293,7 +293,7 @@ def _temporal_step(
     solid_det = safety.grown(LumaCrops(image), detected, s.grow, s.feather) if detected.any() else detected
     work.solid = exact | solid_det
     work.detected = solid_det
-    alpha = feather_alpha(detected, s.feather, 0, distance_to(detected)) if detected.any() else \
+    alpha = feather_alpha(detected, s.feather, 0, distance_to(detected, s.feather)) if detected.any() else \
         np.zeros(mask.shape, np.float32)
     alpha[work.solid] = 1.0
     work.alpha = alpha
@@ -315,7 +315,7 @@ def _temporal_step(
         left = safety.disagreeing_regions(solid_det, disagree, skip=work.lines | exact)
         if left.any():
             # left as scanned: not replaced, not blended (other regions keep their repair)
-            near = (distance_to(left) <= s.feather) & ~(work.solid & ~left)
+            near = (distance_to(left, s.feather) <= s.feather) & ~(work.solid & ~left)
             work.alpha[near] = 0.0
             work.solid &= ~left
             work.source[left] = -1
@@ -338,7 +338,7 @@ def _plan_generative(
         return
     # The engine fills the remaining damage grown by 1 px more where the feather allows; the
     # rest of the feather ring keeps its own (or its temporally filled) pixels.
-    gen = distance_to(remaining) <= (1 if s.grow + 1 <= s.feather else 0)
+    gen = distance_to(remaining, 1) <= (1 if s.grow + 1 <= s.feather else 0)
     work.generated = gen
     labels, regs = regions(gen, s.context)
     work.labels = labels
@@ -433,7 +433,7 @@ def _hold_mismatched(w: _Work, s: RestoreSettings) -> None:
     skip = w.lines if w.lines is not None else None
     held = safety.mismatched_regions(LumaCrops(w.data), LumaCrops(w.value), w.detected & w.solid, w.solid, skip)
     if held.any():
-        near = (distance_to(held) <= s.feather) & ~(w.solid & ~held)
+        near = (distance_to(held, s.feather) <= s.feather) & ~(w.solid & ~held)
         w.alpha[near] = 0.0
         w.solid &= ~held
         w.held = held
