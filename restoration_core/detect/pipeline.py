@@ -206,8 +206,14 @@ def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
             cur, dust_mask & ~still, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, lo, hi),
             s.motion_protection,
         )
-        # what is confirmed grows into the pixels beside it that depart the same way
-        dust_mask = regions.fill_holes(regions.grow_confirmed(dust_mask, out.signed, GROW_GRAIN * out.sigma))
+        # what is confirmed grows into the pixels beside it that depart the same way; on or
+        # next to moving picture only by a few pixels (a picture detail let through would grow too)
+        floor = GROW_GRAIN * out.sigma
+        short = (regions.GROW_REACH[0], regions.GROW_REACH[0])
+        dust_mask = regions.fill_holes(
+            regions.grow_confirmed(dust_mask & still, out.signed, floor)
+            | regions.grow_confirmed(dust_mask & ~still, out.signed, floor, reach=short)
+        )
         defects += regions.defects_from_mask(i, dust_mask, out.signed, out.z, Z_HIGH * k, inv, 1)
         mask |= dust_mask
 

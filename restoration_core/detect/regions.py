@@ -104,14 +104,15 @@ GROW_RSCALE = 1.0  # ... this many times the square root of its area
 
 
 def grow_confirmed(
-    mask: np.ndarray, signed: np.ndarray, floor: float, share: float = GROW_SHARE
+    mask: np.ndarray, signed: np.ndarray, floor: float, share: float = GROW_SHARE,
+    reach: tuple[float, float] = GROW_REACH,
 ) -> np.ndarray:
     """Grow each confirmed region into the pixels next to it that differ from the temporal
     estimate the same way (same sign, at least ``share`` of the region's median outlier
     distance and at least ``floor``), however much texture or reference disagreement the
     per-pixel test asked for there: the faint rim and the interior of a large speck that the
     noise-scaled seeds did not reach. Growth is geodesic (only through such pixels) and stops
-    after a reach that grows with the region (:data:`GROW_REACH`)."""
+    after a reach that grows with the region, within ``reach`` (px at the reference width)."""
     if not mask.any():
         return mask
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
@@ -121,8 +122,8 @@ def grow_confirmed(
     k3 = np.ones((3, 3), np.uint8)
     for k in range(1, n):
         x, y, bw, bh, area = (int(v) for v in stats[k, :5])
-        reach = int(round(np.clip(GROW_RSCALE * np.sqrt(area) / r, *GROW_REACH) * r))
-        x0, y0, x1, y1 = max(0, x - reach), max(0, y - reach), min(w, x + bw + reach), min(h, y + bh + reach)
+        steps = int(round(np.clip(GROW_RSCALE * np.sqrt(area) / r, *reach) * r))
+        x0, y0, x1, y1 = max(0, x - steps), max(0, y - steps), min(w, x + bw + steps), min(h, y + bh + steps)
         own = labels[y0:y1, x0:x1] == k
         s = signed[y0:y1, x0:x1]
         level = float(np.median(s[own]))
@@ -131,7 +132,7 @@ def grow_confirmed(
         allowed = (np.sign(s) == np.sign(level)) & (np.abs(s) >= max(floor, share * abs(level)))
         grown = own.astype(np.uint8)
         allowed_u8 = (allowed | own).astype(np.uint8)
-        for _ in range(reach):
+        for _ in range(steps):
             nxt = cv2.dilate(grown, k3) & allowed_u8
             if np.array_equal(nxt, grown):
                 break

@@ -47,6 +47,10 @@ def test_the_growth_reach_is_bounded_by_the_region_size():
     cols = np.nonzero(out.any(axis=0))[0]
     assert cols.min() >= 100 - 24 and cols.max() <= 102 + 24  # not along the whole line
     assert cols.max() - cols.min() > 3  # but grown along it
+    # on or next to moving picture the pipeline grows by a few pixels only
+    short = grow_confirmed(seed, signed, floor=0.02, reach=(3, 3))
+    cols = np.nonzero(short.any(axis=0))[0]
+    assert cols.min() == 100 - 3 and cols.max() == 102 + 3
 
 
 def test_candidates_on_still_picture_are_told_from_those_on_a_moving_object():
