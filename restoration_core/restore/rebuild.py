@@ -14,7 +14,10 @@ Where the good frames beyond the two neighbours are there too (same shot, not li
 pixel's path is bent towards the cubic through its four positions (the two neighbours and one
 frame beyond each): hands that speed up or slow down between the neighbours are not where
 steady motion would put them (:data:`BEYOND_SHARE` of the bend, at most :data:`BEYOND_CAP` of
-the pixel's motion).
+the pixel's motion). With them, each pixel then makes a soft choice among five pictures (the
+bent path's, the steady path's, either warped neighbour alone, the blend of the two): the ones
+nearest to where the frames beyond, extrapolated one step (``before`` moved on by its step in,
+``after`` moved back by its step out), put it weigh the most (:func:`choose`).
 :class:`RebuiltReel` wraps a reel and serves the listed frames rebuilt, every other frame
 as read (bit-exact). :func:`repair_region` applies the same interpolation to one damaged
 area of a frame (a tear, a burn) and leaves the rest of the frame bit-exact.
@@ -47,6 +50,10 @@ FALLBACK_SHARE = 0.5
 # neighbours by this share of the cubic's correction, at most BEYOND_CAP of its motion (+ 0.5 px)
 BEYOND_SHARE = 0.5
 BEYOND_CAP = 0.25
+# with the frames beyond, each pixel's soft choice among the candidate pictures (:func:`choose`):
+# weights exp(-difference / CHOICE_LEVEL) from the extrapolations, over CHOICE_SIGMA px
+CHOICE_LEVEL = 0.01
+CHOICE_SIGMA = 8.0
 
 
 @dataclass(frozen=True)
@@ -244,7 +251,6 @@ def interpolate(
     i0, i1 = _unit(before), _unit(after)
     if i0.ndim == 2:
         i0, i1 = i0[..., None], i1[..., None]
-    h, w = f01.shape[:2]
     occ0 = forward_backward_error(f01, f10) > OCCLUDED_PX  # before's pixel not visible in after
     occ1 = forward_backward_error(f10, f01) > OCCLUDED_PX
     l0, l1 = to_luma(before), to_luma(after)
@@ -254,10 +260,28 @@ def interpolate(
     match1 = np.abs(l1 - cv2.remap(l0, *_maps(f10), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
     wt0 = np.exp(-match0 / 0.02) * np.where(occ0, 0.05, 1.0) * (1.0 - t + 1e-3)
     wt1 = np.exp(-match1 / 0.02) * np.where(occ1, 0.05, 1.0) * (t + 1e-3)
-    # flows from the moment t to each neighbour, from both sources
     if steps is None:
         steps = steps_beyond(before, after, outer)
     bends = path_bends(t, f01, f10, steps, span)
+    blend = (1.0 - t) * i0 + t * i1
+    weights = (wt0, wt1, occ0, occ1)
+    bent = _predict(i0, i1, t, f01, f10, weights, bends)
+    out = _fallback(bent, blend)
+    if bends is not None:
+        # the frames beyond are there: among the bent and the steady paths' pictures, either
+        # warped neighbour alone and the blend, each pixel takes the ones nearest to where the
+        # frames beyond, extrapolated, put it (:func:`choose`)
+        steady = _predict(i0, i1, t, f01, f10, weights, None)
+        out = choose([out, _fallback(steady, blend), bent["w0"], bent["w1"], blend],
+                     extrapolations(i0, i1, t, steps, span))
+    return np.clip(out, 0.0, 1.0).astype(np.float32) if before.ndim == 3 else np.clip(out[..., 0], 0.0, 1.0)
+
+
+def _predict(i0: np.ndarray, i1: np.ndarray, t: float, f01: np.ndarray, f10: np.ndarray,
+             weights: tuple[np.ndarray, ...], bends: tuple[np.ndarray, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """Both neighbours warped onto the moment ``t`` along each pixel's path (steady, or bent by
+    ``bends``: ``w0``, ``w1``), and their occlusion-aware blend (``mc``), HxWxC float32."""
+    wt0, wt1, occ0, occ1 = weights
     if bends is None:  # steady motion
         (a0x, a0y, a1x, a1y), s0 = _splat(f01, t, wt0, [-t * f01[..., 0], -t * f01[..., 1],
                                                          (1 - t) * f01[..., 0], (1 - t) * f01[..., 1]])
@@ -284,13 +308,48 @@ def interpolate(
     vis_only1 = cv2.remap(occ1.astype(np.float32), *_maps(ft1), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     w0 = (1.0 - t) * (1.0 - 0.95 * vis_only1) + 1e-4
     w1 = t * (1.0 - 0.95 * vis_only0) + 1e-4
-    out = (w0[..., None] * warped0 + w1[..., None] * warped1) / (w0 + w1)[..., None]
-    # a pixel the two predictions disagree on is uncertain: lean towards the blend of the two
-    # neighbours there (tuned on the car clip and ASL again/bird: +0.3-0.45 dB on the signing clips)
-    disagree = cv2.GaussianBlur(np.abs(warped0 - warped1).mean(axis=2), (0, 0), 3.0)
+    mc = (w0[..., None] * warped0 + w1[..., None] * warped1) / (w0 + w1)[..., None]
+    return {"w0": warped0, "w1": warped1, "mc": mc}
+
+
+def _fallback(pred: dict[str, np.ndarray], blend: np.ndarray) -> np.ndarray:
+    """``pred``'s picture leaning towards the ``blend`` where its two warped neighbours disagree
+    (the flow failed there: fast limbs, motion that is not linear): by up to
+    :data:`FALLBACK_SHARE` at a mean disagreement of :data:`FALLBACK_LEVEL` over 3 px (tuned on
+    the car clip and ASL again/bird: +0.3-0.45 dB on the signing clips)."""
+    disagree = cv2.GaussianBlur(np.abs(pred["w0"] - pred["w1"]).mean(axis=2), (0, 0), 3.0)
     share = (FALLBACK_SHARE * np.clip(disagree / FALLBACK_LEVEL, 0.0, 1.0))[..., None]
-    out = (1.0 - share) * out + share * ((1.0 - t) * i0 + t * i1)
-    return np.clip(out, 0.0, 1.0).astype(np.float32) if before.ndim == 3 else np.clip(out[..., 0], 0.0, 1.0)
+    return (1.0 - share) * pred["mc"] + share * blend
+
+
+def extrapolations(i0: np.ndarray, i1: np.ndarray, t: float, steps: Steps, span: int) -> list[np.ndarray]:
+    """The frame at moment ``t`` predicted from one side only: ``before`` moved on by its pixels'
+    step in from the frame before it, ``after`` moved back by their step out to the frame after
+    it (``steps`` from :func:`steps_beyond`; a picture per step known, HxWxC). They do not use
+    the flow between the two neighbours, so they can tell which of its pictures has a limb where
+    the frames beyond say it goes."""
+    v_in, v_out = steps
+    k = t * span  # frames from before to the moment
+    out = []
+    if v_in is not None:
+        out.append(cv2.remap(i0, *_maps(-k * v_in), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    if v_out is not None:
+        out.append(cv2.remap(i1, *_maps((span - k) * v_out), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    return [e[..., None] if e.ndim == 2 else e for e in out]
+
+
+def choose(pictures: list[np.ndarray], guides: list[np.ndarray]) -> np.ndarray:
+    """Per pixel, a soft choice among ``pictures`` (HxWxC): each weighs ``exp(-e / CHOICE_LEVEL)``,
+    ``e`` its mean difference from the ``guides`` (:func:`extrapolations`) averaged over
+    :data:`CHOICE_SIGMA` px, less the nearest one's."""
+    errs = []
+    for pic in pictures:
+        e = sum(np.abs(pic - g).mean(axis=2) for g in guides) / len(guides)
+        errs.append(cv2.GaussianBlur(e.astype(np.float32), (0, 0), CHOICE_SIGMA))
+    err = np.stack(errs, axis=-1)
+    w = np.exp(-(err - err.min(axis=-1, keepdims=True)) / CHOICE_LEVEL)
+    w /= w.sum(axis=-1, keepdims=True)
+    return sum(w[..., j:j + 1] * pic for j, pic in enumerate(pictures))
 
 
 def _maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,16 @@ import pytest
 from restoration_core.errors import InputError
 from restoration_core.media.frame import Frame
 from restoration_core.metrics.quality import psnr
-from restoration_core.restore.rebuild import RebuiltReel, interpolate, plan_runs, rebuild_run, repair_region
+from restoration_core.restore.rebuild import (
+    RebuiltReel,
+    choose,
+    extrapolations,
+    interpolate,
+    plan_runs,
+    rebuild_run,
+    repair_region,
+    steps_beyond,
+)
 
 
 def moving_square(n: int = 8, dtype=np.uint16, speed: int = 4, positions=None) -> list[np.ndarray]:
@@ -183,6 +192,22 @@ def test_the_frames_beyond_bend_the_path_of_a_speeding_square():
     # a frame beyond from another shot (here: flat black) bends nothing
     black = np.zeros_like(frames[0])
     assert np.array_equal(rebuild_run(run, frames[1], frames[3], None, (black, black))[2], steady)
+
+
+def test_each_pixel_takes_the_picture_nearest_to_the_frames_beyond_extrapolated():
+    """The frames beyond, extrapolated one step, land the square where it is; the choice takes,
+    region by region, the candidate picture nearest to them."""
+    frames = moving_square(5, np.uint8)  # 4 px per frame
+    i0, i1 = (f.astype(np.float32) / 255.0 for f in (frames[1], frames[3]))
+    guides = extrapolations(i0, i1, 0.5, steps_beyond(frames[1], frames[3], (frames[0], frames[4])), 2)
+    assert len(guides) == 2
+    for g in guides:
+        assert psnr(np.clip(g * 255 + 0.5, 0, 255).astype(np.uint8), frames[2]) > psnr(frames[1], frames[2]) + 3
+    left, right = np.zeros((40, 80, 3), np.float32), np.ones((40, 80, 3), np.float32)
+    guide = np.zeros_like(left)
+    guide[:, 40:] = 0.97
+    out = choose([left, right], [guide])
+    assert out[:, :20].max() < 0.01 and out[:, 60:].min() > 0.99
 
 
 def test_rebuilt_reel_reads_the_frames_beyond_and_keeps_frame_order():
