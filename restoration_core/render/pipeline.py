@@ -28,6 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 
 from restoration_core import heap
@@ -36,6 +37,7 @@ from restoration_core.defects import Intervention
 from restoration_core.detect.pipeline import reach_of
 from restoration_core.errors import Cancelled, InputError, ReelwrightError
 from restoration_core.media.fixity import frame_md5
+from restoration_core.media.presets import load_preset
 from restoration_core.media.probe import check_frame_size
 from restoration_core.media.shared import SharedFrames
 from restoration_core.paths import cache_dir
@@ -47,7 +49,7 @@ from restoration_core.render.masks import ClipMasks, Detection, MaskFolder
 from restoration_core.render.naming import is_sequence_preset, report_path_for, review_path_for
 from restoration_core.render.signoff import render_review
 from restoration_core.render.spec import JobSpec, clip_settings, file_identity
-from restoration_core.report import html_path_for
+from restoration_core.report import crop_frames, html_path_for, kept_regions
 from restoration_core.report.data import Fixity, ReportData
 from restoration_core.safety import OutputPlan, plan_outputs, render_targets
 
@@ -353,10 +355,15 @@ def chunks(frame_range: tuple[int, int], size: int) -> list[tuple[int, int]]:
 
 # ---- 4. encode -----------------------------------------------------------------------
 def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int], meter: _Meter, eng: Engines,
-           cancel: CancelToken | None, source_md5: list[str] | None = None) -> Generator[Progress, None, Any]:
+           cancel: CancelToken | None, source_md5: list[str] | None = None,
+           crops: tuple[dict[int, list[tuple[int, int, int, int]]], dict[int, Any]] | None = None,
+           ) -> Generator[Progress, None, Any]:
     """Step 4: write every frame, the source read again with the cached patches pasted in; the
     output appears only when complete. ``source_md5``: gets each source frame's MD5 as it goes
-    by (when the frames read are the source's: the report need not decode the source again)."""
+    by (when the frames read are the source's: the report need not decode the source again).
+    ``crops``: (regions wanted per frame, pairs): the pairs get the (before, after) regions of
+    the report's crops as the frames go by (for a lossless output, whose decode is what is
+    written), so the report reads neither file again."""
     a, b = frame_range
     writer = eng.open_writer(job.output, job.spec.preset, reel.info, frame_range=(a, b),
                              audio_source=job.input_path, overwrite=job.spec.overwrite,
@@ -364,12 +371,21 @@ def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int]
     sources = SourceFrames(reel)
     try:
         for i in range(a, b):
+            if crops is not None and i == a and not _decodes_as_written(job.spec.preset, writer):
+                crops = None  # (the report reads its frames back)
             if cancel is not None:
                 cancel.check()
             source = sources.get(i)
             if source_md5 is not None:
                 source_md5.append(frame_md5(source))
-            writer.write(cache.frame(i, source))  # the source with the cached patches
+            out = cache.frame(i, source)  # the source with the cached patches
+            writer.write(out)
+            if crops is not None and i in crops[0]:
+                if out.dtype != np.uint8 and min(c.bits for c in av.VideoFormat(writer.pix_fmt).components) < 16:
+                    crops[1].clear()  # deeper frames than an 8-bit output holds: the report reads them back
+                    crops = None
+                else:
+                    crops[1][i] = (kept_regions(source, crops[0][i]), kept_regions(out, crops[0][i]))
             meter.step()
             yield meter.tick("encode", i)
         return writer.commit()
@@ -378,6 +394,24 @@ def encode(job: Job, reel: Any, cache: RenderCache, frame_range: tuple[int, int]
         raise
     finally:
         sources.close()
+
+
+def _decodes_as_written(preset: str, writer: Any) -> bool:
+    """Whether ``writer`` (of ``preset``, a name) writes frames whose RGB decode is the array
+    written: a lossless codec into an RGB pixel format of 8 or 16 bits a channel (8 bits
+    only for 8-bit frames: :func:`encode` checks the frames)."""
+    try:
+        lossless = bool(load_preset(preset).lossless)
+    except (ReelwrightError, OSError, ValueError, KeyError):
+        return False
+    pix_fmt = getattr(writer, "pix_fmt", None)
+    if not lossless or not isinstance(pix_fmt, str):
+        return False
+    try:
+        fmt = av.VideoFormat(pix_fmt)
+    except ValueError:
+        return False
+    return bool(fmt.is_rgb) and all(c.bits in (8, 16) for c in fmt.components)
 
 
 # ---- 5. report -----------------------------------------------------------------------
@@ -454,17 +488,25 @@ def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | 
             yield from restore_into_cache(job, reel, masks, cache, meter, eng, cancel)
             # the frames encoded over are the source's unless rebuilt or stabilized: their MD5s are the source's
             source_md5 = None if job.frames.active else []
-            export = yield from encode(job, reel, cache, frame_range, meter, eng, cancel, source_md5)
             info = reel.info
+            interventions = [i for f in range(*frame_range) for i in cache.interventions(f)]
+            interventions += job.frames.interventions((int(info.height), int(info.width)), frame_range)
+            # the report's crops taken as step 4 goes by, where its frames are what the report
+            # would read back: the source's, into a lossless output
+            crops = None
+            if source_md5 is not None and eng.write_report is not None:
+                crops = (crop_frames(interventions), {})
+            export = yield from encode(job, reel, cache, frame_range, meter, eng, cancel, source_md5, crops)
         finally:
             reel.close()
-        interventions = [i for f in range(*frame_range) for i in cache.interventions(f)]
-        interventions += job.frames.interventions((int(info.height), int(info.width)), frame_range)
         data = build_report(job, info, export, frame_range, interventions, meter, source_md5)
         data.extra.update(job.frames.report(frame_range))
         yield Progress(meter.total, meter.total, "report", None, str(job.report_path), stats=meter.stats())
         if eng.write_report is not None:
-            eng.write_report(job.report_path, data)
+            if crops is not None and crops[1]:
+                eng.write_report(job.report_path, data, frames=crops[1])
+            else:
+                eng.write_report(job.report_path, data)
         review_path, review_error = yield from review(job, frame_range, cancel)
     if not spec.cache:
         cache.remove()

@@ -19,13 +19,16 @@ from pathlib import Path
 import numpy as np
 
 from restoration_core.atomic import atomic_write_text
+from restoration_core.defects import Intervention
 from restoration_core.errors import InputError, ReelwrightError
 from restoration_core.media.fixity import frame_md5
 from restoration_core.media.reader import open_reel
 from restoration_core.media.timecode import frames_to_timecode
 from restoration_core.project.records import source_fixity
 from restoration_core.report.data import FORMAT, Fixity, ReportData
-from restoration_core.report.html import Crop, largest, make_crop, render_html
+from restoration_core.report.html import Crop, crop_box, largest, make_crop, render_html
+
+CROPS = 6  # before/after pictures on a report's page
 
 __all__ = ["FORMAT", "Fixity", "ReportData", "html_path_for", "read_report", "render_report_html", "write_report"]
 
@@ -93,7 +96,7 @@ def _crops(
 def render_report_html(
     data: ReportData,
     frames: Mapping[int, FramePair] | Callable[[int], FramePair] | None = None,
-    crops: int = 6,
+    crops: int = CROPS,
 ) -> str:
     """The HTML page of a report; ``frames`` gives (before, after) arrays per source frame index,
     else they are read from the source and output files."""
@@ -107,7 +110,7 @@ def write_report(
     *,
     frames: Mapping[int, FramePair] | Callable[[int], FramePair] | None = None,
     complete: bool = True,
-    crops: int = 6,
+    crops: int = CROPS,
 ) -> Path:
     """Write the JSON report at ``json_path`` and its HTML page beside it (both atomically).
 
@@ -137,3 +140,24 @@ def read_report(json_path: str | Path) -> ReportData:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InputError(f"not a reelwright intervention report (format {FORMAT!r} expected)", path)
     return ReportData.from_dict(doc)
+
+
+def crop_frames(interventions: list[Intervention], count: int = CROPS) -> dict[int, list[tuple[int, int, int, int]]]:
+    """The frames a report's page shows crops of (its :func:`largest` repairs), each with the
+    (x, y, w, h) regions cut out of it (:func:`crop_box` needs the frame's shape: see
+    :func:`kept_regions`)."""
+    out: dict[int, list[tuple[int, int, int, int]]] = {}
+    for item in largest(interventions, count):
+        out.setdefault(item.frame, []).append(item.bbox)
+    return out
+
+
+def kept_regions(frame: np.ndarray, bboxes: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """``frame`` with only the regions the crops of ``bboxes`` show (zero elsewhere, in pages
+    never written): a frame pair for ``write_report(frames=...)`` taken as the frames go by,
+    so the report need not decode them again."""
+    out = np.zeros(frame.shape, frame.dtype)
+    for bbox in bboxes:
+        x, y, w, h = crop_box(bbox, frame.shape[:2])
+        out[y:y + h, x:x + w] = frame[y:y + h, x:x + w]
+    return out

@@ -160,7 +160,7 @@ def restore_frames(reel, frame_range, mask_for, settings, cancel=None, fill_engi
 
 
 def engines() -> Engines:
-    def write_report(path, data):
+    def write_report(path, data, **_):
         import json
 
         from restoration_core.atomic import atomic_write_text
