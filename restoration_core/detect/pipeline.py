@@ -206,8 +206,9 @@ def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
             cur, dust_mask & ~still, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, lo, hi),
             s.motion_protection,
         )
-        # what is confirmed grows into the pixels beside it that depart the same way; on or
-        # next to moving picture only by a few pixels (a picture detail let through would grow too)
+        # what is confirmed grows into the pixels beside it that depart the same way; by a few
+        # pixels only where it was not seen to sit on still picture (small ones, those on or
+        # next to moving picture: a picture detail let through would grow too)
         floor = GROW_GRAIN * out.sigma
         short = (regions.GROW_REACH[0], regions.GROW_REACH[0])
         dust_mask = regions.fill_holes(
