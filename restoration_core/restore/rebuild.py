@@ -14,7 +14,7 @@ Where the good frames beyond the two neighbours are there too (same shot, not li
 pixel's path is bent towards the cubic through its four positions (the two neighbours and one
 frame beyond each): hands that speed up or slow down between the neighbours are not where
 steady motion would put them (:data:`BEYOND_SHARE` of the bend, at most :data:`BEYOND_CAP` of
-the pixel's motion). With them, each pixel then makes a soft choice among five pictures (the
+the pixel's motion). With them, a single missing frame's pixels then make a soft choice among five pictures (the
 bent path's, the steady path's, either warped neighbour alone, the blend of the two): the ones
 nearest to where the frames beyond, extrapolated one step (``before`` moved on by its step in,
 ``after`` moved back by its step out), put it weigh the most (:func:`choose`).
@@ -267,10 +267,11 @@ def interpolate(
     weights = (wt0, wt1, occ0, occ1)
     bent = _predict(i0, i1, t, f01, f10, weights, bends)
     out = _fallback(bent, blend)
-    if bends is not None:
-        # the frames beyond are there: among the bent and the steady paths' pictures, either
-        # warped neighbour alone and the blend, each pixel takes the ones nearest to where the
-        # frames beyond, extrapolated, put it (:func:`choose`)
+    if bends is not None and span == 2:
+        # one missing frame and the frames beyond are there: among the bent and the steady paths'
+        # pictures, either warped neighbour alone and the blend, each pixel takes the ones nearest
+        # to where the frames beyond, extrapolated one step, put it (:func:`choose`; for runs of 2
+        # and 3 one extrapolation is two or three steps long, and the choice measured worse there)
         steady = _predict(i0, i1, t, f01, f10, weights, None)
         out = choose([out, _fallback(steady, blend), bent["w0"], bent["w1"], blend],
                      extrapolations(i0, i1, t, steps, span))
