@@ -135,6 +135,11 @@ def soak(minutes: float, reel: str | None = None, tell=print, theme: bool = True
         QTimer.singleShot(int(minutes * 60_000), take_last)
 
     def take_last() -> None:
+        # Qt makes a timer of 2 s or more a coarse one, which may fire up to 5% early: play on to the full time
+        left = minutes * 60 - (time.perf_counter() - state["tb"])
+        if left > 0:
+            QTimer.singleShot(int(left * 1000) + 1, take_last)
+            return
         state["last"] = True
         take_sample()
 
