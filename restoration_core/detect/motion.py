@@ -160,6 +160,16 @@ def _displaced_match(
 ) -> bool:
     """Whether ``tpl`` (the crop a0:a1, b0:b1 of the current frame) matches somewhere within
     ``reach`` of where the flow puts it in ``nb`` much better than it does there."""
+    found = _aligned_and_best(nb, tpl, weight, a0, b0, a1, b1, reach)
+    return found is not None and found[1] < tolerance * tolerance * found[0]
+
+
+def _aligned_and_best(
+    nb: Neighbour, tpl: np.ndarray, weight: np.ndarray, a0: int, b0: int, a1: int, b1: int, reach: int,
+) -> tuple[float, float] | None:
+    """The weighted SSD of ``tpl`` (the crop a0:a1, b0:b1 of the current frame) where the flow
+    puts it in ``nb``, and the best within ``reach`` of there (``None`` when the search
+    window is smaller than ``tpl``)."""
     h, w = nb.luma.shape
     th, tw = tpl.shape
     f = nb.flow[min(h - 1, (b0 + b1) // 2), min(w - 1, (a0 + a1) // 2)]
@@ -167,13 +177,12 @@ def _displaced_match(
     sx0, sy0 = max(0, min(a0, a0 + dx) - reach), max(0, min(b0, b0 + dy) - reach)
     sx1, sy1 = min(w, max(a1, a1 + dx) + reach), min(h, max(b1, b1 + dy) + reach)
     if sx1 - sx0 < tw or sy1 - sy0 < th:
-        return False
+        return None
     search = np.ascontiguousarray(nb.luma[sy0:sy1, sx0:sx1])
     aligned = _ssd_at(search, tpl, weight, a0 + dx - sx0, b0 + dy - sy0)
     if not np.isfinite(aligned):
         aligned = float(np.sum(((nb.luma[b0:b1, a0:a1] - tpl) * weight) ** 2))
-    best = float(cv2.matchTemplate(search, tpl, cv2.TM_SQDIFF, mask=weight).min())
-    return best < tolerance * tolerance * aligned
+    return aligned, float(cv2.matchTemplate(search, tpl, cv2.TM_SQDIFF, mask=weight).min())
 
 
 def value_explained(
@@ -239,19 +248,11 @@ def displaced_fit(
     near = [nb for nb in neighbours if abs(nb.offset) == 1] or list(neighbours)
     worst = 0.0
     for nb in near:
-        th, tw = tpl.shape
-        f = nb.flow[min(h - 1, (b0 + b1) // 2), min(w - 1, (a0 + a1) // 2)]
-        dx, dy = int(round(float(f[0]))), int(round(float(f[1])))
-        sx0, sy0 = max(0, min(a0, a0 + dx) - reach), max(0, min(b0, b0 + dy) - reach)
-        sx1, sy1 = min(w, max(a1, a1 + dx) + reach), min(h, max(b1, b1 + dy) + reach)
-        if sx1 - sx0 < tw or sy1 - sy0 < th:
+        found = _aligned_and_best(nb, tpl, weight, a0, b0, a1, b1, reach)
+        if found is None:
             return 1.0
-        search = np.ascontiguousarray(nb.luma[sy0:sy1, sx0:sx1])
-        aligned = _ssd_at(search, tpl, weight, a0 + dx - sx0, b0 + dy - sy0)
-        if not np.isfinite(aligned):
-            aligned = float(np.sum(((nb.luma[b0:b1, a0:a1] - tpl) * weight) ** 2))
-        best = max(0.0, float(cv2.matchTemplate(search, tpl, cv2.TM_SQDIFF, mask=weight).min()))
-        worst = max(worst, float(np.sqrt(best / max(aligned, 1e-12))))
+        aligned, best = found
+        worst = max(worst, float(np.sqrt(max(0.0, best) / max(aligned, 1e-12))))
     return min(1.5, worst)
 
 
