@@ -148,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
             if frame_scan is not None and frame_scan.defects:
                 print(f"detect: rebuild candidates {frame_scan.rebuild_candidates()}, splices {frame_scan.cuts()}",
                       file=sys.stderr)
+            for start, stop, kind in frame_scan.runs if frame_scan is not None else []:
+                print(f"detect: frames {start}:{stop} are {kind} ({stop - start} in a row): searched as a dark "
+                      "shot, fade or leader, not listed for rebuilding", file=sys.stderr)
     finally:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)

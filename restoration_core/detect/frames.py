@@ -20,6 +20,12 @@ Each frame is summarised by a small luma thumbnail (longest side :data:`THUMB`).
 
 :func:`scan_frames` is a generator of Progress over a reel (cancellable) that returns a
 :class:`FrameScan`; black, blank, torn and duplicate frames are the rebuild candidates.
+
+A run of more than :data:`LONGEST_REBUILD` black (or blank) frames in a row is no missing
+frame: it is a dark shot, a fade or leader (nothing could rebuild it from its neighbours). It
+is not listed as defects but as one entry of :attr:`FrameScan.runs`, and detection searches
+its frames for dust like any picture (:func:`restoration_core.detect.pipeline.detect_reel`
+leaves alone only a black or blank frame whose neighbours are not black or blank the same way).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from restoration_core.progress import CancelToken, Progress
 
 THUMB = 160
 REBUILD_KINDS = ("black", "blank", "torn", "duplicate")
+LONGEST_REBUILD = 3  # the most frames in a row a rebuild takes (restore.rebuild.MAX_RUN)
 TORN_WEAK = 0.5  # a torn area grows into pixels differing this share of torn_difference from both predictions
 TORN_SEED = 0.25  # ... and needs this share of torn_area differing by the whole torn_difference
 
@@ -64,6 +71,8 @@ class FrameScan:
     count: int
     defects: list[FrameDefect] = field(default_factory=list)
     torn_masks: dict[int, np.ndarray] = field(default_factory=dict)  # thumbnail-size bool masks
+    # (start, stop, kind): black or blank frames [start, stop), more than LONGEST_REBUILD in a row
+    runs: list[tuple[int, int, str]] = field(default_factory=list)
 
     def cuts(self) -> list[int]:
         """Absolute indices where a new shot starts (splices)."""
@@ -75,7 +84,10 @@ class FrameScan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"frames": [self.start, self.start + self.count], "defects": [d.to_dict() for d in self.defects],
-                "cuts": self.cuts(), "rebuild_candidates": self.rebuild_candidates()}
+                "cuts": self.cuts(), "rebuild_candidates": self.rebuild_candidates(),
+                "runs": [{"frames": [a, b], "kind": k, "detail": f"{b - a} {k} frames in a row: a dark shot, "
+                          "fade or leader, searched as picture, not a rebuild candidate"}
+                         for a, b, k in self.runs]}
 
 
 @dataclass
@@ -265,8 +277,27 @@ class Classifier:
                                                      detail=f"differs from frame {i - 1} by {d:.4f}"))
         self.scan.count = self.n
         self.scan.defects.sort(key=lambda d: (d.frame, d.kind))
+        self._take_long_runs()
         self._thumbs.clear()
         return self.scan
+
+
+    def _take_long_runs(self) -> None:
+        """Move black or blank frames more than LONGEST_REBUILD in a row from the defects to
+        :attr:`FrameScan.runs` (the defects are sorted by frame; a frame has one single verdict)."""
+        single = [d for d in self.scan.defects if d.kind in ("black", "blank")]
+        runs: list[list[FrameDefect]] = []
+        for d in single:
+            if runs and runs[-1][-1].frame == d.frame - 1 and runs[-1][-1].kind == d.kind:
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        long_ = [r for r in runs if len(r) > LONGEST_REBUILD]
+        if not long_:
+            return
+        gone = {id(d) for r in long_ for d in r}
+        self.scan.defects = [d for d in self.scan.defects if id(d) not in gone]
+        self.scan.runs = [(r[0].frame, r[-1].frame + 1, r[0].kind) for r in long_]
 
 
 def classify(thumbs: list[np.ndarray], start: int, settings: FrameSettings | None = None,

@@ -156,9 +156,24 @@ def _motion_neighbours(win: _Window, i: int, lo: int, hi: int) -> list[motion.Ne
     return out
 
 
+def _lone_whole_defect(win: _Window, i: int, lo: int, hi: int) -> bool:
+    """Frame ``i`` is black or blank (:func:`whole_frame_defect`) and no neighbour in its shot
+    is black or blank the same way: a frame whose picture is gone. Frames of a dark shot, a fade
+    or leader have such neighbours and are searched for dust as picture (the temporal tests
+    compare them with frames like them, so the whole frame is no outlier)."""
+    mine = win.whole.get(i)
+    if mine is None:
+        return False
+    for j in (i - 1, i + 1):
+        other = win.whole.get(j) if lo <= j < hi else None
+        if other is not None and other.kind == mine.kind:
+            return False
+    return True
+
+
 def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
     """Frame ``i``'s detection from the frames of its shot ``[lo, hi)`` only."""
-    if win.whole.get(i) is not None:
+    if _lone_whole_defect(win, i, lo, hi):
         # a black or blank frame is a rebuild candidate as a whole (the frame scan lists it), not
         # damage: no region, and a flicker gain of 1 (not brightened onto its neighbours), so the
         # restore leaves it as it is

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from restoration_core.cli import main
-from restoration_core.detect.frames import FrameSettings, cut_indices, scan_frames
+from restoration_core.detect.frames import LONGEST_REBUILD, FrameSettings, cut_indices, scan_frames
 from restoration_core.detect.pipeline import detect_frame, detect_reel
 from restoration_core.detect.settings import DetectSettings
 from restoration_core.errors import Cancelled, InputError
 from restoration_core.progress import CancelToken, run_to_end
+from restoration_core.restore.rebuild import MAX_RUN
 from tests.core.detect.scenes import ArrayReel, texture
 from tests.core.fixtures_media import make_png_sequence
 from tests.core.motion.test_render_steps import frames_of
@@ -64,6 +65,29 @@ def test_detection_leaves_black_and_blank_frames_to_the_rebuild_candidates():
         assert not found[k].mask.any() and found[k].defects == [] and found[k].flicker == (1.0, 0.0), k
         assert not detect_frame(reel, k).mask.any(), k
     assert found[6].mask[50:56, 70:76].mean() > 0.5 and found[5].flicker is not None
+
+
+def test_a_dark_shot_is_picture_not_a_run_of_missing_frames():
+    """More than LONGEST_REBUILD black frames in a row (a night shot, a fade, leader) are no
+    rebuild candidates (the scan lists them as one run) and detection searches them for dust: a
+    white speck on the dark shot is found. Three black frames in a row stay candidates."""
+    assert LONGEST_REBUILD == MAX_RUN
+    frames = clip(16)
+    for k in range(2, 9):  # a dark shot: the picture at about 4% of full scale, under black_level
+        frames[k] = (frames[k].astype(np.float32) * 0.04).astype(np.uint8)
+    frames[5] = frames[5].copy()
+    frames[5][50:56, 70:76] = 255
+    for k in (11, 12, 13):
+        frames[k] = np.full_like(frames[k], 2)
+    reel = ArrayReel(frames)
+    scan = run_to_end(scan_frames(reel))
+    assert scan.runs == [(2, 9, "black")] and scan.rebuild_candidates() == [11, 12, 13]
+    assert scan.to_dict()["runs"][0]["frames"] == [2, 9]
+    found = {p.frame: p.payload for p in detect_reel(reel, DetectSettings())}
+    assert found[5].mask[50:56, 70:76].mean() > 0.5
+    assert detect_frame(reel, 5).mask[50:56, 70:76].mean() > 0.5
+    for k in (3, 4, 6, 7, 12):
+        assert not found[k].mask.any(), k
 
 
 def test_a_black_frame_comes_out_of_a_restore_as_read(tmp_path):
