@@ -82,6 +82,13 @@ class FrameScan:
         """Frames worth rebuilding whole: black, blank, duplicate, or torn over most of the frame."""
         return sorted({d.frame for d in self.defects if d.kind in REBUILD_KINDS})
 
+    def within(self, a: int, b: int) -> FrameScan:
+        """What this scan found in frames ``[a, b)`` (a run crossing an end is cut at it)."""
+        a, b = max(a, self.start), min(b, self.start + self.count)
+        return FrameScan(a, max(0, b - a), [d for d in self.defects if a <= d.frame < b],
+                         {i: m for i, m in self.torn_masks.items() if a <= i < b},
+                         [(max(s, a), min(e, b), k) for s, e, k in self.runs if s < b and e > a])
+
     def to_dict(self) -> dict[str, Any]:
         return {"frames": [self.start, self.start + self.count], "defects": [d.to_dict() for d in self.defects],
                 "cuts": self.cuts(), "rebuild_candidates": self.rebuild_candidates(),

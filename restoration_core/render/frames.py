@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from restoration_core.defects import Intervention
-from restoration_core.detect.frames import FrameScan, cuts_near, scan_frames
+from restoration_core.detect.frames import FrameScan, scan_frames, scan_near
 from restoration_core.motion import StabilizationPlan, StabilizedReel, plan_stabilization
 from restoration_core.motion.stabilize import FrameStore, warp_mask
 from restoration_core.progress import CancelToken, Progress
@@ -112,14 +112,16 @@ def uses_time(settings: Any) -> bool:
 
 def temporal_cuts(
     settings: Any, reel: Any, frame_range: tuple[int, int], steps: FrameSteps, *, cancel: CancelToken | None = None,
-    detect_reach: int = 0,
+    detect_reach: int = 0, keep_scan: bool = False,
 ) -> Generator[Progress, None, list[int]]:
     """The shot starts (splices, scene cuts) that restoring ``frame_range`` must not reach across.
 
     The frame steps' scan when there is one; else frames within the restore's reach around the
     range are scanned (a cut depends only on the frames either side of it, so a preview's short
     scan finds the same cuts near its frame as the render's whole one). None without time, unless
-    ``detect_reach`` (frames either side a detection compares, ``detect.pipeline.reach_of``) is given."""
+    ``detect_reach`` (frames either side a detection compares, ``detect.pipeline.reach_of``) is given.
+    ``keep_scan``: a scan made here is kept in ``steps.scan`` for ``frame_range`` (a render's one
+    call, so its report lists the range's frame-level defects and rebuild candidates)."""
     if not (detect_reach or uses_time(settings)):
         return []
     if steps.scan is not None:
@@ -127,7 +129,10 @@ def temporal_cuts(
     reach = max(int(getattr(settings, "radius", 0) or 0), 1,
                 int(getattr(settings, "deflicker_radius", 0) or 0) if getattr(settings, "deflicker", False) else 0,
                 detect_reach)
-    return (yield from cuts_near(reel, frame_range, reach, cancel=cancel))
+    scan, cuts = yield from scan_near(reel, frame_range, reach, cancel=cancel)
+    if keep_scan and scan is not None:
+        steps.scan = scan.within(*frame_range)
+    return cuts
 
 
 def prepare_frames(

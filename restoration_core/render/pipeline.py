@@ -476,7 +476,7 @@ def render(spec: JobSpec, cancel: CancelToken | None = None, engines: Engines | 
             scannable = spec.detect and hasattr(reel, "frames")
             reach = reach_of(eng.detect_settings(job.detect_settings)) if scannable else 0
             job.frames.cuts = yield from temporal_cuts(job.restore, reel, frame_range, job.frames, cancel=cancel,
-                                                       detect_reach=reach)
+                                                       detect_reach=reach, keep_scan=True)
             # one forward decode serves the readers of the sliding window (restore, patch source)
             reel = SharedFrames(job.frames.wrap(reel)) if hasattr(reel, "frames") else job.frames.wrap(reel)
             masks = clip_masks(job, reel, frame_range)

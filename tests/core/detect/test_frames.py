@@ -83,6 +83,8 @@ def test_a_dark_shot_is_picture_not_a_run_of_missing_frames():
     scan = run_to_end(scan_frames(reel))
     assert scan.runs == [(2, 9, "black")] and scan.rebuild_candidates() == [11, 12, 13]
     assert scan.to_dict()["runs"][0]["frames"] == [2, 9]
+    part = scan.within(4, 12)
+    assert (part.start, part.count, part.runs, part.rebuild_candidates()) == (4, 8, [(4, 9, "black")], [11])
     found = {p.frame: p.payload for p in detect_reel(reel, DetectSettings())}
     assert found[5].mask[50:56, 70:76].mean() > 0.5
     assert detect_frame(reel, 5).mask[50:56, 70:76].mean() > 0.5
@@ -97,6 +99,8 @@ def test_a_black_frame_comes_out_of_a_restore_as_read(tmp_path):
     assert main(["restore", source, "-o", str(tmp_path / "out"), "--preset", "png"]) == 0
     report = json.loads((tmp_path / "out.report.json").read_text())
     assert [i for i in report["interventions"] if i["frame"] == 3] == []
+    # the render's one frame scan (made for its cuts) lists the black frame for rebuilding
+    assert report["extra"]["frame_defects"]["rebuild_candidates"] == [3]
     assert np.array_equal(frames_of(tmp_path / "out")[3], frames_of(source)[3])
 
 
