@@ -32,8 +32,20 @@ def unit_float(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32) / (65535.0 if image.dtype == np.uint16 else 255.0)
 
 
+# Rec.709 weights; per 8-bit code the weighted term ``w * (code / 255)`` as float32, exactly what
+# the float path's ``w * unit_float(image)[..., c]`` computes
+_LUMA_W = (0.2126, 0.7152, 0.0722)
+_LUMA8 = [np.float32(w) * _UNIT8 for w in _LUMA_W]
+
+
 def to_luma(image: np.ndarray) -> np.ndarray:
     """Rec.709 luma as float32 in [0, 1] from uint8/uint16/float RGB or gray."""
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] in (3, 4):
+        # the three weighted terms through tables, summed in the same order: the same values
+        # as the float path below, without its float picture and three multiplying passes
+        planes = cv2.split(image)
+        r, g, b = (cv2.LUT(planes[c], _LUMA8[c]) for c in range(3))
+        return cv2.add(cv2.add(r, g), b)
     if image.dtype == np.uint8:
         img = unit_float(image)
     elif image.dtype == np.uint16:

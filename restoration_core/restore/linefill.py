@@ -198,7 +198,8 @@ def _known_at(unknown: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray
 
 
 def fill_lines(
-    image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = None, unknown: np.ndarray | None = None
+    image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = None, unknown: np.ndarray | None = None,
+    *, in_place: bool = False,
 ) -> np.ndarray:
     """``image`` (float32 HxWx3) with the pixels of ``todo`` inside line regions filled.
 
@@ -206,9 +207,10 @@ def fill_lines(
     a region, the pixels from its leftmost to its rightmost ``todo`` pixel are one gap,
     filled from the first known columns on either side. ``unknown``: every pixel not to be
     read (``todo`` and other damage not filled yet; default ``todo``): a direction whose
-    samples land on one is not used. Other pixels are returned as given.
+    samples land on one is not used. Other pixels are returned as given. ``in_place``: the
+    gaps are written into ``image`` itself (returned) instead of a copy; the same values.
     """
-    out = image.copy()
+    out = image if in_place else image.copy()
     source = image
     lines = line_regions(todo) if lines is None else lines
     unknown = todo if unknown is None else (unknown | todo)
@@ -219,7 +221,11 @@ def fill_lines(
     n, labels, stats = components(lines)
     # ``source.mean(axis=2)``, computed for each line's rows and the columns its sides read
     luma = np.zeros((h, w), np.float32)
-    work = source.copy()  # a line's faint edge is corrected here and put back after the line
+    # a line's faint edge is corrected in the source itself and put back after the line (no
+    # frame-size working copy); the gaps' values are written once every line has read the
+    # source, so no line reads another's fill
+    work = source
+    writes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for k in range(1, n):
         bx, by, bw, bh = (int(v) for v in stats[k, :4])
         lx0, lx1 = max(0, bx - MAX_WIDTH - 4), min(w, bx + bw + MAX_WIDTH + 4)
@@ -271,8 +277,10 @@ def fill_lines(
             vals = (1.0 - t)[:, None] * left + t[:, None] * right
             vals = _border_guard(image, rows_k, xl, xr, slope, r_of, vals)
             take = part[y - by, np.clip(xs - bx, 0, bw - 1)] & (xs >= bx) & (xs < bx + bw)
-            out[y[take], xs[take]] = vals[take]
+            writes.append((y[take], xs[take], vals[take]))
         work[rows_k, xl], work[rows_k, xr] = kept
+    for y, xs, vals in writes:
+        out[y, xs] = vals
     return out
 
 

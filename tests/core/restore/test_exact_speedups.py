@@ -1,0 +1,54 @@
+"""The throughput work's shortcuts give exactly the values of the plain computations."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from restoration_core.detect.flow import to_luma, unit_float
+from restoration_core.restore.linefill import fill_lines, line_regions
+
+
+def _plain_luma(image: np.ndarray) -> np.ndarray:
+    img = unit_float(np.ascontiguousarray(image))
+    return 0.2126 * img[..., 0] + 0.7152 * img[..., 1] + 0.0722 * img[..., 2]
+
+
+def test_8bit_luma_through_tables_equals_the_float_formula():
+    rng = np.random.default_rng(2)
+    every = np.zeros((1, 256, 3), np.uint8)
+    every[0, :, 0] = every[0, :, 2] = np.arange(256)
+    every[0, :, 1] = np.arange(256)[::-1]
+    rgb = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    rgba = rng.integers(0, 256, (31, 47, 4), dtype=np.uint8)
+    for image in (every, rgb, rgba, rgb[7:50, 3:99], rgb[::2, ::3], rgb[:, 5:6]):
+        out = to_luma(image)
+        assert out.dtype == np.float32 and out.shape == image.shape[:2]
+        assert np.array_equal(out, _plain_luma(image))
+
+
+def _line_scene(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    img = cv2.GaussianBlur(rng.random((h, w, 3)).astype(np.float32), (0, 0), 1.5)
+    img[:, : w // 2] += 0.3
+    mask = np.zeros((h, w), bool)
+    for x, wd in ((w // 4, 2), (w // 2 + 3, 1), (w - 9, 3)):
+        mask[5: h - 5, x: x + wd] = True
+        img[:, x - 1: x + wd + 1] += 0.15  # a faint edge beside the scratch
+    img[mask] = 0.95
+    mask[h // 3: h // 3 + 9, : w // 3] = True  # a blotch across the first line
+    return img, mask
+
+
+def test_the_line_fill_in_place_equals_the_copy_and_the_copy_leaves_its_input_alone():
+    rng = np.random.default_rng(4)
+    for _ in range(6):
+        img, mask = _line_scene(rng, int(rng.integers(60, 140)), int(rng.integers(60, 160)))
+        lines = line_regions(mask)
+        given = img.copy()
+        copied = fill_lines(given, mask, lines)
+        assert np.array_equal(given, img)  # the faint-edge correction was put back
+        assert not np.array_equal(copied, img)  # the lines were filled
+        inside = img.copy()
+        assert fill_lines(inside, mask, lines, in_place=True) is inside
+        assert np.array_equal(inside, copied)
+        assert np.array_equal(copied[~mask], img[~mask])
