@@ -27,6 +27,7 @@ import av
 
 from restoration_core.atomic import atomic_path, publish_together
 from restoration_core.errors import Cancelled, InputError, OutputError
+from restoration_core.media import buffers
 from restoration_core.media.audio import AudioCopier
 from restoration_core.media.fixity import (
     PAD_BYTE,
@@ -41,6 +42,8 @@ from restoration_core.media.seqwriter import SequenceWriter
 from restoration_core.media.writerbase import (
     ExportResult,
     WriterBase,
+    array_to_av,
+    check_frame,
     manifest_paths,
 )
 
@@ -150,12 +153,32 @@ class ContainerWriter(WriterBase):
                                       audio.get("reencode_codec", "aac"), int(audio.get("reencode_bit_rate", 256000)))
             self.notes.extend(self._audio.notes)
 
+    def write(self, data) -> None:
+        """Append one frame (HxWx3 RGB, uint8 or uint16 as the reel reads).
+
+        Where the output's pixel format is a reordering of the array's samples (16-bit RGB into
+        ``gbrp16le``, 8-bit RGB into ``bgr0``) the frame is made by numpy plane copies instead
+        of an ``rgb48le``/``rgb24`` frame that swscale converts (the same bytes; a ``bgr0``
+        frame made so has its padding byte zero, so its hash needs no masked copy).
+        """
+        data = check_frame(data, self.info)
+        frame = buffers.target_from_array(data, self.pix_fmt) if self.size == (self.info.width, self.info.height) else None
+        if frame is None:
+            self._submit(array_to_av(data), False)
+        else:
+            self._submit(frame, True)
+
     def write_av(self, frame: av.VideoFrame) -> None:
         """Append one decoded frame (converted to the preset's pixel format if needed).
 
         The frame is handed to the encoder thread; an error there is raised here (at the
         next write or at :meth:`commit`) as an :class:`OutputError`.
         """
+        self._submit(frame, False)
+
+    def _submit(self, frame: av.VideoFrame, pad_zero: bool) -> None:
+        """Queue ``frame`` for the encoder thread; ``pad_zero``: it is in the output's pixel
+        format with any padding byte zero already (hashed as it is)."""
         if self._done:
             raise OutputError("writer is already closed", self.output)
         if self._encoder is None:
@@ -164,7 +187,7 @@ class ContainerWriter(WriterBase):
         while True:
             self._raise_encoder_error()
             try:
-                self._queue.put(frame, timeout=0.1)
+                self._queue.put((frame, pad_zero), timeout=0.1)
                 break
             except queue.Full:
                 continue
@@ -181,14 +204,15 @@ class ContainerWriter(WriterBase):
         """The encoder thread: convert, hash, encode and mux (with the audio) frame by frame."""
         try:
             while not self._stop.is_set():
-                frame = self._queue.get()
-                if frame is None:
+                item = self._queue.get()
+                if item is None:
                     return
+                frame, pad_zero = item
                 frame = self._to_target(frame, self.pix_fmt, self.size)
                 frame.pts = self.encoded
                 frame.time_base = 1 / self.fps
                 if self._hash_inputs:
-                    self._hashing.append(self._pool.submit(frame_md5_and_size, frame, self._mask_pad))
+                    self._hashing.append(self._pool.submit(frame_md5_and_size, frame, self._mask_pad and not pad_zero))
                     # at most a queue's depth of frames wait for their hash (memory stays flat)
                     while len(self._hashing) > _QUEUE_DEPTH:
                         self._entries.append(self._hashing.popleft().result())
