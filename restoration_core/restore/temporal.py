@@ -53,17 +53,42 @@ def smooth_over(flow: np.ndarray, bad: np.ndarray, sigma: float = 6.0,
     """
     if not bad.any():
         return flow
-    h, w = bad.shape
     if boxes is None:
         out = cv2.bitwise_and(flow, flow, mask=np.logical_not(bad).view(np.uint8))
         _smooth_box(out, flow, bad, sigma)
         return out
+    h, w = bad.shape
+    grid = [_on_grid(box, h, w) for box in boxes]
+    return _smoothed_in_boxes(flow, grid, [bad[y0:y1, x0:x1] for y0, y1, x0, x1 in grid], sigma)
+
+
+def _on_grid(box: tuple[int, int, int, int], h: int, w: int) -> tuple[int, int, int, int]:
+    """``box`` grown onto the quarter-resolution grid of the whole frame (what the smoothing reads)."""
+    y0, y1, x0, x1 = box
+    return y0 - y0 % 4, min(h, y1 + (-y1) % 4), x0 - x0 % 4, min(w, x1 + (-x1) % 4)
+
+
+def _overlap(boxes: list[tuple[int, int, int, int]]) -> bool:
+    return any(a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+               for k, a in enumerate(boxes) for b in boxes[k + 1:])
+
+
+def _smoothed_in_boxes(flow: np.ndarray, grid: list[tuple[int, int, int, int]], bads: list[np.ndarray],
+                       sigma: float, in_place: bool = False) -> np.ndarray:
+    """:func:`smooth_over` in the (grid-aligned) boxes ``grid``, ``bads`` the bad pixels of each
+    box; zero outside the boxes. ``in_place``: ``flow`` is the caller's own, zero outside the
+    boxes, and is changed (returned) where the boxes do not overlap: the same values without a
+    frame-size result."""
+    if in_place and not _overlap(grid):
+        for (y0, y1, x0, x1), sub_bad in zip(grid, bads, strict=True):
+            if sub_bad.any():  # (a box without bad pixels is the flow as it is)
+                sub = flow[y0:y1, x0:x1]
+                o = cv2.bitwise_and(sub, sub, mask=np.logical_not(sub_bad).view(np.uint8))
+                _smooth_box(o, sub, np.ascontiguousarray(sub_bad), sigma)
+                flow[y0:y1, x0:x1] = o
+        return flow
     out = np.zeros(flow.shape, flow.dtype)  # (not zeros_like: untouched pages stay unwritten)
-    for y0, y1, x0, x1 in boxes:
-        # on the quarter-resolution grid of the whole frame
-        y0, x0 = y0 - y0 % 4, x0 - x0 % 4
-        y1, x1 = min(h, y1 + (-y1) % 4), min(w, x1 + (-x1) % 4)
-        sub_bad = bad[y0:y1, x0:x1]
+    for (y0, y1, x0, x1), sub_bad in zip(grid, bads, strict=True):
         sub = flow[y0:y1, x0:x1]
         o = cv2.bitwise_and(sub, sub, mask=np.logical_not(sub_bad).view(np.uint8))
         if sub_bad.any():
@@ -103,6 +128,28 @@ def _splat(mask: np.ndarray, flow: np.ndarray) -> np.ndarray:
     out = np.zeros((h, w), bool)
     out[qy, qx] = True
     return dilated(out, np.ones((3, 3), np.uint8))
+
+
+def _landing(mask: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) where the True pixels of ``mask`` land when moved by ``flow`` (as :func:`_splat`)."""
+    ys, xs = nonzero(mask)
+    h, w = mask.shape
+    qx = np.clip(np.rint(xs + flow[ys, xs, 0]), 0, w - 1).astype(np.int64)
+    qy = np.clip(np.rint(ys + flow[ys, xs, 1]), 0, h - 1).astype(np.int64)
+    return qy, qx
+
+
+def _splat_in(points: tuple[np.ndarray, np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:
+    """``_splat(...)[y0:y1, x0:x1]`` from the landing ``points`` (:func:`_landing`): the points
+    within a pixel of the box, dilated in it."""
+    y0, y1, x0, x1 = box
+    qy, qx = points
+    sel = (qy >= y0 - 1) & (qy <= y1) & (qx >= x0 - 1) & (qx <= x1)
+    sub = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)
+    if not sel.any():
+        return sub[1:-1, 1:-1].view(bool)
+    sub[qy[sel] - (y0 - 1), qx[sel] - (x0 - 1)] = 1
+    return (cv2.dilate(sub, np.ones((3, 3), np.uint8)) > 0)[1:-1, 1:-1]
 
 
 class FlowCache:
@@ -159,20 +206,45 @@ class FlowCache:
         if (i, j) not in self._own:
             own = self._grown(i)
             raw = self._raw_flow(i, j)
-            self._own[(i, j)] = raw if own is None else smooth_over(raw, own, boxes=self.boxes(i, j))
+            boxes = self.boxes(i, j)
+            if own is None:
+                self._own[(i, j)] = raw
+            elif boxes is None:
+                self._own[(i, j)] = smooth_over(raw, own)
+            else:  # the boxed flow is a new array each time: smoothed in place
+                grid = [_on_grid(b, *own.shape) for b in boxes]
+                self._own[(i, j)] = _smoothed_in_boxes(raw, grid, [own[y0:y1, x0:x1] for y0, y1, x0, x1 in grid],
+                                                       6.0, in_place=True)
         return self._own[(i, j)]
 
     def get(self, i: int, j: int) -> np.ndarray:
         key = (i, j)
         if key not in self._flows:
             raw = self._raw_flow(i, j)
-            bad = np.zeros(raw.shape[:2], bool)
             own, other = self._grown(i), self._grown(j)
-            if own is not None:
-                bad |= own
-            if other is not None:
-                bad |= _splat(other, self._own_smoothed(j, i))
-            self._flows[key] = smooth_over(raw, bad, boxes=self.boxes(i, j)) if bad.any() else raw
+            boxes = self.boxes(i, j)
+            if boxes is None:
+                bad = np.zeros(raw.shape[:2], bool)
+                if own is not None:
+                    bad |= own
+                if other is not None:
+                    bad |= _splat(other, self._own_smoothed(j, i))
+                self._flows[key] = smooth_over(raw, bad) if bad.any() else raw
+            else:
+                # the bad pixels only in the boxes the smoothing reads (the same flow: outside
+                # them it is zero, as the boxed flow itself), smoothed in place
+                h, w = raw.shape[:2]
+                grid = [_on_grid(b, h, w) for b in boxes]
+                bads = [np.zeros((y1 - y0, x1 - x0), bool) if own is None else own[y0:y1, x0:x1].copy()
+                        for y0, y1, x0, x1 in grid]
+                if other is not None:
+                    points = _landing(other, self._own_smoothed(j, i))
+                    for k, box in enumerate(grid):
+                        bads[k] |= _splat_in(points, box)
+                flow = raw
+                if any(b.any() for b in bads):
+                    flow = _smoothed_in_boxes(raw, grid, bads, 6.0, in_place=True)
+                self._flows[key] = flow
         return self._flows[key]
 
     def damage_near(self, j: int, damage: np.ndarray | None) -> np.ndarray | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from restoration_core.detect.flow import to_luma, unit_float
+from restoration_core.detect.flow import FlowStore, to_luma, unit_float
 from restoration_core.restore.linefill import fill_lines, line_regions
+from restoration_core.restore.temporal import FlowCache, _splat, smooth_over
 
 
 def _plain_luma(image: np.ndarray) -> np.ndarray:
@@ -52,3 +53,28 @@ def test_the_line_fill_in_place_equals_the_copy_and_the_copy_leaves_its_input_al
         assert fill_lines(inside, mask, lines, in_place=True) is inside
         assert np.array_equal(inside, copied)
         assert np.array_equal(copied[~mask], img[~mask])
+
+
+def test_the_flow_cache_smooths_in_its_boxes_as_over_the_whole_frames_masks():
+    rng = np.random.default_rng(6)
+    frames, masks = [], []
+    base = cv2.GaussianBlur((rng.random((150, 250, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    for i in range(3):
+        frames.append(np.roll(base, 2 * i, axis=1))
+        m = np.zeros((150, 250), bool)
+        for _ in range(3):
+            y, x = int(rng.integers(0, 140)), int(rng.integers(0, 240))
+            m[y: y + int(rng.integers(2, 9)), x: x + int(rng.integers(2, 9))] = True
+        masks.append(m)
+    store = FlowStore(max_side=250, keep=9, pictures=4, margin=8)
+    for i in range(3):
+        store.add(i, frames[i], masks[i])
+    cache = FlowCache(store, (250, 150), lambda j: masks[j])
+    for i, j in ((0, 1), (1, 0), (1, 2), (2, 0)):
+        assert cache.boxes(i, j) is not None  # the boxed path
+        own, other = cache._grown(i), cache._grown(j)
+        bad = own | _splat(other, cache._own_smoothed(j, i))
+        plain = smooth_over(store.flow(i, j, (250, 150)), bad, boxes=cache.boxes(i, j))
+        assert np.array_equal(cache.get(i, j), plain)
+        assert np.array_equal(cache._own_smoothed(i, j),
+                              smooth_over(store.flow(i, j, (250, 150)), own, boxes=cache.boxes(i, j)))
