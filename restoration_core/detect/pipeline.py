@@ -217,14 +217,17 @@ def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
         dust_mask = regions.refine(out.z, Z_LOW * k, Z_HIGH * k, signed=out.signed)
         # candidates on still picture need no motion protection (their own flow is bent by them)
         still = on_still_picture(cur, dust_mask, [(win.luma[a], win.flow(i, a)), (win.luma[b], win.flow(i, b))])
+        candidates = dust_mask
         dust_mask = still | motion.protect(
             cur, dust_mask & ~still, out.signed, out.z, Z_HIGH * k, _motion_neighbours(win, i, lo, hi),
             s.motion_protection,
         )
+        floor = GROW_GRAIN * out.sigma
+        # dropped pieces of a confirmed region (a lint crossing a moving arm) rejoin it
+        dust_mask = regions.link_dropped(candidates, dust_mask, out.signed, floor)
         # what is confirmed grows into the pixels beside it that depart the same way; by a few
         # pixels only where it was not seen to sit on still picture (small ones, those on or
         # next to moving picture: a picture detail let through would grow too)
-        floor = GROW_GRAIN * out.sigma
         short = (regions.GROW_REACH[0], regions.GROW_REACH[0])
         dust_mask = regions.fill_holes(
             regions.grow_confirmed(dust_mask & still, out.signed, floor)

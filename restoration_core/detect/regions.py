@@ -141,6 +141,68 @@ def grow_confirmed(
     return out
 
 
+LINK_NEAR = 4.0  # px (at REF_WIDTH): a dropped piece this close to a confirmed region of its polarity rejoins it ...
+LINK_REACH = 12.0  # px (at REF_WIDTH): ... and one reached from it along its departure within this
+
+
+def link_dropped(
+    candidates: np.ndarray, kept: np.ndarray, signed: np.ndarray, floor: float, reach: float = LINK_REACH,
+    near: float = LINK_NEAR,
+) -> np.ndarray:
+    """``kept`` with the dropped candidates (``candidates & ~kept``) that are pieces of a kept
+    region and of its polarity: within ``near`` px of it, or reached from it within ``reach``
+    px (at the reference width) through pixels that depart from the temporal estimate the
+    same way (same sign, at least ``floor``). Repeated from what was admitted, so a chain of pieces follows.
+
+    A long lint or hair crossing a moving arm breaks into candidates; motion protection
+    questions each piece alone, and the pieces on the arm, seen alone, look like the arm
+    (a bright streak on a sleeve). Joined by a continuous departure to a piece that was
+    confirmed, they are the same artifact. Nothing is admitted without a confirmed region
+    to reach it from, so picture that motion protection dropped stays dropped."""
+    dropped = candidates & ~kept
+    if max(reach, near) <= 0 or not dropped.any() or not kept.any():
+        return kept
+    h, w = kept.shape
+    r = max(1.0, w / REF_WIDTH)
+    steps = int(round(reach * r))
+    k_near = np.ones((2 * int(round(near * r)) + 1,) * 2, np.uint8)
+    n, labels = cv2.connectedComponents(dropped.astype(np.uint8), connectivity=8)
+    flat = labels.ravel()
+    pos = np.bincount(flat, weights=np.maximum(signed, 0).ravel(), minlength=n)
+    neg = np.bincount(flat, weights=np.maximum(-signed, 0).ravel(), minlength=n)
+    sign = np.where(pos >= neg, 1, -1)
+    k3 = np.ones((3, 3), np.uint8)
+    out = kept.copy()
+    admitted = np.zeros(n, bool)
+    for polarity in (1, -1):
+        departs = (signed * polarity >= floor).astype(np.uint8)
+        km, klabels = cv2.connectedComponents(out.astype(np.uint8), connectivity=8)
+        kf = klabels.ravel()
+        kpos = np.bincount(kf, weights=np.maximum(signed, 0).ravel(), minlength=km)
+        kneg = np.bincount(kf, weights=np.maximum(-signed, 0).ravel(), minlength=km)
+        ksign = np.where(kpos >= kneg, 1, -1)
+        ksign[0] = 0
+        seeds = (ksign[klabels] == polarity).astype(np.uint8)
+        for _ in range(8):  # a chain of pieces: each admitted piece reaches on
+            if not seeds.any():
+                break
+            grown = seeds
+            passable = departs | seeds
+            for _ in range(steps):
+                nxt = cv2.dilate(grown, k3) & passable
+                if np.array_equal(nxt, grown):
+                    break
+                grown = nxt
+            hit = np.unique(labels[((cv2.dilate(grown, k3) > 0) | (cv2.dilate(seeds, k_near) > 0)) & dropped])
+            hit = hit[hit > 0]
+            hit = hit[(sign[hit] == polarity) & ~admitted[hit]]
+            if hit.size == 0:
+                break
+            admitted[hit] = True
+            seeds = np.isin(labels, hit).astype(np.uint8)
+    return out | admitted[labels]
+
+
 def classify(area_ref: float, w: int, h: int) -> str:
     """dust (small), blotch (large), dirt otherwise; thin elongated hairs and lint are dirt."""
     if area_ref <= DUST_MAX_AREA and max(w, h) <= 12:

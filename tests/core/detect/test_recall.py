@@ -7,7 +7,7 @@ import numpy as np
 
 from restoration_core.detect import DetectSettings, detect_reel
 from restoration_core.detect.dust import on_still_picture
-from restoration_core.detect.regions import grow_confirmed
+from restoration_core.detect.regions import grow_confirmed, link_dropped
 from tests.core.detect.scenes import ArrayReel, gray_rgb, make_scene, texture
 
 
@@ -51,6 +51,42 @@ def test_the_growth_reach_is_bounded_by_the_region_size():
     short = grow_confirmed(seed, signed, floor=0.02, reach=(3, 3))
     cols = np.nonzero(short.any(axis=0))[0]
     assert cols.min() == 100 - 3 and cols.max() == 102 + 3
+
+
+def test_dropped_pieces_joined_to_a_confirmed_region_by_its_departure_rejoin_it():
+    shape = (60, 200)
+    signed = np.zeros(shape, np.float32)
+    signed[28:32, 20:180] = 0.08  # a long faint lint: the same departure all along
+    kept = np.zeros(shape, bool)
+    kept[28:32, 20:40] = True  # the piece motion protection confirmed
+    piece_a = np.zeros(shape, bool)
+    piece_a[28:32, 48:70] = True  # dropped pieces, 8 px and then 10 px along the lint
+    piece_b = np.zeros(shape, bool)
+    piece_b[28:32, 80:100] = True
+    piece_far = np.zeros(shape, bool)
+    piece_far[28:32, 140:160] = True  # 40 px on: beyond the reach
+    signed[28:32, 100:140] = 0.0  # ... and not joined by a departure either
+    dark = np.zeros(shape, bool)
+    dark[32:36, 30:40] = True  # dropped, touching it, but of the other polarity
+    signed[dark] = -0.2
+    alone = np.zeros(shape, bool)
+    alone[5:9, 100:120] = True  # dropped, far from every confirmed region: stays dropped
+    signed[alone] = 0.2
+    for m in (piece_a, piece_b, piece_far):
+        signed[m] = 0.2
+    candidates = kept | piece_a | piece_b | piece_far | dark | alone
+    out = link_dropped(candidates, kept, signed, floor=0.02)
+    assert out[piece_a].all() and out[piece_b].all()  # a chain: b is reached from a
+    assert not out[piece_far].any()
+    assert not out[dark].any()
+    assert not out[alone].any()
+    assert not (out & ~candidates).any()  # pieces are admitted, nothing else is painted
+    # without a departure between them the pieces stay dropped
+    gap = signed.copy()
+    gap[28:32, 40:48] = 0.0
+    assert np.array_equal(link_dropped(candidates, kept, gap, floor=0.02), kept)
+    # nothing confirmed: nothing is admitted
+    assert not link_dropped(candidates, np.zeros(shape, bool), signed, floor=0.02).any()
 
 
 def test_candidates_on_still_picture_are_told_from_those_on_a_moving_object():
