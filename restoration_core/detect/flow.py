@@ -85,7 +85,24 @@ _PRESETS = {
 
 
 def _to_u8(luma: np.ndarray) -> np.ndarray:
-    return np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    """``np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)``, in one buffer."""
+    out = np.multiply(luma, 255.0)
+    out += 0.5
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
+
+
+def _dilated5(mask: np.ndarray) -> np.ndarray:
+    """``cv2.dilate(mask as uint8, 5x5 ones)``, computed in the mask's bounding box grown by 2."""
+    m8 = np.asarray(mask, bool).view(np.uint8)
+    out = np.zeros(m8.shape, np.uint8)
+    x, y, bw, bh = cv2.boundingRect(m8)
+    if bw == 0 or bh == 0:
+        return out
+    h, w = m8.shape
+    y0, y1, x0, x1 = max(0, y - 3), min(h, y + bh + 3), max(0, x - 3), min(w, x + bw + 3)
+    out[y0:y1, x0:x1] = cv2.dilate(np.ascontiguousarray(m8[y0:y1, x0:x1]), np.ones((5, 5), np.uint8))
+    return out
 
 
 def estimate_flow(
@@ -222,8 +239,11 @@ class FlowStore:
         luma = data if data.ndim == 2 and data.dtype == np.float32 else to_luma(data)
         h, w = luma.shape
         if mask is not None and mask.any():
-            grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8))
-            luma = _inpainted(_to_u8(luma), grown).astype(np.float32) / 255.0
+            inpainted = _inpainted(_to_u8(luma), _dilated5(mask))
+            if max(h, w) <= self.max_side:  # (to float and back to 8 bits gives the same codes)
+                picture = self._pictures[index] = inpainted
+                return picture
+            luma = inpainted.astype(np.float32) / 255.0
         if max(h, w) > self.max_side:
             scale = self.max_side / float(max(h, w))
             size = (max(8, round(w * scale)), max(8, round(h * scale)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from restoration_core.detect.flow import FlowStore, to_luma, unit_float
+from restoration_core.detect.flow import INPAINT_RADIUS, FlowStore, _dilated5, _to_u8, to_luma, unit_float
 from restoration_core.restore.linefill import fill_lines, line_regions
 from restoration_core.restore.temporal import FlowCache, _splat, smooth_over
 
@@ -78,3 +78,22 @@ def test_the_flow_cache_smooths_in_its_boxes_as_over_the_whole_frames_masks():
         assert np.array_equal(cache.get(i, j), plain)
         assert np.array_equal(cache._own_smoothed(i, j),
                               smooth_over(store.flow(i, j, (250, 150)), own, boxes=cache.boxes(i, j)))
+
+
+def test_the_flow_pictures_are_the_plain_inpainted_luma_codes():
+    rng = np.random.default_rng(8)
+    frame = cv2.GaussianBlur((rng.random((90, 140, 3)) * 255).astype(np.uint8), (0, 0), 1.5)
+    mask = np.zeros((90, 140), bool)
+    mask[10:14, 20:26] = mask[60:75, 100:102] = mask[0:2, 0:3] = True
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8))
+    assert np.array_equal(_dilated5(mask), grown)
+    luma = to_luma(frame)
+    assert np.array_equal(_to_u8(luma), np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    plain8 = cv2.inpaint(_to_u8(luma), grown, INPAINT_RADIUS, cv2.INPAINT_TELEA)
+    for side, size in ((140, None), (70, (70, 45))):
+        store = FlowStore(max_side=side)
+        store.add(0, frame, mask)
+        plain = plain8.astype(np.float32) / 255.0
+        if size is not None:
+            plain = cv2.resize(plain, size, interpolation=cv2.INTER_AREA)
+        assert np.array_equal(store._picture(0), _to_u8(plain))
