@@ -305,9 +305,58 @@ def attached_share(cur: np.ndarray, signed: np.ndarray, region: np.ndarray, box:
     return float(np.mean(polarity * (c[ring] - level) >= -slack))
 
 
+def edge_continuation(
+    soft: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], neighbours: list[Neighbour],
+    flows: list[np.ndarray], radius: int = 1,
+) -> list[float]:
+    """Per nearest neighbour (+-1, with ``flows``: their flows from the current frame, filled over
+    the candidates), how much of the candidate's outline is a picture edge the neighbour shows
+    where the flow puts it: the neighbour's gradient within ``radius`` px, projected on the
+    current outline's gradient (same direction), over the outline's gradient, weighted by it
+    (0..1). A speck's outline is its own edge, absent from the neighbours (near 0); a fold or
+    a fingertip the flow lost has an outline that continues the moving object's edges (larger).
+    ``soft``: the blurred current picture; ``neighbours``: the blurred pictures."""
+    h, w = soft.shape
+    x0, y0, x1, y1 = box
+    m = radius + 3
+    a0, b0, a1, b1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+    own = np.zeros((b1 - b0, a1 - a0), np.uint8)
+    own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
+    k3 = np.ones((3, 3), np.uint8)
+    outline = (cv2.dilate(own, k3) > 0) & ~(cv2.erode(own, k3) > 0)
+    c = soft[b0:b1, a0:a1]
+    cx = cv2.Sobel(c, cv2.CV_32F, 1, 0, ksize=3) * 0.125
+    cy = cv2.Sobel(c, cv2.CV_32F, 0, 1, ksize=3) * 0.125
+    mag = np.hypot(cx, cy)
+    sel = outline & (mag > 0.25 * float(mag[outline].max() if outline.any() else 0.0))
+    if not sel.any():
+        return []
+    wgt = mag[sel]
+    ux, uy = cx[sel] / wgt, cy[sel] / wgt
+    ys, xs = np.nonzero(sel)
+    gy, gx = np.mgrid[b0:b1, a0:a1].astype(np.float32)
+    out = []
+    for nb, f in zip(neighbours, flows, strict=True):
+        if abs(nb.offset) != 1:
+            continue
+        ff = f[b0:b1, a0:a1]
+        warped = cv2.remap(nb.luma, gx + ff[..., 0], gy + ff[..., 1], cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        nx = cv2.Sobel(warped, cv2.CV_32F, 1, 0, ksize=3) * 0.125
+        ny = cv2.Sobel(warped, cv2.CV_32F, 0, 1, ksize=3) * 0.125
+        best = np.zeros(len(xs), np.float32)
+        hh, ww = warped.shape
+        for dy in range(-radius, radius + 1):
+            for dx in range(-radius, radius + 1):
+                yy, xx = np.clip(ys + dy, 0, hh - 1), np.clip(xs + dx, 0, ww - 1)
+                best = np.maximum(best, nx[yy, xx] * ux + ny[yy, xx] * uy)
+        out.append(float(np.sum(np.minimum(best, wgt)) / np.sum(wgt)))
+    return out
+
+
 FEATURES = (
     "log_peak", "polarity", "level", "attached", "misfit", "value_1", "moving_share", "edge", "spatial",
-    "displaced", "rules",
+    "displaced", "rules", "follow", "follow_max", "follow_2",
 )
 
 
@@ -315,6 +364,7 @@ def candidate_features(
     cur: np.ndarray, signed: np.ndarray, z: np.ndarray, high: float, region: np.ndarray,
     box: tuple[int, int, int, int], neighbours: list[Neighbour], rel: np.ndarray, moving: np.ndarray,
     r_near: int, reach: int, rules: bool | None, soft: np.ndarray | None = None, displaced: bool = True,
+    flows: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """The measurements of one candidate the verifier (``detect.verify``) weighs, in
     :data:`FEATURES` order: peak score, polarity and level, how much it continues an
@@ -322,8 +372,12 @@ def candidate_features(
     its contrast), whether its values are found within the local motion's reach in the
     frames +-1, how much of it moves, the edges and the contrast of its own surroundings
     (relative to its contrast), how well the whole candidate is found displaced in the frames
-    +-1 (:func:`displaced_fit`, on ``soft``, the blurred current picture, when given), and the
-    rules' answer (these two NaN when not worked out: ``displaced=False``, ``rules=None``).
+    +-1 (:func:`displaced_fit`, on ``soft``, the blurred current picture, when given), the
+    rules' answer (these two NaN when not worked out: ``displaced=False``, ``rules=None``),
+    and how much its outline continues the picture's edges in the frames +-1
+    (:func:`edge_continuation` with ``flows``, the flows to the frames +-1 in ``neighbours``'
+    order: the least and the most over them within 1 px, the least within 2 px; NaN without
+    ``flows``).
     ``neighbours``: the blurred pictures the search uses; ``rel``/``moving``: relative motion
     and moving picture from the flows around the candidates."""
     h, w = cur.shape
@@ -360,7 +414,20 @@ def candidate_features(
         min(10.0, spatial),
         displaced_fit(cur if soft is None else soft, region, box, neighbours, reach) if displaced else np.nan,
         np.nan if rules is None else float(rules),
+        *_follow(cur if soft is None else soft, region, box, neighbours, flows),
     ], np.float64)
+
+
+def _follow(soft: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], neighbours: list[Neighbour],
+            flows: list[np.ndarray] | None) -> tuple[float, float, float]:
+    near = [nb for nb in neighbours if abs(nb.offset) == 1]
+    if flows is None or not near or len(flows) != len(near):
+        return (np.nan, np.nan, np.nan)
+    one = edge_continuation(soft, region, box, near, flows, 1)
+    two = edge_continuation(soft, region, box, near, flows, 2)
+    if not one:
+        return (0.0, 0.0, 0.0)
+    return (min(one), max(one), min(two))
 
 def protect(
     cur: np.ndarray,
@@ -391,11 +458,14 @@ def protect(
     # the rules' own answer is only worked out when something asks for it
     need_rules = verifier is None or sink is not None or "rules" in verifier.features
     need_displaced = sink is not None or (verifier is not None and "displaced" in verifier.features)
+    need_follow = sink is not None or (verifier is not None and any(f.startswith("follow") for f in verifier.features))
     if strength <= 0 or not mask.any() or not neighbours:
         return mask
     h, w = cur.shape
     scale = max(h, w) / 640.0
     near = [nb for nb in neighbours if abs(nb.offset) == 1]
+    # a clip's (or shot's) first or last frame: every neighbour on one side
+    one_sided = len({nb.offset > 0 for nb in neighbours}) == 1
     # the candidates themselves bend the flow: their motion is read from around them
     hole = cv2.dilate(mask.astype(np.uint8), np.ones((17, 17), np.uint8)) > 0
     sigma_fill = max(4.0, max(h, w) / 80.0)
@@ -439,11 +509,11 @@ def protect(
             continue
         feats = candidate_features(
             cur, signed, z, high, region, box, neighbours, rel, moving, r_near, reach, rules, soft,
-            need_displaced,
+            need_displaced, filled if near and need_follow else None,
         )
         if sink is not None:
             sink.append((box, region, feats, bool(rules)))
-        keep[k] = bool(rules) if verifier is None else bool(verifier.accepts(feats[cols], strength)[0])
+        keep[k] = bool(rules) if verifier is None else bool(verifier.accepts(feats[cols], strength, one_sided)[0])
     return keep[labels]
 
 

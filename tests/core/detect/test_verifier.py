@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from restoration_core.detect import DetectSettings, detect_reel, motion, verify
-from tests.core.detect.scenes import ArrayReel, gray_rgb, texture
+from tests.core.detect.scenes import ArrayReel, fold_clip, gray_rgb, texture
 
 
 def _detect(frames, **kw):
@@ -27,6 +27,11 @@ def test_the_score_is_a_logistic_regression_and_the_threshold_moves_with_the_pro
     # a stronger protection asks for more evidence, a weaker one for less
     assert v.accepts(x, 1.0).tolist() == [False, True, False]
     assert v.accepts(x, 0.0).tolist() == [True, True, True]
+    # a clip's first or last frame (both references on one side) asks END_SHIFT more
+    near = np.array([[1.5 + 0.5 * verify.END_SHIFT, 0.0]])  # score: halfway into the shift
+    assert np.allclose(v.score(near), v.threshold + 0.5 * verify.END_SHIFT)
+    assert v.accepts(near, 0.5).tolist() == [True]
+    assert v.accepts(near, 0.5, one_sided=True).tolist() == [False]
     assert verify.Verifier.from_dict(v.to_dict()).to_dict() == v.to_dict()
     assert v.columns(("b", "c", "a")).tolist() == [2, 0]
     with pytest.raises(ValueError, match="features"):
@@ -96,7 +101,10 @@ def test_candidate_features_are_finite_and_in_order():
     f = motion.candidate_features(cur, signed, z, 5.0, region, (60, 40, 66, 46), nbs, rel, moving, 18, 24, None)
     assert f.shape == (len(motion.FEATURES),)
     named = dict(zip(motion.FEATURES, f, strict=True))
-    assert np.isnan(named.pop("rules")) and np.all(np.isfinite(list(named.values())))
+    assert np.isnan(named.pop("rules"))
+    # the outline's continuation of picture edges is measured only with the flows to frames +-1
+    assert all(np.isnan(named.pop(k)) for k in ("follow", "follow_max", "follow_2"))
+    assert np.all(np.isfinite(list(named.values())))
     assert named["polarity"] == -1.0 and named["attached"] == 0.0 and named["moving_share"] == 1.0
     assert named["log_peak"] == pytest.approx(np.log(float(z.max()) / 5.0))
     # the neighbours show nothing as dark anywhere near: its values are not explained
@@ -142,3 +150,19 @@ def test_a_speck_on_a_moving_hand_is_still_found_and_the_hand_is_not(value, spec
     # and without the specks nothing at all
     clean, _ = _specked_hand(value, value)
     assert not any(d.mask.any() for d in _detect(clean, scratches=False))
+
+
+def test_a_fold_on_a_clip_end_is_not_damage_and_a_speck_beside_it_is():
+    # the last frame is compared with two frames of its one side: a dark fold along the moving
+    # arm's leading edge (one frame only) looks like a one-frame outlier there, as dust does
+    frames, fold, dust = fold_clip(speck=(60, 70))
+    dets = _detect(frames, scratches=False)
+    near_fold = cv2.dilate(fold.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    last = dets[-1]
+    assert not (last.mask & near_fold).any(), f"{int((last.mask & near_fold).sum())} px of the fold flagged"
+    assert (last.mask & dust).sum() >= 0.8 * dust.sum(), "the speck on the arm beside it was not found"
+    assert not (last.mask & ~(cv2.dilate(dust.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0)).any()
+    assert not any(d.mask.any() for d in dets[:-1])
+    # the same fold with no speck: nothing at all
+    frames, fold, _ = fold_clip()
+    assert not any(d.mask.any() for d in _detect(frames, scratches=False))
