@@ -271,6 +271,21 @@ def shot_bounds(i: int, cuts: Sequence[int], n: int) -> tuple[int, int]:
 
 
 LINE_SOURCE = -2  # work.source of pixels filled by the line-scratch repair
+SCRATCH_HEIGHT = 1 / 3  # share of the frame's height a thin vertical region spans to be a line scratch
+
+
+def _scratches(lines: np.ndarray) -> np.ndarray:
+    """The line regions (``line_regions``) that are line scratches: at least
+    :data:`SCRATCH_HEIGHT` of the frame tall. Shorter thin vertical damage (a hair, a thin
+    speck, or a fold the detection took for one) keeps the leave-as-scanned rules."""
+    import cv2
+
+    if not lines.any():
+        return lines
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_HEIGHT] >= SCRATCH_HEIGHT * lines.shape[0]
+    keep[0] = False
+    return keep[labels]
 
 
 def _temporal_step(
@@ -298,6 +313,7 @@ def _temporal_step(
     alpha[work.solid] = 1.0
     work.alpha = alpha
     work.lines = line_regions(work.solid)
+    scratches = _scratches(work.lines)
     work.value = image.copy()
     work.source = np.full(mask.shape, -1, np.int32)
     if use_temporal:
@@ -305,14 +321,14 @@ def _temporal_step(
         neighbours = neighbour_order(i, s.radius, max(lo, window.lo), min(hi, window.hi))
         got = temporal_fill_checked(  # flows: window.flows (FlowCache)
             i, ys, xs, ~work.solid[ys, xs], neighbours, window.image, lambda j: window.masks.get(j),
-            window.flows, s.agree, current=image, strict=work.lines[ys, xs],
+            window.flows, s.agree, current=image, strict=scratches[ys, xs],
         )
         ok = got.ok
         work.value[ys[ok], xs[ok]] = got.values[ok]
         work.source[ys[ok], xs[ok]] = got.source[ok]
         disagree = np.zeros(mask.shape, bool)
         disagree[ys, xs] = got.disagree
-        left = safety.disagreeing_regions(solid_det, disagree, skip=work.lines | exact)
+        left = safety.disagreeing_regions(solid_det, disagree, skip=scratches | exact)
         if left.any():
             # left as scanned: not replaced, not blended (other regions keep their repair)
             near = (distance_to(left, s.feather) <= s.feather) & ~(work.solid & ~left)
@@ -430,7 +446,7 @@ def _hold_mismatched(w: _Work, s: RestoreSettings) -> None:
     assert w.value is not None and w.solid is not None and w.alpha is not None
     if w.detected is None or not (w.detected & w.solid).any():
         return
-    skip = w.lines if w.lines is not None else None
+    skip = _scratches(w.lines) if w.lines is not None else None
     held = safety.mismatched_regions(LumaCrops(w.data), LumaCrops(w.value), w.detected & w.solid, w.solid, skip)
     if held.any():
         near = (distance_to(held, s.feather) <= s.feather) & ~(w.solid & ~held)

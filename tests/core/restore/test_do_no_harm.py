@@ -293,3 +293,21 @@ def test_a_hard_edged_detected_speck_is_not_grown_by_default():
     default, grown_by_one = ring_change(RestoreSettings()), ring_change(RestoreSettings(grow=1))
     assert RestoreSettings().grow == 0
     assert 0 < default < 0.9 * grown_by_one
+
+
+@pytest.mark.parametrize(("height", "left"), [(16, True), (60, False)], ids=["short-thin", "scratch-tall"])
+def test_thin_vertical_damage_keeps_the_disagreement_rule_unless_it_is_a_line_scratch(height, left):
+    # a thin vertical detected region (3 px x 16, a sliver of a fold or a thin speck) is a
+    # "line region" for the line repair; unless it spans a third of the frame's height it is
+    # no line scratch, and the temporal sources' disagreement leaves it as scanned
+    base = PanReel(n=5, h=96, w=64, dx=0)
+    frames = [base.clean(i) for i in range(5)]
+    box = (slice(4, 4 + height), slice(30, 33))
+    for i, v in enumerate((200, 40, 120, 220, 30)):
+        frames[i][box] = v
+    reel = ArrayReel(frames)
+    mask = np.zeros((96, 64), bool)
+    mask[box] = True
+    assert line_regions(mask)[box].mean() > 0.8
+    out = frames_of(restore_frames(reel, (2, 3), lambda i: mask if i == 2 else None, RestoreSettings()))
+    assert np.array_equal(out[0].data, frames[2]) == left
