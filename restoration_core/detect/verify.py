@@ -28,12 +28,6 @@ import numpy as np
 from restoration_core.paths import resources_dir
 
 SHIFT = 4.0  # log-odds the threshold moves per unit of motion protection strength
-# log-odds more a candidate needs on a clip's (or shot's) first or last frame: both frames it is
-# compared with lie on one side, so what the motion covers in one is covered in the other too,
-# and a moving edge the flow lost is seen "the same" in both (chosen on the tuning clips: the
-# smallest shift that drops every picture region the verifier, scored leaving each tuning clip
-# out, kept on their end frames; it costs 5.8% of the end frames' damage candidates there)
-END_SHIFT = 1.0
 
 
 @dataclass(frozen=True)
@@ -101,12 +95,9 @@ class Verifier:
             u = np.tanh(u @ self.hidden.T + self.hidden_bias)
         return self.bias + u @ self.weights
 
-    def accepts(self, x: np.ndarray, strength: float, one_sided: bool = False) -> np.ndarray:
-        """Whether each candidate (row of ``x``) is damage at motion protection ``strength``;
-        ``one_sided``: on a clip's (or shot's) first or last frame, which asks :data:`END_SHIFT`
-        more."""
-        extra = END_SHIFT if one_sided else 0.0
-        return self.score(x) >= self.threshold + SHIFT * (float(strength) - 0.5) + extra
+    def accepts(self, x: np.ndarray, strength: float) -> np.ndarray:
+        """Whether each candidate (row of ``x``) is damage at motion protection ``strength``."""
+        return self.score(x) >= self.threshold + SHIFT * (float(strength) - 0.5)
 
 
 def default_path() -> Path:

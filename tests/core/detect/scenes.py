@@ -153,29 +153,3 @@ def weave_clip(n: int = 7, size: tuple[int, int] = (200, 150), seed: int = 1) ->
         frames.append(gray_rgb(img + rng.normal(0, 0.006, img.shape)))
     return frames
 
-
-def fold_clip(n: int = 7, speck: tuple[int, int] | None = None, seed: int = 3):
-    """A still textured background and a gray "arm" (a bar) moving 4 px a frame to the right;
-    on the clip's last frame a dark fold (a 3 px sliver along the arm's leading edge, one frame
-    only, picture that continues the arm's edge) and, with ``speck`` (x, y), a bright speck of
-    film dust on the arm. Returns the frames, the fold's and the speck's masks (last frame)."""
-    w, h = 200, 150
-    rng = np.random.default_rng(seed)
-    bg = texture(h, w, seed) * 0.5 + 0.2
-    xs, ys = np.arange(w)[None, :], np.arange(h)[:, None]
-    frames = []
-    fold = dust = np.zeros((h, w), bool)
-    for t in range(n):
-        img = bg.copy()
-        cx, cy = 50 + 4.0 * t, 75.0
-        edge = cx + 20
-        cv2.rectangle(img, (round((cx - 40) * 4), round((cy - 14) * 4)), (round(edge * 4), round((cy + 14) * 4)),
-                      0.5, -1, cv2.LINE_AA, shift=2)
-        if t == n - 1:
-            fold = (xs >= edge - 2) & (xs <= edge) & (np.abs(ys - cy) <= 12)
-            img[fold] = 0.05
-            if speck is not None:
-                dust = (xs - speck[0]) ** 2 + (ys - speck[1]) ** 2 <= 4
-                img[dust] = 0.95
-        frames.append(gray_rgb(img + rng.normal(0, 0.006, img.shape)))
-    return frames, fold, dust

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from restoration_core.detect import DetectSettings, detect_reel, motion, verify
-from tests.core.detect.scenes import ArrayReel, fold_clip, gray_rgb, texture
+from tests.core.detect.scenes import ArrayReel, gray_rgb, texture
 
 
 def _detect(frames, **kw):
@@ -27,11 +27,6 @@ def test_the_score_is_a_logistic_regression_and_the_threshold_moves_with_the_pro
     # a stronger protection asks for more evidence, a weaker one for less
     assert v.accepts(x, 1.0).tolist() == [False, True, False]
     assert v.accepts(x, 0.0).tolist() == [True, True, True]
-    # a clip's first or last frame (both references on one side) asks END_SHIFT more
-    near = np.array([[1.5 + 0.5 * verify.END_SHIFT, 0.0]])  # score: halfway into the shift
-    assert np.allclose(v.score(near), v.threshold + 0.5 * verify.END_SHIFT)
-    assert v.accepts(near, 0.5).tolist() == [True]
-    assert v.accepts(near, 0.5, one_sided=True).tolist() == [False]
     assert verify.Verifier.from_dict(v.to_dict()).to_dict() == v.to_dict()
     assert v.columns(("b", "c", "a")).tolist() == [2, 0]
     with pytest.raises(ValueError, match="features"):
@@ -152,17 +147,25 @@ def test_a_speck_on_a_moving_hand_is_still_found_and_the_hand_is_not(value, spec
     assert not any(d.mask.any() for d in _detect(clean, scratches=False))
 
 
-def test_a_fold_on_a_clip_end_is_not_damage_and_a_speck_beside_it_is():
-    # the last frame is compared with two frames of its one side: a dark fold along the moving
-    # arm's leading edge (one frame only) looks like a one-frame outlier there, as dust does
-    frames, fold, dust = fold_clip(speck=(60, 70))
-    dets = _detect(frames, scratches=False)
-    near_fold = cv2.dilate(fold.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    last = dets[-1]
-    assert not (last.mask & near_fold).any(), f"{int((last.mask & near_fold).sum())} px of the fold flagged"
-    assert (last.mask & dust).sum() >= 0.8 * dust.sum(), "the speck on the arm beside it was not found"
-    assert not (last.mask & ~(cv2.dilate(dust.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0)).any()
-    assert not any(d.mask.any() for d in dets[:-1])
-    # the same fold with no speck: nothing at all
-    frames, fold, _ = fold_clip()
-    assert not any(d.mask.any() for d in _detect(frames, scratches=False))
+
+def test_edge_continuation_tells_an_outline_of_its_own_from_one_the_neighbours_show():
+    h, w = 60, 80
+    flat = np.full((h, w), 0.6, np.float32)
+    zero = np.zeros((h, w, 2), np.float32)
+    box = (30, 20, 36, 40)  # a 6 x 20 px candidate
+    region = np.ones((20, 6), bool)
+    # a speck: dark here, the neighbours flat there (its outline is its own edge)
+    cur = flat.copy()
+    cur[20:40, 30:36] = 0.1
+    nbs = [motion.Neighbour(o, flat, zero) for o in (-1, 1)]
+    speck = motion.edge_continuation(cur, region, box, nbs, [zero, zero])
+    assert len(speck) == 2 and max(speck) < 0.05
+    # the same dark patch where the neighbours show a dark band one pixel wider (picture that
+    # moved by a pixel): its outline is the band's edges
+    band = flat.copy()
+    band[19:41, 29:37] = 0.1
+    nbs = [motion.Neighbour(o, band, zero) for o in (-1, 1)]
+    moved = motion.edge_continuation(cur, region, box, nbs, [zero, zero], radius=1)
+    assert min(moved) > 0.8
+    # only frames +-1 are asked
+    assert motion.edge_continuation(cur, region, box, [motion.Neighbour(2, band, zero)], [zero]) == []
