@@ -153,3 +153,33 @@ def weave_clip(n: int = 7, size: tuple[int, int] = (200, 150), seed: int = 1) ->
         frames.append(gray_rgb(img + rng.normal(0, 0.006, img.shape)))
     return frames
 
+
+
+
+def fold_clip(n: int = 7, fold_at: int = 3, speck: tuple[int, int] | None = None, speed: float = 7.0,
+              arm: float = 0.85, fold_value: float = 0.1, seed: int = 3):
+    """A still textured background and a bright "arm" (a bar) moving ``speed`` px a frame to
+    the right; on frame ``fold_at`` a dark fold (a 3 px sliver along the arm's leading edge,
+    that frame only: picture continuing the arm's edge) and, with ``speck`` (x, y), a dark
+    speck of film dust on the arm. Returns the frames and the fold's and the speck's masks
+    (on ``fold_at``)."""
+    w, h = 200, 150
+    rng = np.random.default_rng(seed)
+    bg = texture(h, w, seed) * 0.5 + 0.2
+    xs, ys = np.arange(w)[None, :], np.arange(h)[:, None]
+    frames = []
+    fold = dust = np.zeros((h, w), bool)
+    for t in range(n):
+        img = bg.copy()
+        cx, cy = 50 + speed * t, 75.0
+        edge = cx + 20
+        cv2.rectangle(img, (round((cx - 40) * 4), round((cy - 14) * 4)), (round(edge * 4), round((cy + 14) * 4)),
+                      arm, -1, cv2.LINE_AA, shift=2)
+        if t == fold_at:
+            fold = (xs >= edge - 3) & (xs <= edge) & (np.abs(ys - cy) <= 11)
+            img[fold] = fold_value
+            if speck is not None:
+                dust = (xs - speck[0]) ** 2 + (ys - speck[1]) ** 2 <= 4
+                img[dust] = 0.05
+        frames.append(gray_rgb(img + rng.normal(0, 0.006, img.shape)))
+    return frames, fold, dust
