@@ -14,6 +14,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from restoration_core.defects import Intervention
@@ -278,11 +279,9 @@ def _scratches(lines: np.ndarray) -> np.ndarray:
     """The line regions (``line_regions``) that are line scratches: at least
     :data:`SCRATCH_HEIGHT` of the frame tall. Shorter thin vertical damage (a hair, a thin
     speck, or a fold the detection took for one) keeps the leave-as-scanned rules."""
-    import cv2
-
     if not lines.any():
         return lines
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
     keep = stats[:, cv2.CC_STAT_HEIGHT] >= SCRATCH_HEIGHT * lines.shape[0]
     keep[0] = False
     return keep[labels]
