@@ -35,6 +35,9 @@ class AudioCopier:
         except av.FFmpegError as exc:
             raise InputError(f"cannot read audio ({exc})", source) from None
         self._streams = list(self._in.streams.audio)
+        for s in self._in.streams:  # the demuxer skips the picture's packets (MOV: never reads them)
+            if s.type != "audio":
+                s.discard = av.stream.Discard.all
         self._map: dict[int, tuple[av.stream.Stream, bool]] = {}
         self._next_sample: dict[int, int] = {}
         for s in self._streams:

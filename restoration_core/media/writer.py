@@ -215,7 +215,7 @@ class ContainerWriter(WriterBase):
                     self._hashing.append(self._pool.submit(frame_md5_and_size, frame, self._mask_pad and not pad_zero))
                     # at most a queue's depth of frames wait for their hash (memory stays flat)
                     while len(self._hashing) > _QUEUE_DEPTH:
-                        self._entries.append(self._hashing.popleft().result())
+                        self._entries.append(self._hashed(self._hashing.popleft(), "a frame's MD5"))
                 try:
                     for packet in self.stream.encode(frame):
                         self.container.mux(packet)
@@ -226,6 +226,13 @@ class ContainerWriter(WriterBase):
                     self._audio.pump(Fraction(self.encoded) / self.fps, self.container)
         except BaseException as exc:  # handed to the writing thread
             self._error = exc
+
+    def _hashed(self, future: Future, what: str):
+        """The result of a hash run in the pool; its failure as a one-line :class:`OutputError`."""
+        try:
+            return future.result()
+        except Exception as exc:
+            raise OutputError(f"computing {what} failed ({type(exc).__name__}: {exc})", self.output) from exc
 
     def _join_encoder(self, drain: bool) -> None:
         """Stop the encoder thread once the queued frames are done (``drain``) or at once."""
@@ -264,7 +271,7 @@ class ContainerWriter(WriterBase):
             sha = self._pool.submit(sha256_file, self._tmp)
             if self._hash_inputs:
                 while self._hashing:
-                    self._entries.append(self._hashing.popleft().result())
+                    self._entries.append(self._hashed(self._hashing.popleft(), "a frame's MD5"))
                 entries = self._entries
                 if self.verify:  # decode the file back beside the SHA-256 and compare
                     decoded = decoded_md5s(self._tmp)
@@ -277,7 +284,7 @@ class ContainerWriter(WriterBase):
                 entries = decoded_md5s(self._tmp)
             if len(entries) != self.count:
                 raise OutputError(f"wrote {self.count} frames but {len(entries)} decode back", self.output)
-            digest = sha.result()
+            digest = self._hashed(sha, "the file's SHA-256")
             self._done = True
             md5_path, sha_path = manifest_paths(self.output)
             atomic, self._atomic = self._atomic, None

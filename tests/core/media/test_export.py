@@ -125,3 +125,15 @@ def test_mezzanine_of_rgb_sequence_is_prores_4444(tiff_seq, tmp_path):
         diff = out.read(2).data.astype(int) - src.read(2).data.astype(int)
     assert np.abs(diff).mean() < 800  # 16-bit scale: ProRes quantizes the fixture's noise
     assert np.abs(diff.mean(axis=(0, 1))).max() < 50  # no colour shift (matrix and range match)
+
+
+def test_a_range_past_the_audio_seek_copies_the_exact_samples(tmp_path):
+    # from 1 s on, the audio copier seeks (in its own demuxer, the picture's packets discarded)
+    from tests.core.fixtures_media import make_prores_10bit
+
+    src = make_prores_10bit(tmp_path / "long.mov", frames=72, size=(64, 32))
+    out = tmp_path / "part.mkv"
+    run_to_end(export(src, out, "master", frame_range=(50, 62)))
+    a, b = round(50 * 1001 / 24000 * 48000), round(62 * 1001 / 24000 * 48000)
+    assert np.array_equal(audio_samples(out), audio_samples(src)[:, a:b])
+    assert all(np.array_equal(x, y) for x, y in zip(rgb48_frames(out), rgb48_frames(src)[50:62], strict=True))

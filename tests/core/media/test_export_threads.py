@@ -167,3 +167,60 @@ def test_prefetch_reads_ahead_in_order_raises_errors_and_stops_when_closed():
         assert [next(ahead) for _ in range(5)] == [0, 1, 2, 3, 4]
     assert closed.is_set()  # the source was closed once the reading thread had stopped
     assert not any(t.name == "reelwright-prefetch" and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("bad", [0, 5])  # frame 0's MD5 is awaited in the encoder thread, frame 5's at commit
+def test_a_failing_frame_hash_fails_the_export_in_one_line_and_leaves_nothing(rgb8, tmp_path, monkeypatch, capsys, bad):
+    real = writer_module.frame_md5_and_size
+    calls = []
+
+    def failing(frame, zero_pad=False):
+        calls.append(1)
+        if len(calls) == bad + 1:
+            raise MemoryError("no room for the plane")
+        return real(frame, zero_pad)
+
+    monkeypatch.setattr(writer_module, "frame_md5_and_size", failing)
+    out = tmp_path / "h.mkv"
+    with pytest.raises(OutputError, match="MD5 failed .*no room for the plane") as caught:
+        run_to_end(export(rgb8, out, "master"))
+    assert str(out) in str(caught.value) and "\n" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == [rgb8]  # no output, no manifests, no temporary file
+    assert not any(t.name == "reelwright-encode" and t.is_alive() for t in threading.enumerate())
+    calls.clear()
+    assert main(["export", str(rgb8), "-o", str(out), "--preset", "master"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]  # beside the progress
+    assert len(errors) == 1 and "h.mkv: computing a frame's MD5 failed" in errors[0]
+    assert list(tmp_path.iterdir()) == [rgb8]
+
+
+def test_a_failing_file_hash_fails_the_export_and_leaves_nothing(rgb8, tmp_path, monkeypatch):
+    def failing(path):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(writer_module, "sha256_file", failing)
+    with pytest.raises(OutputError, match="SHA-256 failed .*Input/output error"):
+        run_to_end(export(rgb8, tmp_path / "s.mkv", "master"))
+    assert list(tmp_path.iterdir()) == [rgb8]
+
+
+def test_frames_with_line_padding_hash_as_their_decode(tmp_path):
+    # 98 px: yuv422p10le rows of 196 bytes and bgr0 rows of 392 in buffers aligned wider, so the
+    # hashing threads go through their scratch buffers (the masked bgr0 pad byte too)
+    src = make_ffv1_mkv(tmp_path / "odd.mkv", frames=5, pix_fmt="yuv422p10le", size=(98, 64))
+    with av.open(str(src)) as c:
+        plane = next(c.decode(video=0)).planes[0]
+        assert plane.line_size > 196
+    result = run_to_end(export(src, tmp_path / "m.mkv", "master", verify=True))
+    assert result.frame_md5 == [m for m, _ in decoded_md5s(tmp_path / "m.mkv")] == [m for m, _ in decoded_md5s(src)]
+    info = dataclasses.replace(probe(src), codec="rawvideo", pix_fmt="bgr0", bit_depth=8)
+    writer = open_writer(tmp_path / "pad.mkv", "master", info, source_frames=True, verify=True)
+    for i in range(3):
+        frame = av.VideoFrame(98, 64, "bgr0")
+        assert frame.planes[0].line_size > 98 * 4
+        rows = np.frombuffer(frame.planes[0], np.uint8).reshape(64, -1)
+        rows[...] = 255  # the pad byte (and line padding) set, as another decoder may leave them
+        rows[:, : 98 * 4].reshape(64, 98, 4)[..., :3] = picture(i, 98, 64, bits=8)[..., ::-1]
+        writer.write_av(frame)
+    padded = writer.commit()
+    assert padded.frame_md5 == [m for m, _ in decoded_md5s(tmp_path / "pad.mkv")]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +14,13 @@ import pytest
 
 from restoration_core.errors import InputError
 from restoration_core.media import PRESET_NAMES, ReelInfo, load_preset
-from restoration_core.media.fixity import frame_md5, frame_md5_and_size, framemd5_text, sha256_file
+from restoration_core.media.fixity import (
+    frame_bytes,
+    frame_md5,
+    frame_md5_and_size,
+    framemd5_text,
+    sha256_file,
+)
 from restoration_core.media.presets import available_presets
 from restoration_core.render.spec import parse_range
 
@@ -84,3 +92,38 @@ def test_framemd5_text_and_sha256(tmp_path):
     f = tmp_path / "x.bin"
     f.write_bytes(b"reel")
     assert sha256_file(f) == hashlib.sha256(b"reel").hexdigest()
+
+
+def _reference_md5(frame, zero_pad=False):
+    """framemd5's definition spelled out: each plane's rows without line padding, bgr0's pad byte as zero."""
+    h = hashlib.md5()
+    for plane in frame_bytes(frame):
+        if zero_pad:
+            plane = plane.copy().reshape(plane.shape[0], -1, 4)
+            plane[..., 3] = 0
+        h.update(plane.tobytes())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("fmt,zero_pad", [("yuv422p10le", False), ("bgr0", True), ("bgr0", False)])
+def test_padded_planes_are_hashed_through_a_reused_buffer(fmt, zero_pad):
+    rng = np.random.default_rng(3)
+    frames = []
+    for w, h in ((1998, 64), (65, 33), (1998, 64)):  # line padding; a smaller frame between two larger
+        frame = av.VideoFrame(w, h, fmt)
+        for plane in frame.planes:
+            plane.update(rng.integers(0, 256, plane.buffer_size, dtype=np.uint8).tobytes())
+        assert frame.planes[0].line_size > frame.planes[0].width * (4 if fmt == "bgr0" else 2)
+        frames.append(frame)
+    for frame in frames:
+        assert frame_md5_and_size(frame, zero_pad)[0] == _reference_md5(frame, zero_pad)
+    # the same from another thread (each has its own buffer) and with no per-frame copy allocated
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(frame_md5_and_size, frames[1], zero_pad).result()[0] == _reference_md5(frames[1], zero_pad)
+    tracemalloc.start()
+    try:
+        frame_md5_and_size(frames[2], zero_pad)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024, f"{peak} bytes allocated to hash a {frames[2].planes[0].buffer_size}-byte plane"
