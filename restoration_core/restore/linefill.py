@@ -355,6 +355,8 @@ SEE_ROWS = 60  # a line shorter than this is a hair or a short scratch: not seen
 BLEND_ERR = 0.02  # the least error of a measured blend (0..1)
 TEXTURE_ROWS = 9  # rows over which the interpolation's error beside the line is averaged
 QUANT = 1.0 / 255.0  # the scan's noise and rounding seen through the line (0..1)
+LEVEL_ROWS = 31  # rows over which the see-through change's mean along a column is a level shift ...
+LEVEL_SHIFT = 4.0 / 255.0  # ... of which no more than this is kept (a streak, not the picture's detail)
 NEAR_OTHER = (2, 3)  # rows, columns: a line pixel this near other damage is not seen through
 BINS = 4  # per px: the resolution of the line's cross profile (distance from its centre)
 CENTRE_ROWS = 91  # rows over which the line's centre is taken as constant ...
@@ -487,7 +489,10 @@ def _see_through(
     the interpolation's is how well a straight interpolation across as wide a gap predicts
     the known picture beside the line. So texture seen through the line is kept where the
     picture varies, and a smooth picture keeps its interpolation (there the blend's error
-    costs more than the interpolation's). A line shorter than :data:`SEE_ROWS` rows (a hair, a
+    costs more than the interpolation's). Along each column the change's mean over
+    :data:`LEVEL_ROWS` rows is kept within :data:`LEVEL_SHIFT` of the interpolation's level:
+    a mis-measured blend shifts a stretch of the line one way (a streak), the picture's detail
+    seen through it does not. A line shorter than :data:`SEE_ROWS` rows (a hair, a
     short scratch: often opaque, too short to measure) is not seen through; nor is a pixel
     where the line reaches its level (nothing of the picture is left). ``inside``: the gap
     pixels that are the line's own observed pixels; only they are measured and undone."""
@@ -519,6 +524,17 @@ def _see_through(
     da = np.maximum(BLEND_ERR, a_err[use])
     v_und = ((da * (level - undone.mean(axis=1))) ** 2 + QUANT**2) / (1.0 - a) ** 2
     wgt = (v_int / (v_int + v_und)).astype(np.float32)[:, None]
+    change = wgt * (undone - vals[use])
+    # along each column, the change's running mean beyond LEVEL_SHIFT is taken back out
+    cols = xs[use] - int(xs[use].min())
+    grid = np.zeros((len(rows), int(cols.max()) + 1, change.shape[1]))
+    have = np.zeros(grid.shape[:2])
+    grid[r_of[use], cols] = change
+    have[r_of[use], cols] = 1.0
+    smooth = lambda v: cv2.blur(v, (1, LEVEL_ROWS), borderType=cv2.BORDER_CONSTANT)  # noqa: E731  (along rows)
+    mean = smooth(grid.reshape(len(rows), -1)).reshape(grid.shape) / np.maximum(smooth(have), 1e-9)[..., None]
+    shift = mean[r_of[use], cols]
+    excess = np.sign(shift) * np.maximum(0.0, np.abs(shift) - LEVEL_SHIFT)
     out = vals.copy()
-    out[use] = wgt * undone + (1.0 - wgt) * vals[use]
+    out[use] = vals[use] + change - excess.astype(np.float32)
     return out
