@@ -199,7 +199,7 @@ def _known_at(unknown: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray
 
 def fill_lines(
     image: np.ndarray, todo: np.ndarray, lines: np.ndarray | None = None, unknown: np.ndarray | None = None,
-    *, in_place: bool = False,
+    *, in_place: bool = False, damage: np.ndarray | None = None,
 ) -> np.ndarray:
     """``image`` (float32 HxWx3) with the pixels of ``todo`` inside line regions filled.
 
@@ -209,11 +209,14 @@ def fill_lines(
     read (``todo`` and other damage not filled yet; default ``todo``): a direction whose
     samples land on one is not used. Other pixels are returned as given. ``in_place``: the
     gaps are written into ``image`` itself (returned) instead of a copy; the same values.
+    ``damage``: every damaged pixel, filled already or not (default ``unknown``): a line's
+    pixels near other damage are not seen through (its faint halo may lie across them).
     """
     out = image if in_place else image.copy()
     source = image
     lines = line_regions(todo) if lines is None else lines
     unknown = todo if unknown is None else (unknown | todo)
+    damage = unknown if damage is None else (damage | unknown)
     sel = todo & lines
     if not sel.any():
         return out
@@ -277,6 +280,9 @@ def fill_lines(
             vals = (1.0 - t)[:, None] * left + t[:, None] * right
             vals = _border_guard(image, rows_k, xl, xr, slope, r_of, vals)
             take = part[y - by, np.clip(xs - bx, 0, bw - 1)] & (xs >= bx) & (xs < bx + bw)
+            if len(rows_k) >= SEE_ROWS:
+                near = _near_other(damage, labels, k, y, xs)
+                vals = _see_through(image, rows_k, xl, xr, r_of, y, xs, vals, take & ~near)
             writes.append((y[take], xs[take], vals[take]))
         work[rows_k, xl], work[rows_k, xr] = kept
     for y, xs, vals in writes:
@@ -339,3 +345,196 @@ def _along(flag: np.ndarray, rows: np.ndarray) -> np.ndarray:
     full = np.zeros(int(rows.max() - rows.min()) + 1 + 2 * n, bool)
     full[rows - rows.min() + n] = flag
     return np.lib.stride_tricks.sliding_window_view(full, STEP_ROWS).all(axis=1)[rows - rows.min()]
+
+
+CLEAR_SIDES = 6.0 / 255.0  # a row whose two borders agree this well measures the line's blend
+CLEAR_ROWS = 31  # rows over which the line's strength is taken as constant
+MAX_BLEND = 0.6  # a blend up to this is seen through (transmission at least 0.4); more is opaque
+MIN_CONTRAST = 0.1  # a pixel measures the blend only where the picture is this far from the line's level
+SEE_ROWS = 60  # a line shorter than this is a hair or a short scratch: not seen through
+BLEND_ERR = 0.02  # the least error of a measured blend (0..1)
+TEXTURE_ROWS = 9  # rows over which the interpolation's error beside the line is averaged
+QUANT = 1.0 / 255.0  # the scan's noise and rounding seen through the line (0..1)
+LEVEL_ROWS = 31  # rows over which the see-through change's mean along a column is a level shift ...
+LEVEL_SHIFT = 2.0 / 255.0  # ... of which no more than this is kept (a streak, not the picture's detail)
+NEAR_OTHER = (2, 3)  # rows, columns: a line pixel this near other damage is not seen through
+BINS = 4  # per px: the resolution of the line's cross profile (distance from its centre)
+CENTRE_ROWS = 91  # rows over which the line's centre is taken as constant ...
+CENTRE_WEIGHT = 3.0  # ... where they measure at least this much blend (else the whole line's)
+
+
+def _running_mean(v: np.ndarray, n: int) -> np.ndarray:
+    """Mean of the ``n`` values around each (at the ends: of those there are)."""
+    c = np.concatenate([[0.0], np.cumsum(np.pad(v.astype(np.float64), n // 2))])
+    k = np.concatenate([[0], np.cumsum(np.pad(np.ones(len(v), np.int64), n // 2))])
+    return (c[n:] - c[:-n]) / np.maximum(1, k[n:] - k[:-n])
+
+
+def _interp_error(luma: np.ndarray, x0: int, xl: np.ndarray, xr: np.ndarray) -> np.ndarray:
+    """Per row, the mean squared error of a straight interpolation across a gap as wide as
+    the line's, tried on the known picture just left and just right of it (averaged over
+    :data:`TEXTURE_ROWS` rows): how much the picture varies across such a gap there.
+    ``luma``: the line's rows (one per row of ``xl``), columns from ``x0``."""
+    w = luma.shape[1]
+    r = np.arange(len(xl))
+    g = np.maximum(2, xr - xl)
+    err = np.zeros(len(xl), np.float64)
+    cnt = np.zeros(len(xl), np.float64)
+    for a0, step in ((xl - x0, -1), (xr - x0, 1)):
+        va, vb = luma[r, a0], luma[r, np.clip(a0 + step * g, 0, w - 1)]
+        for d in range(1, int(g.max())):
+            ok = d < g
+            t = d / g
+            e = luma[r, np.clip(a0 + step * d, 0, w - 1)] - ((1 - t) * va + t * vb)
+            err += np.where(ok, e * e, 0.0)
+            cnt += ok
+    return _running_mean(err / np.maximum(cnt, 1), TEXTURE_ROWS)
+
+
+def _near_other(damage: np.ndarray, labels: np.ndarray, k: int, y: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Per gap pixel (``y``, ``xs``): damage other than line ``k`` (of ``labels``) lies within
+    :data:`NEAR_OTHER` rows and columns of it (its halo, below any mask, may cross the line)."""
+    h, w = damage.shape
+    ry, rx = NEAR_OTHER
+    y0, y1 = max(0, int(y.min()) - ry), min(h, int(y.max()) + ry + 1)
+    x0, x1 = max(0, int(xs.min()) - rx), min(w, int(xs.max()) + rx + 1)
+    other = (damage[y0:y1, x0:x1] & (labels[y0:y1, x0:x1] != k)).astype(np.uint8)
+    if not other.any():
+        return np.zeros(len(y), bool)
+    near = cv2.dilate(other, np.ones((2 * ry + 1, 2 * rx + 1), np.uint8)) > 0
+    return near[y - y0, xs - x0]
+
+
+def _row_sums(v: np.ndarray, r_of: np.ndarray, n: int, rows: int) -> np.ndarray:
+    """Per row (``n`` of them) the sum of ``v`` over its pixels (``r_of``), then over the
+    ``rows`` rows around it."""
+    return _running_mean(np.bincount(r_of, v, minlength=n), rows) * rows
+
+
+def _centre(a_px: np.ndarray, agree: np.ndarray, r_of: np.ndarray, xs: np.ndarray, n: int) -> np.ndarray:
+    """Per row the line's centre (sub-pixel): the centroid of the measured blend ``a_px`` over
+    the :data:`CENTRE_ROWS` rows around, pulled towards the whole line's centroid where those
+    rows measure little (the ends of a line, long textured stretches)."""
+    cw = np.where(agree, np.clip(np.nan_to_num(a_px), 0.0, 1.0), 0.0)
+    total = float(cw.sum())
+    whole = float((cw * xs).sum()) / total
+    sw, sx = _row_sums(cw, r_of, n, CENTRE_ROWS), _row_sums(cw * xs, r_of, n, CENTRE_ROWS)
+    return (sx + CENTRE_WEIGHT * whole) / (sw + CENTRE_WEIGHT)
+
+
+def _blend(
+    d: np.ndarray, q: np.ndarray, agree: np.ndarray, r_of: np.ndarray, xs: np.ndarray, n: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The line's blend per gap pixel and its error (NaN: not known), from ``d = obs - interp
+    = a q`` (``q = c - interp``) measured on the pixels ``agree`` (their rows' borders agree).
+
+    The blend is a cross profile ``P`` (one for the whole line, by distance from its centre in
+    1 / :data:`BINS` px: a line drifting across pixel columns keeps its profile, and the mask's
+    soft edge is measured by every row) times a strength ``A(y)`` that changes slowly along
+    it. ``P`` is the median over all measured rows; ``A`` per row is the least-squares scale
+    of the profile to the row's measured blends, then their median over the
+    :data:`CLEAR_ROWS` rows around, interpolated between measured rows. Its error is the
+    spread (1.48 x the median absolute deviation) of those rows' scales."""
+    nan = np.full(len(xs), np.nan)
+    if agree.sum() < 3:
+        return nan, nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_px = np.where(agree, d / np.where(q == 0, 1.0, q), np.nan)
+    cx = _centre(a_px, agree, r_of, xs, n)
+    key = np.round(BINS * (xs - cx[r_of])).astype(np.int64)
+    key -= key.min()
+    amp = np.ones(n)
+    spread = np.zeros(n)
+    at_rows = np.arange(n)
+    prof = np.full(int(key.max()) + 1, np.nan)
+    for _ in range(2):
+        ratio = a_px / amp[r_of]
+        for k in range(len(prof)):
+            m = agree & (key == k)
+            prof[k] = np.median(ratio[m]) if m.sum() >= 3 else np.nan
+        pk = prof[key]
+        use = agree & np.isfinite(pk)
+        num = np.bincount(r_of[use], (a_px * pk)[use], minlength=n)
+        den = np.bincount(r_of[use], (pk * pk)[use], minlength=n)
+        got = den > 1e-6
+        if not got.any():
+            return nan, nan
+        per_row = np.where(got, num / np.where(got, den, 1.0), np.nan)
+        med = _running_median(per_row, CLEAR_ROWS)
+        dev = _running_median(np.where(got, np.abs(per_row - med), np.nan), CLEAR_ROWS) * 1.4826
+        # between measured rows the strength is interpolated (it changes slowly, not in steps)
+        amp = np.interp(at_rows, at_rows[got], med[got])
+        spread = np.interp(at_rows, at_rows[got], dev[got])
+        scale = float(np.nanmax(prof))
+        if not scale > 0:
+            return nan, nan
+        amp, spread, prof = amp * scale, spread * scale, prof / scale
+    return amp[r_of] * prof[key], spread[r_of] * prof[key]
+
+
+def _see_through(
+    image: np.ndarray, rows: np.ndarray, xl: np.ndarray, xr: np.ndarray, r_of: np.ndarray,
+    y: np.ndarray, xs: np.ndarray, vals: np.ndarray, inside: np.ndarray,
+) -> np.ndarray:
+    """The gap's values ``vals`` (interpolated) with the picture seen through a semi-transparent
+    line undone where that is the better estimate.
+
+    A line scratch blends the picture towards white or black: ``obs = (1 - a) under + a c``
+    (``c`` from the line's sign against the interpolation). On rows whose two borders agree
+    (within :data:`CLEAR_SIDES`) the interpolation is a fair estimate of ``under``, so ``a``
+    is measured there (:func:`_blend`). Where it is at most :data:`MAX_BLEND`, the undone
+    pixel ``(obs - a c) / (1 - a)`` and the interpolation are weighed by their expected
+    errors: the undone one's is the blend's error (at least :data:`BLEND_ERR`) times ``(c -
+    under) / (1 - a)``, with the scan's noise (:data:`QUANT`) amplified by ``1 / (1 - a)``;
+    the interpolation's is how well a straight interpolation across as wide a gap predicts
+    the known picture beside the line. So texture seen through the line is kept where the
+    picture varies, and a smooth picture keeps its interpolation (there the blend's error
+    costs more than the interpolation's). Along each column the change's mean over
+    :data:`LEVEL_ROWS` rows is kept within :data:`LEVEL_SHIFT` of the interpolation's level:
+    a mis-measured blend shifts a stretch of the line one way (a streak), the picture's detail
+    seen through it does not. A line shorter than :data:`SEE_ROWS` rows (a hair, a
+    short scratch: often opaque, too short to measure) is not seen through; nor is a pixel
+    where the line reaches its level (nothing of the picture is left). ``inside``: the gap
+    pixels that are the line's own observed pixels; only they are measured and undone."""
+    if not inside.any() or int(rows.max() - rows.min()) + 1 < SEE_ROWS:
+        return vals
+    obs = image[y, xs]
+    lo, li = obs.mean(axis=1), vals.mean(axis=1)
+    dev = float(np.median((lo - li)[inside]))
+    if abs(dev) < 1.0 / 255.0:
+        return vals
+    level = 1.0 if dev > 0 else 0.0
+    q = level - li
+    w = image.shape[1]
+    margin = int((xr - xl).max()) + 2
+    x0, x1 = max(0, int(xl.min()) - margin), min(w, int(xr.max()) + margin + 1)
+    luma = image[rows, x0:x1].mean(axis=2)
+    r = np.arange(len(rows))
+    sides = np.abs(luma[r, xl - x0] - luma[r, xr - x0])
+    clipped = np.abs(lo - level) < 0.5 / 255.0
+    agree = inside & (np.abs(q) >= MIN_CONTRAST) & ~clipped & (sides <= CLEAR_SIDES)[r_of]
+    a_hat, a_err = _blend(lo - li, q, agree, r_of, xs, len(rows))
+    use = inside & ~clipped & np.isfinite(a_hat)
+    use[use] = (a_hat[use] >= 0.0) & (a_hat[use] <= MAX_BLEND)
+    if not use.any():
+        return vals
+    a = a_hat[use]
+    undone = np.clip((obs[use] - (a * level)[:, None]) / (1.0 - a)[:, None], 0.0, 1.0)
+    v_int = _interp_error(luma, x0, xl, xr)[r_of[use]]
+    da = np.maximum(BLEND_ERR, a_err[use])
+    v_und = ((da * (level - undone.mean(axis=1))) ** 2 + QUANT**2) / (1.0 - a) ** 2
+    wgt = (v_int / (v_int + v_und)).astype(np.float32)[:, None]
+    change = wgt * (undone - vals[use])
+    # along each column, the change's running mean beyond LEVEL_SHIFT is taken back out
+    cols = xs[use] - int(xs[use].min())
+    grid = np.zeros((len(rows), int(cols.max()) + 1, change.shape[1]))
+    have = np.zeros(grid.shape[:2])
+    grid[r_of[use], cols] = change
+    have[r_of[use], cols] = 1.0
+    smooth = lambda v: cv2.blur(v, (1, LEVEL_ROWS), borderType=cv2.BORDER_CONSTANT)  # noqa: E731  (along rows)
+    mean = smooth(grid.reshape(len(rows), -1)).reshape(grid.shape) / np.maximum(smooth(have), 1e-9)[..., None]
+    shift = mean[r_of[use], cols]
+    excess = np.sign(shift) * np.maximum(0.0, np.abs(shift) - LEVEL_SHIFT)
+    out = vals.copy()
+    out[use] = vals[use] + change - excess.astype(np.float32)
+    return out

@@ -337,7 +337,8 @@ def _temporal_step(
             work.left = left
     todo = work.solid & work.lines & (work.source < 0)
     if todo.any():
-        work.value = fill_lines(work.value, todo, work.lines, work.solid & (work.source < 0), in_place=True)
+        work.value = fill_lines(work.value, todo, work.lines, work.solid & (work.source < 0), in_place=True,
+                                damage=work.solid)
         work.source[todo] = LINE_SOURCE
 
 
