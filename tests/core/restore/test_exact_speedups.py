@@ -7,7 +7,7 @@ import numpy as np
 
 from restoration_core.detect.flow import INPAINT_RADIUS, FlowStore, _dilated5, _to_u8, to_luma, unit_float
 from restoration_core.restore.linefill import fill_lines, line_regions
-from restoration_core.restore.temporal import FlowCache, _splat, smooth_over
+from restoration_core.restore.temporal import BoxedFlow, FlowCache, _sample, _splat, smooth_over
 
 
 def _plain_luma(image: np.ndarray) -> np.ndarray:
@@ -75,9 +75,77 @@ def test_the_flow_cache_smooths_in_its_boxes_as_over_the_whole_frames_masks():
         own, other = cache._grown(i), cache._grown(j)
         bad = own | _splat(other, cache._own_smoothed(j, i))
         plain = smooth_over(store.flow(i, j, (250, 150)), bad, boxes=cache.boxes(i, j))
-        assert np.array_equal(cache.get(i, j), plain)
-        assert np.array_equal(cache._own_smoothed(i, j),
+        assert np.array_equal(cache.get(i, j).dense(), plain)
+        assert np.array_equal(cache._own_smoothed(i, j).dense(),
                               smooth_over(store.flow(i, j, (250, 150)), own, boxes=cache.boxes(i, j)))
+
+
+def test_a_boxed_flow_reads_as_the_whole_frame_array_it_stands_for():
+    rng = np.random.default_rng(10)
+    h, w = 70, 97
+    # at the frame's edges and corners, 1 to 3 px apart, overlapping, one pixel wide
+    boxes = [(0, 9, 0, 12), (0, 20, 14, 30), (11, 30, 0, 5), (40, 70, 80, 97), (33, 50, 40, 60),
+             (45, 61, 55, 70), (62, 70, 40, 41), (20, 31, 33, 36)]
+    flow = BoxedFlow.around((h, w), boxes)
+    dense = np.zeros((h, w, 2), np.float32)
+    for box in boxes:
+        y0, y1, x0, x1 = box
+        values = (rng.standard_normal((y1 - y0, x1 - x0, 2)) * 5).astype(np.float32)
+        flow.region(box)[...] = values
+        dense[y0:y1, x0:x1] = values
+    assert not flow.whole and len(flow.rects) < len(boxes)  # some were joined
+    assert np.array_equal(flow.dense(), dense)
+    ys, xs = np.mgrid[0:h, 0:w]
+    assert np.array_equal(flow.at(ys, xs), dense)
+    assert np.array_equal(flow.at(ys.ravel(), xs.ravel()), dense[ys.ravel(), xs.ravel()])
+    for _ in range(20):
+        y0, x0 = int(rng.integers(0, h)), int(rng.integers(0, w))
+        y1, x1 = int(rng.integers(y0 + 1, h + 1)), int(rng.integers(x0 + 1, w + 1))
+        assert np.array_equal(flow.crop(y0, y1, x0, x1), dense[y0:y1, x0:x1])
+    # points everywhere (outside the frame too), and on and beside every box's edges, with
+    # fractions that round up to the next pixel at OpenCV's 1/32
+    n = 20000
+    mx = rng.uniform(-4, w + 3, n).astype(np.float32)
+    my = rng.uniform(-4, h + 3, n).astype(np.float32)
+    edges_x = np.array([v for b in boxes for v in (b[2], b[3])] + [0, w - 1], np.float32)
+    edges_y = np.array([v for b in boxes for v in (b[0], b[1])] + [0, h - 1], np.float32)
+    frac = np.array([-2.0, -1.5, -1.0, -0.999, -0.01, -1e-4, 0.0, 1e-4, 0.3, 0.5, 0.98, 0.999, 1.0, 1.99],
+                    np.float32)
+    ex = (edges_x[:, None] + frac[None]).ravel()
+    ey = (edges_y[:, None] + frac[None]).ravel()
+    gx, gy = np.meshgrid(ex, ey)
+    mx = np.concatenate([mx, gx.ravel(), rng.choice(ex, n)])
+    my = np.concatenate([my, gy.ravel(), rng.uniform(-2, h + 1, n).astype(np.float32)])
+    assert np.array_equal(flow.sample(mx, my), _sample(dense, mx, my))
+    whole = BoxedFlow.of(dense)
+    assert whole.whole and np.array_equal(whole.sample(mx, my), _sample(dense, mx, my))
+    assert np.array_equal(whole.at(ys, xs), dense)
+
+
+def test_the_flow_cache_at_a_smaller_flow_resolution_is_the_store_s_flow_smoothed():
+    rng = np.random.default_rng(12)
+    base = cv2.GaussianBlur((rng.random((120, 200, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    frames, masks = [], []
+    for i in range(3):
+        frames.append(np.roll(base, (i, 3 * i), axis=(0, 1)))
+        m = np.zeros((120, 200), bool)
+        for _ in range(4):  # some close enough for their quarter-grid boxes to overlap
+            y, x = int(rng.integers(0, 112)), int(rng.integers(0, 190))
+            m[y: y + int(rng.integers(2, 8)), x: x + int(rng.integers(2, 10))] = True
+        m[60:64, 100:104] = m[60:64, 118:121] = True
+        masks.append(m)
+    store = FlowStore(max_side=100, keep=9, pictures=4, margin=6)
+    for i in range(3):
+        store.add(i, frames[i], masks[i])
+    cache = FlowCache(store, (200, 120), lambda j: masks[j])
+    for i, j in ((0, 1), (1, 0), (2, 1), (0, 2)):
+        boxes = cache.boxes(i, j)
+        assert boxes is not None
+        assert np.array_equal(cache._raw_flow(i, j).dense(), store.flow(i, j, (200, 120)))
+        own, other = cache._grown(i), cache._grown(j)
+        bad = own | _splat(other, cache._own_smoothed(j, i).dense())
+        plain = smooth_over(store.flow(i, j, (200, 120)), bad, boxes=boxes)
+        assert np.array_equal(cache.get(i, j).dense(), plain)
 
 
 def test_the_flow_pictures_are_the_plain_inpainted_luma_codes():
