@@ -177,16 +177,22 @@ class BoxedFlow:
     zeros :data:`PAD` px deep on its sides inside the frame, so a bilinear read (two pixels
     each way) that is not wholly inside one rectangle reads only zeros. :meth:`at`,
     :meth:`sample` and :meth:`crop` give exactly what indexing, :func:`_sample` and slicing of
-    the whole-frame array give.
+    the whole-frame array give. The rectangles lie one after another in one buffer (a zero
+    vector last, for points outside them); which rectangle a pixel is in comes from a label
+    picture at half resolution where every rectangle's sides are even (the quarter-grid boxes
+    of :class:`FlowCache` grown by 2), else at full resolution.
     """
 
     PAD = 2
 
-    def __init__(self, shape: tuple[int, int], rects: list[tuple[int, int, int, int]], data: list[np.ndarray]):
+    def __init__(self, shape: tuple[int, int], rects: list[tuple[int, int, int, int]],
+                 data: list[np.ndarray], buf: np.ndarray | None = None):
         self.shape = (shape[0], shape[1], 2)
         self.rects = rects
         self.data = data
         self.whole = rects == [(0, shape[0], 0, shape[1])]
+        self._buf = buf  # (area + 1, 2): the rectangles' pixels, then a zero vector
+        self._index: tuple[np.ndarray, int, np.ndarray] | None = None
 
     @classmethod
     def of(cls, flow: np.ndarray) -> BoxedFlow:
@@ -200,11 +206,25 @@ class BoxedFlow:
         h, w = shape
         e = cls.PAD
         rects = _joined([(max(0, y0 - e), min(h, y1 + e), max(0, x0 - e), min(w, x1 + e)) for y0, y1, x0, x1 in boxes])
-        return cls(shape, rects, [np.zeros((y1 - y0, x1 - x0, 2), np.float32) for y0, y1, x0, x1 in rects])
+        return cls._laid_out(shape, rects)
+
+    @classmethod
+    def _laid_out(cls, shape: tuple[int, int], rects: list[tuple[int, int, int, int]]) -> BoxedFlow:
+        areas = [(y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in rects]
+        buf = np.zeros((sum(areas) + 1, 2), np.float32)
+        data, at = [], 0
+        for (y0, y1, x0, x1), area in zip(rects, areas, strict=True):
+            data.append(buf[at: at + area].reshape(y1 - y0, x1 - x0, 2))
+            at += area
+        return cls(shape, rects, data, buf)
 
     def like(self) -> BoxedFlow:
         """Zero, with the same rectangles."""
-        return BoxedFlow(self.shape[:2], self.rects, [np.zeros_like(d) for d in self.data])
+        if self._buf is None:
+            return BoxedFlow(self.shape[:2], self.rects, [np.zeros_like(d) for d in self.data])
+        out = BoxedFlow._laid_out(self.shape[:2], self.rects)
+        out._index = self._index
+        return out
 
     def region(self, box: tuple[int, int, int, int]) -> np.ndarray:
         """A writable view of ``box`` (y0, y1, x0, x1), which lies inside one rectangle."""
@@ -214,16 +234,38 @@ class BoxedFlow:
                 return d[y0 - ry0: y1 - ry0, x0 - rx0: x1 - rx0]
         raise ValueError(f"box {box} is not inside one of the flow's rectangles")
 
+    def _labels(self) -> tuple[np.ndarray, int, np.ndarray]:
+        """(label picture: the rectangle of each pixel or -1, its scale 1 or 2, per rectangle
+        (y0, x0, width, offset in the buffer))."""
+        if self._index is None:
+            h, w = self.shape[:2]
+            even = all((v % 2 == 0 or v in (h, w)) for r in self.rects for v in r)
+            k = 2 if even else 1
+            labels = np.full((-(-h // k), -(-w // k)), -1, np.int32)
+            table = np.zeros((len(self.rects), 4), np.int64)
+            at = 0
+            for n, (y0, y1, x0, x1) in enumerate(self.rects):
+                labels[y0 // k: -(-y1 // k), x0 // k: -(-x1 // k)] = n
+                table[n] = (y0, x0, x1 - x0, at)
+                at += (y1 - y0) * (x1 - x0)
+            self._index = (labels, k, table)
+        return self._index
+
+    def _label_at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        labels, k, _ = self._labels()
+        return labels[ys, xs] if k == 1 else labels[ys // 2, xs // 2]
+
     def at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """``flow[ys, xs]`` for integer pixel coordinates inside the frame (any shape)."""
         if self.whole:
             return self.data[0][ys, xs]
-        out = np.zeros((*np.shape(ys), 2), np.float32)
-        for (y0, y1, x0, x1), d in zip(self.rects, self.data, strict=True):
-            sel = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
-            if sel.any():
-                out[sel] = d[ys[sel] - y0, xs[sel] - x0]
-        return out
+        assert self._buf is not None
+        table = self._labels()[2]
+        lab = self._label_at(ys, xs)
+        row = table[lab]  # (a label of -1 reads the last row: replaced below)
+        flat = row[..., 3] + (ys - row[..., 0]) * row[..., 2] + (xs - row[..., 1])
+        flat = np.where(lab >= 0, flat, len(self._buf) - 1)
+        return self._buf[flat]
 
     def sample(self, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
         """``_sample(flow, mx, my)``: bilinear at (N,) float32 coordinates, borders replicated.
@@ -237,12 +279,20 @@ class BoxedFlow:
         h, w = self.shape[:2]
         out = np.zeros((len(mx), 2), np.float32)
         fx, fy = np.floor(mx), np.floor(my)
-        ax, bx = np.clip(fx, 0, w - 1), np.clip(fx + 2, 0, w - 1)
-        ay, by = np.clip(fy, 0, h - 1), np.clip(fy + 2, 0, h - 1)
-        for (y0, y1, x0, x1), d in zip(self.rects, self.data, strict=True):
-            sel = (ax >= x0) & (bx < x1) & (ay >= y0) & (by < y1)
-            if sel.any():
-                out[sel] = _sample(d, mx[sel] - np.float32(x0), my[sel] - np.float32(y0))
+        ax, bx = np.clip(fx, 0, w - 1).astype(np.int64), np.clip(fx + 2, 0, w - 1).astype(np.int64)
+        ay, by = np.clip(fy, 0, h - 1).astype(np.int64), np.clip(fy + 2, 0, h - 1).astype(np.int64)
+        lab = self._label_at(ay, ax)
+        lab = np.where(lab == self._label_at(by, bx), lab, -1)  # both corners in one rectangle
+        idx = np.flatnonzero(lab >= 0)
+        if len(idx) == 0:
+            return out
+        idx = idx[np.argsort(lab[idx], kind="stable")]
+        sorted_lab = lab[idx]
+        starts = np.flatnonzero(np.r_[True, sorted_lab[1:] != sorted_lab[:-1]])
+        for n, start in enumerate(starts):
+            sel = idx[start: starts[n + 1] if n + 1 < len(starts) else len(idx)]
+            y0, _, x0, _ = self.rects[int(sorted_lab[start])]
+            out[sel] = _sample(self.data[int(sorted_lab[start])], mx[sel] - np.float32(x0), my[sel] - np.float32(y0))
         return out
 
     def crop(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from restoration_core.detect.flow import INPAINT_RADIUS, FlowStore, _dilated5, _to_u8, to_luma, unit_float
 from restoration_core.restore.linefill import fill_lines, line_regions
@@ -80,12 +81,20 @@ def test_the_flow_cache_smooths_in_its_boxes_as_over_the_whole_frames_masks():
                               smooth_over(store.flow(i, j, (250, 150)), own, boxes=cache.boxes(i, j)))
 
 
-def test_a_boxed_flow_reads_as_the_whole_frame_array_it_stands_for():
+# at the frame's edges and corners, 1 to 3 px apart, overlapping, one pixel wide; then boxes
+# with even sides (as the flow cache's quarter-grid boxes: the label picture at half resolution)
+_BOXES = [
+    [(0, 9, 0, 12), (0, 20, 14, 30), (11, 30, 0, 5), (40, 70, 80, 97), (33, 50, 40, 60),
+     (45, 61, 55, 70), (62, 70, 40, 41), (20, 31, 33, 36)],
+    [(0, 8, 0, 12), (0, 20, 16, 28), (12, 28, 0, 4), (40, 70, 80, 97), (32, 48, 40, 60),
+     (44, 60, 56, 68), (60, 70, 40, 44), (20, 32, 32, 36)],
+]
+
+
+@pytest.mark.parametrize("boxes", _BOXES)
+def test_a_boxed_flow_reads_as_the_whole_frame_array_it_stands_for(boxes):
     rng = np.random.default_rng(10)
     h, w = 70, 97
-    # at the frame's edges and corners, 1 to 3 px apart, overlapping, one pixel wide
-    boxes = [(0, 9, 0, 12), (0, 20, 14, 30), (11, 30, 0, 5), (40, 70, 80, 97), (33, 50, 40, 60),
-             (45, 61, 55, 70), (62, 70, 40, 41), (20, 31, 33, 36)]
     flow = BoxedFlow.around((h, w), boxes)
     dense = np.zeros((h, w, 2), np.float32)
     for box in boxes:
@@ -94,7 +103,9 @@ def test_a_boxed_flow_reads_as_the_whole_frame_array_it_stands_for():
         flow.region(box)[...] = values
         dense[y0:y1, x0:x1] = values
     assert not flow.whole and len(flow.rects) < len(boxes)  # some were joined
+    assert flow._labels()[1] == (2 if boxes is _BOXES[1] else 1)
     assert np.array_equal(flow.dense(), dense)
+    assert np.array_equal(flow.like().dense(), np.zeros_like(dense))
     ys, xs = np.mgrid[0:h, 0:w]
     assert np.array_equal(flow.at(ys, xs), dense)
     assert np.array_equal(flow.at(ys.ravel(), xs.ravel()), dense[ys.ravel(), xs.ravel()])
