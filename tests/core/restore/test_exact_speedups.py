@@ -29,6 +29,28 @@ def test_8bit_luma_through_tables_equals_the_float_formula():
         assert np.array_equal(out, _plain_luma(image))
 
 
+def test_the_luma_of_a_tall_picture_in_strips_equals_the_formula_on_the_whole():
+    rng = np.random.default_rng(3)
+    pictures = [
+        rng.integers(0, 256, (97, 61, 3), dtype=np.uint8),  # 3 strips and a 1-row rest
+        rng.integers(0, 256, (64, 40, 4), dtype=np.uint8),
+        rng.integers(0, 65536, (75, 30, 3), dtype=np.uint16),
+        rng.random((33, 20, 3)).astype(np.float32),
+        rng.random((40, 9, 3)),  # float64
+    ]
+    for image in pictures + [p[5:-3, 2:-1] for p in pictures] + [p[::2] for p in pictures]:
+        if image.dtype == np.uint16:
+            img = image.astype(np.float32) / 65535.0
+        elif image.dtype == np.uint8:
+            img = unit_float(np.ascontiguousarray(image))
+        else:
+            img = image.astype(np.float32)
+        plain = 0.2126 * img[..., 0] + 0.7152 * img[..., 1] + 0.0722 * img[..., 2]
+        out = to_luma(image)
+        assert out.dtype == np.float32 and out.shape == image.shape[:2]
+        assert np.array_equal(out, plain)
+
+
 def _line_scene(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     img = cv2.GaussianBlur(rng.random((h, w, 3)).astype(np.float32), (0, 0), 1.5)
     img[:, : w // 2] += 0.3
