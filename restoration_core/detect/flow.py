@@ -237,7 +237,8 @@ class FlowStore:
         self.margin = margin
         self.computed = 0  # DIS flows computed
         self._pictures: OrderedDict[int, Any] = OrderedDict()  # the picture, or (data, mask) until used
-        self._near: OrderedDict[int, np.ndarray | None] = OrderedDict()  # margin mode: damage grown by margin
+        # margin mode: each frame's damage regions' boxes grown by the margin (None: no damage)
+        self._near: OrderedDict[int, list[tuple[int, int, int, int]] | None] = OrderedDict()
         self._flows: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
         self._boxes: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
         self._shape: tuple[int, int] | None = None
@@ -292,9 +293,9 @@ class FlowStore:
         scale = self.max_side / float(max(h, w))
         return max(8, round(h * scale)), max(8, round(w * scale))
 
-    def _grown_damage(self, mask: np.ndarray | None) -> np.ndarray | None:
-        """``mask`` (a frame's damage) at the store's resolution, each region's box grown by the
-        margin: uint8 0/1, None without damage."""
+    def _grown_damage(self, mask: np.ndarray | None) -> list[tuple[int, int, int, int]] | None:
+        """The boxes (y0, y1, x0, x1) of the regions of ``mask`` (a frame's damage) at the store's
+        resolution, each grown by the margin (inside the picture); None without damage."""
         if mask is None or not mask.any():
             return None
         h, w = self._native_size()
@@ -302,11 +303,9 @@ class FlowStore:
         if m8.shape != (h, w):
             m8 = (cv2.resize(m8, (w, h), interpolation=cv2.INTER_AREA) > 0).view(np.uint8)
         _, _, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8)
-        near = np.zeros((h, w), np.uint8)
         e = int(self.margin or 0)
-        for x, y, bw, bh, _ in stats[1:]:
-            near[max(0, y - e): y + bh + e, max(0, x - e): x + bw + e] = 1
-        return near
+        return [(max(0, int(y) - e), min(h, int(y + bh) + e), max(0, int(x) - e), min(w, int(x + bw) + e))
+                for x, y, bw, bh, _ in stats[1:]]
 
     def boxes(self, i: int, j: int) -> list[tuple[int, int, int, int]]:
         """The (y0, y1, x0, x1) boxes at the store's resolution where the flow ``i -> j`` (and
@@ -323,9 +322,8 @@ class FlowStore:
             if i not in self._near or j not in self._near:
                 raise KeyError(f"frame {i if i not in self._near else j} was not added to the flow store (or has left it)")
             a, b = self._near[i], self._near[j]
-            near = a if b is None else (b if a is None else a | b)
-            if near is not None:
-                boxes = _disjoint_boxes(near, min_side=min(h, w, 2 * self.margin + 1))
+            if a is not None or b is not None:
+                boxes = _disjoint_boxes((a or []) + (b or []), h, w, min_side=min(h, w, 2 * self.margin + 1))
                 if sum((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes) * 2 >= h * w:
                     boxes = whole
         self._boxes[key] = boxes  # (forgotten with the pair's last flow)
@@ -404,14 +402,16 @@ def _inpainted(luma8: np.ndarray, damage: np.ndarray) -> np.ndarray:
     return out
 
 
-def _disjoint_boxes(near: np.ndarray, min_side: int) -> list[tuple[int, int, int, int]]:
-    """Bounding boxes (y0, y1, x0, x1) of the blobs of ``near`` (uint8), overlapping ones
-    joined until none overlaps, each at least ``min_side`` px on a side (grown inside the picture)."""
-    h, w = near.shape
-    _, _, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+def _disjoint_boxes(rects: list[tuple[int, int, int, int]], h: int, w: int,
+                    min_side: int) -> list[tuple[int, int, int, int]]:
+    """The bounding boxes (y0, y1, x0, x1) of the 8-connected blobs of the union of ``rects``
+    (boxes inside an ``h`` x ``w`` picture), overlapping ones joined until none overlaps, each
+    at least ``min_side`` px on a side (grown inside the picture).
+
+    The blobs come from the rectangles themselves, not from a picture of them: two are in one
+    blob when chained by rectangles that overlap or touch (a side or a corner: 8-connected)."""
     boxes = []
-    for x, y, bw, bh, _ in stats[1:]:
-        y0, y1, x0, x1 = int(y), int(y + bh), int(x), int(x + bw)
+    for y0, y1, x0, x1 in _rect_blobs(rects):
         if y1 - y0 < min_side:
             y0 = max(0, min(h - min_side, (y0 + y1 - min_side) // 2))
             y1 = min(h, y0 + min_side)
@@ -420,6 +420,28 @@ def _disjoint_boxes(near: np.ndarray, min_side: int) -> list[tuple[int, int, int
             x1 = min(w, x0 + min_side)
         boxes.append((y0, y1, x0, x1))
     return _joined(boxes)
+
+
+def _rect_blobs(rects: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes of the 8-connected components of the union of the (non-empty) ``rects``."""
+    if not rects:
+        return []
+    r = np.asarray(rects, np.int64).reshape(-1, 4)
+    y0, y1, x0, x1 = r.T
+    # 8-connected: rows and columns each within one pixel (half-open boxes: start <= other's end)
+    near = (y0[:, None] <= y1[None]) & (y0[None] <= y1[:, None]) & (x0[:, None] <= x1[None]) & (x0[None] <= x1[:, None])
+    label = np.arange(len(r))
+    while True:  # each rectangle takes the smallest label it touches, until none changes
+        new = np.where(near, label[None, :], len(r)).min(axis=1)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    out = []
+    for k in np.unique(label):
+        sel = label == k
+        out.append((int(y0[sel].min()), int(y1[sel].max()), int(x0[sel].min()), int(x1[sel].max())))
+    return out
 
 
 def _joined(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:

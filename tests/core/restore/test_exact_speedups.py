@@ -6,7 +6,16 @@ import cv2
 import numpy as np
 import pytest
 
-from restoration_core.detect.flow import INPAINT_RADIUS, FlowStore, _dilated5, _to_u8, to_luma, unit_float
+from restoration_core.detect.flow import (
+    INPAINT_RADIUS,
+    FlowStore,
+    _dilated5,
+    _disjoint_boxes,
+    _joined,
+    _to_u8,
+    to_luma,
+    unit_float,
+)
 from restoration_core.restore.linefill import fill_lines, line_regions
 from restoration_core.restore.temporal import BoxedFlow, FlowCache, _sample, _splat, smooth_over
 
@@ -179,6 +188,43 @@ def test_the_flow_cache_at_a_smaller_flow_resolution_is_the_store_s_flow_smoothe
         bad = own | _splat(other, cache._own_smoothed(j, i).dense())
         plain = smooth_over(store.flow(i, j, (200, 120)), bad, boxes=boxes)
         assert np.array_equal(cache.get(i, j).dense(), plain)
+
+
+def _boxes_from_picture(rects, h, w, min_side):
+    """The flow store's boxes as they were made: the rectangles painted into a picture, its
+    8-connected components' boxes, grown to ``min_side`` and joined."""
+    near = np.zeros((h, w), np.uint8)
+    for y0, y1, x0, x1 in rects:
+        near[y0:y1, x0:x1] = 1
+    _, _, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    boxes = []
+    for x, y, bw, bh, _ in stats[1:]:
+        y0, y1, x0, x1 = int(y), int(y + bh), int(x), int(x + bw)
+        if y1 - y0 < min_side:
+            y0 = max(0, min(h - min_side, (y0 + y1 - min_side) // 2))
+            y1 = min(h, y0 + min_side)
+        if x1 - x0 < min_side:
+            x0 = max(0, min(w - min_side, (x0 + x1 - min_side) // 2))
+            x1 = min(w, x0 + min_side)
+        boxes.append((y0, y1, x0, x1))
+    return _joined(boxes)
+
+
+def test_the_flow_store_s_boxes_from_rectangles_are_those_of_their_picture():
+    rng = np.random.default_rng(14)
+    h, w = 90, 130
+    # touching at a side, at a corner only, one pixel apart (not joined), chained, nested
+    fixed = [(10, 20, 10, 20), (20, 25, 20, 30), (30, 40, 0, 5), (41, 50, 6, 9), (0, 90, 60, 61),
+             (5, 8, 62, 70), (60, 70, 100, 130), (62, 64, 102, 104)]
+    assert _disjoint_boxes(fixed, h, w, 1) == _boxes_from_picture(fixed, h, w, 1)
+    for trial in range(300):
+        rects = []
+        for _ in range(int(rng.integers(1, 25))):
+            y0, x0 = int(rng.integers(0, h)), int(rng.integers(0, w))
+            rects.append((y0, min(h, y0 + int(rng.integers(1, 15))), x0, min(w, x0 + int(rng.integers(1, 15)))))
+        min_side = int(rng.integers(1, 20))
+        assert _disjoint_boxes(rects, h, w, min_side) == _boxes_from_picture(rects, h, w, min_side), trial
+    assert _disjoint_boxes([], h, w, 5) == []
 
 
 def test_the_flow_pictures_are_the_plain_inpainted_luma_codes():
