@@ -244,3 +244,21 @@ def test_the_flow_pictures_are_the_plain_inpainted_luma_codes():
         if size is not None:
             plain = cv2.resize(plain, size, interpolation=cv2.INTER_AREA)
         assert np.array_equal(store._picture(0), _to_u8(plain))
+
+
+def test_the_generative_fill_s_warped_start_reads_a_boxed_flow_as_its_whole_frame_array():
+    from restoration_core.restore.pipeline import _warp_window
+
+    rng = np.random.default_rng(16)
+    h, w = 60, 80
+    flow = BoxedFlow.around((h, w), [(8, 24, 12, 40), (40, 60, 60, 80)])
+    for d in flow.data:
+        d[...] = rng.standard_normal(d.shape).astype(np.float32) * 3
+    image = rng.random((h, w, 3)).astype(np.float32)
+    for window in ((0, 30, 0, 50), (35, 60, 50, 80), (20, 45, 30, 70)):
+        y0, y1, x0, x1 = window
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        f = flow.dense()[y0:y1, x0:x1]
+        plain = cv2.remap(image, xs + f[..., 0], ys + f[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        assert np.array_equal(_warp_window(image, flow, window), plain)
+        assert np.array_equal(_warp_window(image, BoxedFlow.of(flow.dense()), window), plain)
