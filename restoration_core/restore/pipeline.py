@@ -32,6 +32,7 @@ from restoration_core.restore.linefill import fill_lines, line_regions
 from restoration_core.restore.settings import RestoreSettings
 from restoration_core.restore.temporal import (
     FLOW_MARGIN,
+    BoxedFlow,
     FlowCache,
     flow_side,
     neighbour_order,
@@ -378,12 +379,12 @@ def _plan_generative(
         ))
 
 
-def _warp_window(image: np.ndarray, flow: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+def _warp_window(image: np.ndarray, flow: BoxedFlow, window: tuple[int, int, int, int]) -> np.ndarray:
     import cv2
 
     y0, y1, x0, x1 = window
     ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    f = flow[y0:y1, x0:x1]
+    f = flow.crop(y0, y1, x0, x1)
     return cv2.remap(image, xs + f[..., 0], ys + f[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 

@@ -4,7 +4,8 @@ For frame ``i`` and each neighbour ``j`` (nearest first, both directions, ``radi
 the flows ``i -> j`` and ``j -> i`` come from a :class:`FlowStore` (estimated on luma whose
 damage was roughly inpainted first, so specks do not drag the flow; each ordered pair once,
 at :func:`flow_side` resolution, and only in boxes :data:`FLOW_MARGIN` px around either
-frame's damage: nothing farther is read), with the flow on and near
+frame's damage: nothing farther is read; held at the frames' size only in those boxes, as a
+:class:`BoxedFlow`, never as a frame-size array), with the flow on and near
 the damage replaced by its surroundings' motion. A neighbour's pixel is a *candidate* only
 where the flow is forward-backward consistent, lands inside the frame, and the source pixel
 is itself undamaged (the neighbour's mask is warped too). Per pixel the nearest-in-time
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from restoration_core.detect.flow import FlowStore
+from restoration_core.detect.flow import FlowStore, _joined, scaled
 from restoration_core.restore.boxes import dilated, nonzero
 
 DILATE = np.ones((5, 5), np.uint8)
@@ -74,19 +75,9 @@ def _overlap(boxes: list[tuple[int, int, int, int]]) -> bool:
 
 
 def _smoothed_in_boxes(flow: np.ndarray, grid: list[tuple[int, int, int, int]], bads: list[np.ndarray],
-                       sigma: float, in_place: bool = False) -> np.ndarray:
+                       sigma: float) -> np.ndarray:
     """:func:`smooth_over` in the (grid-aligned) boxes ``grid``, ``bads`` the bad pixels of each
-    box; zero outside the boxes. ``in_place``: ``flow`` is the caller's own, zero outside the
-    boxes, and is changed (returned) where the boxes do not overlap: the same values without a
-    frame-size result."""
-    if in_place and not _overlap(grid):
-        for (y0, y1, x0, x1), sub_bad in zip(grid, bads, strict=True):
-            if sub_bad.any():  # (a box without bad pixels is the flow as it is)
-                sub = flow[y0:y1, x0:x1]
-                o = cv2.bitwise_and(sub, sub, mask=np.logical_not(sub_bad).view(np.uint8))
-                _smooth_box(o, sub, np.ascontiguousarray(sub_bad), sigma)
-                flow[y0:y1, x0:x1] = o
-        return flow
+    box; zero outside the boxes."""
     out = np.zeros(flow.shape, flow.dtype)  # (not zeros_like: untouched pages stay unwritten)
     for (y0, y1, x0, x1), sub_bad in zip(grid, bads, strict=True):
         sub = flow[y0:y1, x0:x1]
@@ -94,6 +85,29 @@ def _smoothed_in_boxes(flow: np.ndarray, grid: list[tuple[int, int, int, int]], 
         if sub_bad.any():
             _smooth_box(o, sub, np.ascontiguousarray(sub_bad), sigma)
         out[y0:y1, x0:x1] = o
+    return out
+
+
+def _boxed_smoothed(flow: BoxedFlow, grid: list[tuple[int, int, int, int]], bads: list[np.ndarray],
+                    sigma: float) -> BoxedFlow:
+    """:func:`_smoothed_in_boxes` of a :class:`BoxedFlow` whose rectangles hold the boxes
+    ``grid``: the same values. ``flow`` is the caller's own and is changed (returned) where
+    the boxes do not overlap (each box then depends on its own pixels alone)."""
+    if not _overlap(grid):
+        for box, sub_bad in zip(grid, bads, strict=True):
+            if sub_bad.any():  # (a box without bad pixels is the flow as it is)
+                sub = flow.region(box)
+                o = cv2.bitwise_and(sub, sub, mask=np.logical_not(sub_bad).view(np.uint8))
+                _smooth_box(o, sub, np.ascontiguousarray(sub_bad), sigma)
+                sub[...] = o
+        return flow
+    out = flow.like()
+    for box, sub_bad in zip(grid, bads, strict=True):
+        sub = flow.region(box)
+        o = cv2.bitwise_and(sub, sub, mask=np.logical_not(sub_bad).view(np.uint8))
+        if sub_bad.any():
+            _smooth_box(o, sub, np.ascontiguousarray(sub_bad), sigma)
+        out.region(box)[...] = o
     return out
 
 
@@ -119,23 +133,25 @@ def _smooth_box(out: np.ndarray, flow: np.ndarray, bad: np.ndarray, sigma: float
     out[ys, xs] = np.where(ok[:, None], n / np.maximum(d, 1e-3)[:, None], flow[ys, xs])
 
 
-def _splat(mask: np.ndarray, flow: np.ndarray) -> np.ndarray:
+def _splat(mask: np.ndarray, flow: np.ndarray | BoxedFlow) -> np.ndarray:
     """Where the True pixels of ``mask`` land when moved by ``flow`` (holes closed by 1 px)."""
     ys, xs = nonzero(mask)
     h, w = mask.shape
-    qx = np.clip(np.rint(xs + flow[ys, xs, 0]), 0, w - 1).astype(np.int64)
-    qy = np.clip(np.rint(ys + flow[ys, xs, 1]), 0, h - 1).astype(np.int64)
+    f = _at(flow, ys, xs)
+    qx = np.clip(np.rint(xs + f[:, 0]), 0, w - 1).astype(np.int64)
+    qy = np.clip(np.rint(ys + f[:, 1]), 0, h - 1).astype(np.int64)
     out = np.zeros((h, w), bool)
     out[qy, qx] = True
     return dilated(out, np.ones((3, 3), np.uint8))
 
 
-def _landing(mask: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _landing(mask: np.ndarray, flow: np.ndarray | BoxedFlow) -> tuple[np.ndarray, np.ndarray]:
     """(rows, columns) where the True pixels of ``mask`` land when moved by ``flow`` (as :func:`_splat`)."""
     ys, xs = nonzero(mask)
     h, w = mask.shape
-    qx = np.clip(np.rint(xs + flow[ys, xs, 0]), 0, w - 1).astype(np.int64)
-    qy = np.clip(np.rint(ys + flow[ys, xs, 1]), 0, h - 1).astype(np.int64)
+    f = _at(flow, ys, xs)
+    qx = np.clip(np.rint(xs + f[:, 0]), 0, w - 1).astype(np.int64)
+    qy = np.clip(np.rint(ys + f[:, 1]), 0, h - 1).astype(np.int64)
     return qy, qx
 
 
@@ -150,6 +166,153 @@ def _splat_in(points: tuple[np.ndarray, np.ndarray], box: tuple[int, int, int, i
         return sub[1:-1, 1:-1].view(bool)
     sub[qy[sel] - (y0 - 1), qx[sel] - (x0 - 1)] = 1
     return (cv2.dilate(sub, np.ones((3, 3), np.uint8)) > 0)[1:-1, 1:-1]
+
+
+class BoxedFlow:
+    """A frame-size flow (H x W x 2 float32) held only in disjoint rectangles: the values of the
+    whole-frame array there, zero everywhere else, without the frame-size array.
+
+    ``rects`` (y0, y1, x0, x1) are the boxes that may hold non-zero values, each grown by
+    :data:`PAD` px (inside the frame) and overlapping ones joined: every rectangle has a ring of
+    zeros :data:`PAD` px deep on its sides inside the frame, so a bilinear read (two pixels
+    each way) that is not wholly inside one rectangle reads only zeros. :meth:`at`,
+    :meth:`sample` and :meth:`crop` give exactly what indexing, :func:`_sample` and slicing of
+    the whole-frame array give. The rectangles lie one after another in one buffer (a zero
+    vector last, for points outside them); which rectangle a pixel is in comes from a label
+    picture at half resolution where every rectangle's sides are even (the quarter-grid boxes
+    of :class:`FlowCache` grown by 2), else at full resolution.
+    """
+
+    PAD = 2
+
+    def __init__(self, shape: tuple[int, int], rects: list[tuple[int, int, int, int]],
+                 data: list[np.ndarray], buf: np.ndarray | None = None):
+        self.shape = (shape[0], shape[1], 2)
+        self.rects = rects
+        self.data = data
+        self.whole = rects == [(0, shape[0], 0, shape[1])]
+        self._buf = buf  # (area + 1, 2): the rectangles' pixels, then a zero vector
+        self._index: tuple[np.ndarray, int, np.ndarray] | None = None
+
+    @classmethod
+    def of(cls, flow: np.ndarray) -> BoxedFlow:
+        """A whole-frame flow as it is (one rectangle: the frame)."""
+        h, w = flow.shape[:2]
+        return cls((h, w), [(0, h, 0, w)], [flow])
+
+    @classmethod
+    def around(cls, shape: tuple[int, int], boxes: list[tuple[int, int, int, int]]) -> BoxedFlow:
+        """Zero everywhere; room for values in ``boxes`` (y0, y1, x0, x1)."""
+        h, w = shape
+        e = cls.PAD
+        rects = _joined([(max(0, y0 - e), min(h, y1 + e), max(0, x0 - e), min(w, x1 + e)) for y0, y1, x0, x1 in boxes])
+        return cls._laid_out(shape, rects)
+
+    @classmethod
+    def _laid_out(cls, shape: tuple[int, int], rects: list[tuple[int, int, int, int]]) -> BoxedFlow:
+        areas = [(y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in rects]
+        buf = np.zeros((sum(areas) + 1, 2), np.float32)
+        data, at = [], 0
+        for (y0, y1, x0, x1), area in zip(rects, areas, strict=True):
+            data.append(buf[at: at + area].reshape(y1 - y0, x1 - x0, 2))
+            at += area
+        return cls(shape, rects, data, buf)
+
+    def like(self) -> BoxedFlow:
+        """Zero, with the same rectangles."""
+        if self._buf is None:
+            return BoxedFlow(self.shape[:2], self.rects, [np.zeros_like(d) for d in self.data])
+        out = BoxedFlow._laid_out(self.shape[:2], self.rects)
+        out._index = self._index
+        return out
+
+    def region(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """A writable view of ``box`` (y0, y1, x0, x1), which lies inside one rectangle."""
+        y0, y1, x0, x1 = box
+        for (ry0, ry1, rx0, rx1), d in zip(self.rects, self.data, strict=True):
+            if ry0 <= y0 and y1 <= ry1 and rx0 <= x0 and x1 <= rx1:
+                return d[y0 - ry0: y1 - ry0, x0 - rx0: x1 - rx0]
+        raise ValueError(f"box {box} is not inside one of the flow's rectangles")
+
+    def _labels(self) -> tuple[np.ndarray, int, np.ndarray]:
+        """(label picture: the rectangle of each pixel or -1, its scale 1 or 2, per rectangle
+        (y0, x0, width, offset in the buffer))."""
+        if self._index is None:
+            h, w = self.shape[:2]
+            even = all((v % 2 == 0 or v in (h, w)) for r in self.rects for v in r)
+            k = 2 if even else 1
+            labels = np.full((-(-h // k), -(-w // k)), -1, np.int32)
+            table = np.zeros((len(self.rects), 4), np.int64)
+            at = 0
+            for n, (y0, y1, x0, x1) in enumerate(self.rects):
+                labels[y0 // k: -(-y1 // k), x0 // k: -(-x1 // k)] = n
+                table[n] = (y0, x0, x1 - x0, at)
+                at += (y1 - y0) * (x1 - x0)
+            self._index = (labels, k, table)
+        return self._index
+
+    def _label_at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        labels, k, _ = self._labels()
+        return labels[ys, xs] if k == 1 else labels[ys // 2, xs // 2]
+
+    def at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """``flow[ys, xs]`` for integer pixel coordinates inside the frame (any shape)."""
+        if self.whole:
+            return self.data[0][ys, xs]
+        assert self._buf is not None
+        table = self._labels()[2]
+        lab = self._label_at(ys, xs)
+        row = table[lab]  # (a label of -1 reads the last row: replaced below)
+        flat = row[..., 3] + (ys - row[..., 0]) * row[..., 2] + (xs - row[..., 1])
+        flat = np.where(lab >= 0, flat, len(self._buf) - 1)
+        return self._buf[flat]
+
+    def sample(self, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+        """``_sample(flow, mx, my)``: bilinear at (N,) float32 coordinates, borders replicated.
+
+        OpenCV reads the two pixels from floor(x) (or floor(x) + 1, where x rounds up to the next
+        1/32): a point whose three columns and rows (clamped into the frame) lie inside a
+        rectangle is read there, at coordinates shifted by the rectangle's corner (exact in
+        float32); any other point reads only zeros."""
+        if self.whole:
+            return _sample(self.data[0], mx, my)
+        h, w = self.shape[:2]
+        out = np.zeros((len(mx), 2), np.float32)
+        fx, fy = np.floor(mx), np.floor(my)
+        ax, bx = np.clip(fx, 0, w - 1).astype(np.int64), np.clip(fx + 2, 0, w - 1).astype(np.int64)
+        ay, by = np.clip(fy, 0, h - 1).astype(np.int64), np.clip(fy + 2, 0, h - 1).astype(np.int64)
+        lab = self._label_at(ay, ax)
+        lab = np.where(lab == self._label_at(by, bx), lab, -1)  # both corners in one rectangle
+        idx = np.flatnonzero(lab >= 0)
+        if len(idx) == 0:
+            return out
+        idx = idx[np.argsort(lab[idx], kind="stable")]
+        sorted_lab = lab[idx]
+        starts = np.flatnonzero(np.r_[True, sorted_lab[1:] != sorted_lab[:-1]])
+        for n, start in enumerate(starts):
+            sel = idx[start: starts[n + 1] if n + 1 < len(starts) else len(idx)]
+            y0, _, x0, _ = self.rects[int(sorted_lab[start])]
+            out[sel] = _sample(self.data[int(sorted_lab[start])], mx[sel] - np.float32(x0), my[sel] - np.float32(y0))
+        return out
+
+    def crop(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """``flow[y0:y1, x0:x1]`` (inside the frame; do not change it in place)."""
+        if self.whole:
+            return self.data[0][y0:y1, x0:x1]
+        out = np.zeros((y1 - y0, x1 - x0, 2), np.float32)
+        for (ry0, ry1, rx0, rx1), d in zip(self.rects, self.data, strict=True):
+            iy0, iy1, ix0, ix1 = max(y0, ry0), min(y1, ry1), max(x0, rx0), min(x1, rx1)
+            if iy0 < iy1 and ix0 < ix1:
+                out[iy0 - y0: iy1 - y0, ix0 - x0: ix1 - x0] = d[iy0 - ry0: iy1 - ry0, ix0 - rx0: ix1 - rx0]
+        return out
+
+    def dense(self) -> np.ndarray:
+        """The whole-frame array."""
+        return self.crop(0, self.shape[0], 0, self.shape[1])
+
+
+def _at(flow: np.ndarray | BoxedFlow, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    return flow.at(ys, xs) if isinstance(flow, BoxedFlow) else flow[ys, xs]
 
 
 class FlowCache:
@@ -181,8 +344,21 @@ class FlowCache:
             self._grown_masks[j] = grown
         return self._grown_masks[j]
 
-    def _raw_flow(self, i: int, j: int) -> np.ndarray:
-        return self._store.flow(i, j, self._size)
+    def _raw_flow(self, i: int, j: int) -> BoxedFlow:
+        """The store's flow ``i -> j`` at the frames' size (a new one each call: the caller's to
+        change), as :meth:`FlowStore.flow` gives it, held only in the quarter-grid boxes around
+        the store's boxes (:func:`_on_grid`: what the smoothing reads and writes)."""
+        boxes = self.boxes(i, j)
+        if boxes is None:
+            return BoxedFlow.of(self._store.flow(i, j, self._size))
+        w, h = self._size
+        out = BoxedFlow.around((h, w), [_on_grid(b, h, w) for b in boxes])
+        native = self._store.native(i, j)
+        factor = (w / native.shape[1], h / native.shape[0])
+        for (y0, y1, x0, x1), box in zip(self._store.boxes(i, j), boxes, strict=True):
+            fy0, fy1, fx0, fx1 = box
+            out.region(box)[...] = scaled(native[y0:y1, x0:x1], (fx1 - fx0, fy1 - fy0), factor)
+        return out
 
     def boxes(self, i: int, j: int) -> list[tuple[int, int, int, int]] | None:
         """Where the flow ``i -> j`` is known (y0, y1, x0, x1 in the frames' pixels); None: everywhere."""
@@ -202,39 +378,37 @@ class FlowCache:
             self._valid[key] = valid
         return self._valid[key]
 
-    def _own_smoothed(self, i: int, j: int) -> np.ndarray:
+    def _own_smoothed(self, i: int, j: int) -> BoxedFlow:
         if (i, j) not in self._own:
             own = self._grown(i)
             raw = self._raw_flow(i, j)
-            boxes = self.boxes(i, j)
             if own is None:
                 self._own[(i, j)] = raw
-            elif boxes is None:
-                self._own[(i, j)] = smooth_over(raw, own)
-            else:  # the boxed flow is a new array each time: smoothed in place
-                grid = [_on_grid(b, *own.shape) for b in boxes]
-                self._own[(i, j)] = _smoothed_in_boxes(raw, grid, [own[y0:y1, x0:x1] for y0, y1, x0, x1 in grid],
-                                                       6.0, in_place=True)
+            elif raw.whole:
+                self._own[(i, j)] = BoxedFlow.of(smooth_over(raw.data[0], own))
+            else:  # the raw flow is a new one each time: smoothed in place
+                grid = [_on_grid(b, *own.shape) for b in self.boxes(i, j)]
+                self._own[(i, j)] = _boxed_smoothed(raw, grid, [own[y0:y1, x0:x1] for y0, y1, x0, x1 in grid], 6.0)
         return self._own[(i, j)]
 
-    def get(self, i: int, j: int) -> np.ndarray:
+    def get(self, i: int, j: int) -> BoxedFlow:
+        """The flow ``i -> j`` for the fill (a :class:`BoxedFlow`; do not change it)."""
         key = (i, j)
         if key not in self._flows:
             raw = self._raw_flow(i, j)
             own, other = self._grown(i), self._grown(j)
-            boxes = self.boxes(i, j)
-            if boxes is None:
-                bad = np.zeros(raw.shape[:2], bool)
+            h, w = raw.shape[:2]
+            if raw.whole:
+                bad = np.zeros((h, w), bool)
                 if own is not None:
                     bad |= own
                 if other is not None:
                     bad |= _splat(other, self._own_smoothed(j, i))
-                self._flows[key] = smooth_over(raw, bad) if bad.any() else raw
+                self._flows[key] = BoxedFlow.of(smooth_over(raw.data[0], bad)) if bad.any() else raw
             else:
                 # the bad pixels only in the boxes the smoothing reads (the same flow: outside
                 # them it is zero, as the boxed flow itself), smoothed in place
-                h, w = raw.shape[:2]
-                grid = [_on_grid(b, h, w) for b in boxes]
+                grid = [_on_grid(b, h, w) for b in self.boxes(i, j)]
                 bads = [np.zeros((y1 - y0, x1 - x0), bool) if own is None else own[y0:y1, x0:x1].copy()
                         for y0, y1, x0, x1 in grid]
                 if other is not None:
@@ -243,7 +417,7 @@ class FlowCache:
                         bads[k] |= _splat_in(points, box)
                 flow = raw
                 if any(b.any() for b in bads):
-                    flow = _smoothed_in_boxes(raw, grid, bads, 6.0, in_place=True)
+                    flow = _boxed_smoothed(raw, grid, bads, 6.0)
                 self._flows[key] = flow
         return self._flows[key]
 
@@ -294,7 +468,7 @@ def neighbour_order(i: int, radius: int, lo: int, hi: int) -> list[int]:
 
 
 def _ring_support(
-    fw: np.ndarray, ys: np.ndarray, xs: np.ndarray, current: np.ndarray, source: np.ndarray,
+    fw: np.ndarray | BoxedFlow, ys: np.ndarray, xs: np.ndarray, current: np.ndarray, source: np.ndarray,
     own_bad: np.ndarray, src_bad: np.ndarray | None, need: np.ndarray, margin: int = 24, sigma: float = 5.0,
     tile: int = 64, valid: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -314,7 +488,7 @@ def _ring_support(
     x0, x1 = max(0, int(xs.min()) - margin), min(w, int(xs.max()) + margin + 1)
 
     def residual(gy: np.ndarray, gx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        f = fw[gy, gx]
+        f = _at(fw, gy, gx)
         mx, my = gx.astype(np.float32) + f[..., 0], gy.astype(np.float32) + f[..., 1]
         warped = cv2.remap(source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         res = np.abs(warped - current[gy, gx]).max(axis=2)
@@ -361,11 +535,11 @@ def _candidates(
     fw = flows.get(i, j)
     bw = flows.get(j, i)
     h, w = fw.shape[:2]
-    f = fw[ys, xs]
+    f = fw.at(ys, xs)
     mx = (xs + f[:, 0]).astype(np.float32)
     my = (ys + f[:, 1]).astype(np.float32)
     inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
-    back = _sample(bw, mx, my)
+    back = bw.sample(mx, my)
     err = np.linalg.norm(f + back, axis=1)
     consistent = err <= 1.0 + 0.05 * np.linalg.norm(f, axis=1)
     src_bad = flows.damage_near(j, damage_of(j))
