@@ -410,16 +410,20 @@ def _disjoint_boxes(rects: list[tuple[int, int, int, int]], h: int, w: int,
 
     The blobs come from the rectangles themselves, not from a picture of them: two are in one
     blob when chained by rectangles that overlap or touch (a side or a corner: 8-connected)."""
-    boxes = []
-    for y0, y1, x0, x1 in _rect_blobs(rects):
-        if y1 - y0 < min_side:
-            y0 = max(0, min(h - min_side, (y0 + y1 - min_side) // 2))
-            y1 = min(h, y0 + min_side)
-        if x1 - x0 < min_side:
-            x0 = max(0, min(w - min_side, (x0 + x1 - min_side) // 2))
-            x1 = min(w, x0 + min_side)
-        boxes.append((y0, y1, x0, x1))
-    return _joined(boxes)
+    return _joined([_at_least(box, h, w, min_side) for box in _rect_blobs(rects)])
+
+
+def _at_least(box: tuple[int, int, int, int], h: int, w: int, min_side: int) -> tuple[int, int, int, int]:
+    """``box`` (y0, y1, x0, x1) grown about its centre to ``min_side`` px on each side that is
+    shorter, kept inside the ``h`` x ``w`` picture."""
+    y0, y1, x0, x1 = box
+    if y1 - y0 < min_side:
+        y0 = max(0, min(h - min_side, (y0 + y1 - min_side) // 2))
+        y1 = min(h, y0 + min_side)
+    if x1 - x0 < min_side:
+        x0 = max(0, min(w - min_side, (x0 + x1 - min_side) // 2))
+        x1 = min(w, x0 + min_side)
+    return y0, y1, x0, x1
 
 
 def _rect_blobs(rects: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:

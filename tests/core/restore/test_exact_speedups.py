@@ -9,6 +9,7 @@ import pytest
 from restoration_core.detect.flow import (
     INPAINT_RADIUS,
     FlowStore,
+    _at_least,
     _dilated5,
     _disjoint_boxes,
     _joined,
@@ -19,6 +20,13 @@ from restoration_core.detect.flow import (
 from restoration_core.restore.linefill import fill_lines, line_regions
 from restoration_core.restore.temporal import BoxedFlow, FlowCache, _sample, _splat, smooth_over
 
+
+def _store_and_cache(frames, masks, size, *, max_side, margin):
+    """A flow store holding ``frames`` with their ``masks``, and the fill's cache over it."""
+    store = FlowStore(max_side=max_side, keep=9, pictures=4, margin=margin)
+    for i, (frame, mask) in enumerate(zip(frames, masks, strict=True)):
+        store.add(i, frame, mask)
+    return store, FlowCache(store, size, lambda j: masks[j])
 
 def _plain_luma(image: np.ndarray) -> np.ndarray:
     img = unit_float(np.ascontiguousarray(image))
@@ -98,10 +106,7 @@ def test_the_flow_cache_smooths_in_its_boxes_as_over_the_whole_frames_masks():
             y, x = int(rng.integers(0, 140)), int(rng.integers(0, 240))
             m[y: y + int(rng.integers(2, 9)), x: x + int(rng.integers(2, 9))] = True
         masks.append(m)
-    store = FlowStore(max_side=250, keep=9, pictures=4, margin=8)
-    for i in range(3):
-        store.add(i, frames[i], masks[i])
-    cache = FlowCache(store, (250, 150), lambda j: masks[j])
+    store, cache = _store_and_cache(frames, masks, (250, 150), max_side=250, margin=8)
     for i, j in ((0, 1), (1, 0), (1, 2), (2, 0)):
         assert cache.boxes(i, j) is not None  # the boxed path
         own, other = cache._grown(i), cache._grown(j)
@@ -176,10 +181,7 @@ def test_the_flow_cache_at_a_smaller_flow_resolution_is_the_store_s_flow_smoothe
             m[y: y + int(rng.integers(2, 8)), x: x + int(rng.integers(2, 10))] = True
         m[60:64, 100:104] = m[60:64, 118:121] = True
         masks.append(m)
-    store = FlowStore(max_side=100, keep=9, pictures=4, margin=6)
-    for i in range(3):
-        store.add(i, frames[i], masks[i])
-    cache = FlowCache(store, (200, 120), lambda j: masks[j])
+    store, cache = _store_and_cache(frames, masks, (200, 120), max_side=100, margin=6)
     for i, j in ((0, 1), (1, 0), (2, 1), (0, 2)):
         boxes = cache.boxes(i, j)
         assert boxes is not None
@@ -197,17 +199,8 @@ def _boxes_from_picture(rects, h, w, min_side):
     for y0, y1, x0, x1 in rects:
         near[y0:y1, x0:x1] = 1
     _, _, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
-    boxes = []
-    for x, y, bw, bh, _ in stats[1:]:
-        y0, y1, x0, x1 = int(y), int(y + bh), int(x), int(x + bw)
-        if y1 - y0 < min_side:
-            y0 = max(0, min(h - min_side, (y0 + y1 - min_side) // 2))
-            y1 = min(h, y0 + min_side)
-        if x1 - x0 < min_side:
-            x0 = max(0, min(w - min_side, (x0 + x1 - min_side) // 2))
-            x1 = min(w, x0 + min_side)
-        boxes.append((y0, y1, x0, x1))
-    return _joined(boxes)
+    return _joined([_at_least((int(y), int(y + bh), int(x), int(x + bw)), h, w, min_side)
+                    for x, y, bw, bh, _ in stats[1:]])
 
 
 def test_the_flow_store_s_boxes_from_rectangles_are_those_of_their_picture():
