@@ -19,6 +19,22 @@ def _pcm_bytes_per_sample(codec: str) -> int | None:
     return int(m.group(1)) // 8 if m else None
 
 
+def _named_layout(ctx) -> str:
+    """The source's channel layout, named where Matroska leaves it unspecified ("2 channels"),
+    which encoders such as AAC refuse: one channel is mono, two are stereo."""
+    name = ctx.layout.name
+    return {1: "mono", 2: "stereo"}.get(ctx.channels, name) if name.endswith(" channels") or name == "1 channel" \
+        else name
+
+
+def _counted(stream: av.stream.Stream) -> bool:
+    """PCM whose timestamps are coarser than one sample (Matroska: milliseconds): its packets
+    are placed by counting samples from the stream's start, not from the rounded stamps."""
+    ctx = stream.codec_context
+    return (_pcm_bytes_per_sample(ctx.name) is not None and bool(ctx.sample_rate)
+            and stream.time_base is not None and stream.time_base * ctx.sample_rate > 1)
+
+
 class AudioCopier:
     """Feeds the audio of ``source`` between ``t0`` and ``t1`` seconds into ``output``.
 
@@ -40,6 +56,8 @@ class AudioCopier:
                 s.discard = av.stream.Discard.all
         self._map: dict[int, tuple[av.stream.Stream, bool]] = {}
         self._next_sample: dict[int, int] = {}
+        # counted PCM streams: the source sample at which the next packet starts
+        self._count: dict[int, int | None] = {s.index: None for s in self._streams if _counted(s)}
         for s in self._streams:
             codec = s.codec_context.name
             if allowed is None or codec in allowed:
@@ -47,7 +65,7 @@ class AudioCopier:
                 self._map[s.index] = (out, False)
             else:
                 out = output.add_stream(reencode_codec, rate=s.codec_context.sample_rate)
-                out.layout = s.codec_context.layout
+                out.layout = _named_layout(s.codec_context)
                 out.bit_rate = reencode_bit_rate
                 self._map[s.index] = (out, True)
                 self.notes.append(
@@ -64,7 +82,8 @@ class AudioCopier:
 
     def _iter(self) -> Iterator[av.Packet]:
         if self._packets is None:
-            if self.t0 > 1:
+            # a seek lands on a rounded stamp: counted PCM is read from the start instead
+            if self.t0 > 1 and not self._count:
                 self._in.seek(int((self.t0 - 1) * av.time_base), backward=True)
             self._packets = self._in.demux(*self._streams)
         return self._packets
@@ -99,15 +118,23 @@ class AudioCopier:
         tb = packet.time_base
         start = packet.pts * tb
         duration = (packet.duration or 0) * tb
+        bps = _pcm_bytes_per_sample(in_stream.codec_context.name)
+        first = self._first_sample(packet, bps) if bps is not None else None
+        counted = in_stream.index in self._count
+        if counted:  # its place and length from the count, not from the rounded stamps
+            ctx = in_stream.codec_context
+            start = Fraction(first, ctx.sample_rate)
+            duration = Fraction(packet.size // (bps * ctx.channels), ctx.sample_rate)
         if start >= self.t1 or start + duration <= self.t0 and duration > 0:
             return
         if reencode:
             for frame in in_stream.codec_context.decode(packet):
-                self._encode(frame, in_stream.index, out_stream, output)
+                self._encode(frame, in_stream.index, out_stream, output, first if counted else None)
+                if counted:
+                    first += frame.samples
             return
-        bps = _pcm_bytes_per_sample(in_stream.codec_context.name)
         if bps is not None:
-            self._copy_pcm(packet, bps, out_stream, output)
+            self._copy_pcm(packet, bps, first, out_stream, output)
             return
         if start < self.t0 - Fraction(1, 1000):
             return  # compressed packets start inside the range (at most one packet short)
@@ -116,13 +143,27 @@ class AudioCopier:
         packet.stream = out_stream
         output.mux(packet)
 
-    def _copy_pcm(self, packet: av.Packet, bps: int, out_stream, output) -> None:
+    def _first_sample(self, packet: av.Packet, bps: int) -> int:
+        """The source sample a PCM packet starts at: from its stamp where the stamps are exact
+        (MOV: one tick a sample), else counted from the stream's start; the count follows the
+        stamps again only across a jump of more than one tick (a gap in the source)."""
+        ctx = packet.stream.codec_context
+        rate = ctx.sample_rate
+        stamp = round(packet.pts * packet.time_base * rate)
+        key = packet.stream.index
+        if key not in self._count:
+            return stamp
+        expected = self._count[key]
+        first = stamp if expected is None or abs(expected - stamp) > packet.time_base * rate else expected
+        self._count[key] = first + packet.size // (bps * ctx.channels)
+        return first
+
+    def _copy_pcm(self, packet: av.Packet, bps: int, first: int, out_stream, output) -> None:
         ctx = packet.stream.codec_context
         rate, channels = ctx.sample_rate, ctx.channels
         block = bps * channels
         data = bytes(packet)
         n = len(data) // block
-        first = round(packet.pts * packet.time_base * rate)
         lo = max(first, round(self.t0 * rate))
         hi = min(first + n, round(self.t1 * rate))
         if hi <= lo:
@@ -135,9 +176,10 @@ class AudioCopier:
         new.stream = out_stream
         output.mux(new)
 
-    def _encode(self, frame: av.AudioFrame, key: int, out_stream, output) -> None:
+    def _encode(self, frame: av.AudioFrame, key: int, out_stream, output, first: int | None = None) -> None:
         rate = frame.sample_rate
-        first = round(frame.pts * frame.time_base * rate) if frame.pts is not None else self._next_sample[key]
+        if first is None:
+            first = round(frame.pts * frame.time_base * rate) if frame.pts is not None else self._next_sample[key]
         lo = max(first, round(self.t0 * rate))
         hi = min(first + frame.samples, round(self.t1 * rate))
         if hi <= lo:
