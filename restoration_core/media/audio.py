@@ -56,8 +56,17 @@ class AudioCopier:
                 s.discard = av.stream.Discard.all
         self._map: dict[int, tuple[av.stream.Stream, bool]] = {}
         self._next_sample: dict[int, int] = {}
-        # counted PCM streams: the source sample at which the next packet starts
-        self._count: dict[int, int | None] = {s.index: None for s in self._streams if _counted(s)}
+        # counted PCM streams: the source sample at which the next packet starts, and in integers
+        # (a packet a few ms long: no Fractions) bytes per sample, and one tick as samples * den
+        self._count: dict[int, int | None] = {}
+        self._counted: dict[int, tuple[int, int, int]] = {}
+        for s in self._streams:
+            if _counted(s):
+                ctx, tb = s.codec_context, s.time_base
+                self._count[s.index] = None
+                self._counted[s.index] = (_pcm_bytes_per_sample(ctx.name) * ctx.channels,
+                                          tb.numerator * ctx.sample_rate, tb.denominator)
+        self._bounds: tuple[Fraction, int, int, int] | None = None
         for s in self._streams:
             codec = s.codec_context.name
             if allowed is None or codec in allowed:
@@ -115,26 +124,21 @@ class AudioCopier:
     def _one(self, packet: av.Packet, output: av.container.OutputContainer) -> None:
         in_stream = packet.stream
         out_stream, reencode = self._map[in_stream.index]
+        if in_stream.index in self._counted:
+            self._one_counted(packet, out_stream, reencode, output)
+            return
         tb = packet.time_base
         start = packet.pts * tb
         duration = (packet.duration or 0) * tb
-        bps = _pcm_bytes_per_sample(in_stream.codec_context.name)
-        first = self._first_sample(packet, bps) if bps is not None else None
-        counted = in_stream.index in self._count
-        if counted:  # its place and length from the count, not from the rounded stamps
-            ctx = in_stream.codec_context
-            start = Fraction(first, ctx.sample_rate)
-            duration = Fraction(packet.size // (bps * ctx.channels), ctx.sample_rate)
         if start >= self.t1 or start + duration <= self.t0 and duration > 0:
             return
         if reencode:
             for frame in in_stream.codec_context.decode(packet):
-                self._encode(frame, in_stream.index, out_stream, output, first if counted else None)
-                if counted:
-                    first += frame.samples
+                self._encode(frame, in_stream.index, out_stream, output)
             return
+        bps = _pcm_bytes_per_sample(in_stream.codec_context.name)
         if bps is not None:
-            self._copy_pcm(packet, bps, first, out_stream, output)
+            self._copy_pcm(packet, bps, round(start * in_stream.codec_context.sample_rate), out_stream, output)
             return
         if start < self.t0 - Fraction(1, 1000):
             return  # compressed packets start inside the range (at most one packet short)
@@ -143,20 +147,30 @@ class AudioCopier:
         packet.stream = out_stream
         output.mux(packet)
 
-    def _first_sample(self, packet: av.Packet, bps: int) -> int:
-        """The source sample a PCM packet starts at: from its stamp where the stamps are exact
-        (MOV: one tick a sample), else counted from the stream's start; the count follows the
-        stamps again only across a jump of more than one tick (a gap in the source)."""
-        ctx = packet.stream.codec_context
-        rate = ctx.sample_rate
-        stamp = round(packet.pts * packet.time_base * rate)
+    def _one_counted(self, packet: av.Packet, out_stream, reencode: bool, output) -> None:
+        """A packet of counted PCM: it starts where the previous one ended (the stamp is taken
+        for the first packet and across a jump of more than one tick, a gap in the source)."""
         key = packet.stream.index
-        if key not in self._count:
-            return stamp
+        block, tick, den = self._counted[key]
+        n = packet.size // block
         expected = self._count[key]
-        first = stamp if expected is None or abs(expected - stamp) > packet.time_base * rate else expected
-        self._count[key] = first + packet.size // (bps * ctx.channels)
-        return first
+        if expected is None or abs(expected * den - packet.pts * tick) > tick:
+            first = round(Fraction(packet.pts * tick, den))
+        else:
+            first = expected
+        self._count[key] = first + n
+        ctx = packet.stream.codec_context
+        if self._bounds is None or self._bounds[0] is not self.t1 or self._bounds[1] != ctx.sample_rate:
+            rate = ctx.sample_rate  # the writer may shorten t1 before finish
+            self._bounds = (self.t1, rate, round(self.t0 * rate), round(self.t1 * rate))
+        if first >= self._bounds[3] or first + n <= self._bounds[2]:
+            return
+        if reencode:
+            for frame in ctx.decode(packet):
+                self._encode(frame, key, out_stream, output, first)
+                first += frame.samples
+            return
+        self._copy_pcm(packet, block // ctx.channels, first, out_stream, output)
 
     def _copy_pcm(self, packet: av.Packet, bps: int, first: int, out_stream, output) -> None:
         ctx = packet.stream.codec_context
