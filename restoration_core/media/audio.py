@@ -19,6 +19,22 @@ def _pcm_bytes_per_sample(codec: str) -> int | None:
     return int(m.group(1)) // 8 if m else None
 
 
+def _named_layout(ctx) -> str:
+    """The source's channel layout, named where Matroska leaves it unspecified ("2 channels"),
+    which encoders such as AAC refuse: one channel is mono, two are stereo."""
+    name = ctx.layout.name
+    return {1: "mono", 2: "stereo"}.get(ctx.channels, name) if name.endswith(" channels") or name == "1 channel" \
+        else name
+
+
+def _counted(stream: av.stream.Stream) -> bool:
+    """PCM whose timestamps are coarser than one sample (Matroska: milliseconds): its packets
+    are placed by counting samples from the stream's start, not from the rounded stamps."""
+    ctx = stream.codec_context
+    return (_pcm_bytes_per_sample(ctx.name) is not None and bool(ctx.sample_rate)
+            and stream.time_base is not None and stream.time_base * ctx.sample_rate > 1)
+
+
 class AudioCopier:
     """Feeds the audio of ``source`` between ``t0`` and ``t1`` seconds into ``output``.
 
@@ -40,6 +56,17 @@ class AudioCopier:
                 s.discard = av.stream.Discard.all
         self._map: dict[int, tuple[av.stream.Stream, bool]] = {}
         self._next_sample: dict[int, int] = {}
+        # counted PCM streams: the source sample at which the next packet starts, and in integers
+        # (a packet a few ms long: no Fractions) bytes per sample, and one tick as samples * den
+        self._count: dict[int, int | None] = {}
+        self._counted: dict[int, tuple[int, int, int]] = {}
+        for s in self._streams:
+            if _counted(s):
+                ctx, tb = s.codec_context, s.time_base
+                self._count[s.index] = None
+                self._counted[s.index] = (_pcm_bytes_per_sample(ctx.name) * ctx.channels,
+                                          tb.numerator * ctx.sample_rate, tb.denominator)
+        self._bounds: tuple[Fraction, int, int, int] | None = None
         for s in self._streams:
             codec = s.codec_context.name
             if allowed is None or codec in allowed:
@@ -47,7 +74,7 @@ class AudioCopier:
                 self._map[s.index] = (out, False)
             else:
                 out = output.add_stream(reencode_codec, rate=s.codec_context.sample_rate)
-                out.layout = s.codec_context.layout
+                out.layout = _named_layout(s.codec_context)
                 out.bit_rate = reencode_bit_rate
                 self._map[s.index] = (out, True)
                 self.notes.append(
@@ -64,7 +91,8 @@ class AudioCopier:
 
     def _iter(self) -> Iterator[av.Packet]:
         if self._packets is None:
-            if self.t0 > 1:
+            # a seek lands on a rounded stamp: counted PCM is read from the start instead
+            if self.t0 > 1 and not self._count:
                 self._in.seek(int((self.t0 - 1) * av.time_base), backward=True)
             self._packets = self._in.demux(*self._streams)
         return self._packets
@@ -96,6 +124,9 @@ class AudioCopier:
     def _one(self, packet: av.Packet, output: av.container.OutputContainer) -> None:
         in_stream = packet.stream
         out_stream, reencode = self._map[in_stream.index]
+        if in_stream.index in self._counted:
+            self._one_counted(packet, out_stream, reencode, output)
+            return
         tb = packet.time_base
         start = packet.pts * tb
         duration = (packet.duration or 0) * tb
@@ -107,7 +138,7 @@ class AudioCopier:
             return
         bps = _pcm_bytes_per_sample(in_stream.codec_context.name)
         if bps is not None:
-            self._copy_pcm(packet, bps, out_stream, output)
+            self._copy_pcm(packet, bps, round(start * in_stream.codec_context.sample_rate), out_stream, output)
             return
         if start < self.t0 - Fraction(1, 1000):
             return  # compressed packets start inside the range (at most one packet short)
@@ -116,13 +147,37 @@ class AudioCopier:
         packet.stream = out_stream
         output.mux(packet)
 
-    def _copy_pcm(self, packet: av.Packet, bps: int, out_stream, output) -> None:
+    def _one_counted(self, packet: av.Packet, out_stream, reencode: bool, output) -> None:
+        """A packet of counted PCM: it starts where the previous one ended (the stamp is taken
+        for the first packet and across a jump of more than one tick, a gap in the source)."""
+        key = packet.stream.index
+        block, tick, den = self._counted[key]
+        n = packet.size // block
+        expected = self._count[key]
+        if expected is None or abs(expected * den - packet.pts * tick) > tick:
+            first = round(Fraction(packet.pts * tick, den))
+        else:
+            first = expected
+        self._count[key] = first + n
+        ctx = packet.stream.codec_context
+        if self._bounds is None or self._bounds[0] is not self.t1 or self._bounds[1] != ctx.sample_rate:
+            rate = ctx.sample_rate  # the writer may shorten t1 before finish
+            self._bounds = (self.t1, rate, round(self.t0 * rate), round(self.t1 * rate))
+        if first >= self._bounds[3] or first + n <= self._bounds[2]:
+            return
+        if reencode:
+            for frame in ctx.decode(packet):
+                self._encode(frame, key, out_stream, output, first)
+                first += frame.samples
+            return
+        self._copy_pcm(packet, block // ctx.channels, first, out_stream, output)
+
+    def _copy_pcm(self, packet: av.Packet, bps: int, first: int, out_stream, output) -> None:
         ctx = packet.stream.codec_context
         rate, channels = ctx.sample_rate, ctx.channels
         block = bps * channels
         data = bytes(packet)
         n = len(data) // block
-        first = round(packet.pts * packet.time_base * rate)
         lo = max(first, round(self.t0 * rate))
         hi = min(first + n, round(self.t1 * rate))
         if hi <= lo:
@@ -135,9 +190,10 @@ class AudioCopier:
         new.stream = out_stream
         output.mux(new)
 
-    def _encode(self, frame: av.AudioFrame, key: int, out_stream, output) -> None:
+    def _encode(self, frame: av.AudioFrame, key: int, out_stream, output, first: int | None = None) -> None:
         rate = frame.sample_rate
-        first = round(frame.pts * frame.time_base * rate) if frame.pts is not None else self._next_sample[key]
+        if first is None:
+            first = round(frame.pts * frame.time_base * rate) if frame.pts is not None else self._next_sample[key]
         lo = max(first, round(self.t0 * rate))
         hi = min(first + frame.samples, round(self.t1 * rate))
         if hi <= lo:

@@ -137,3 +137,101 @@ def test_a_range_past_the_audio_seek_copies_the_exact_samples(tmp_path):
     a, b = round(50 * 1001 / 24000 * 48000), round(62 * 1001 / 24000 * 48000)
     assert np.array_equal(audio_samples(out), audio_samples(src)[:, a:b])
     assert all(np.array_equal(x, y) for x, y in zip(rgb48_frames(out), rgb48_frames(src)[50:62], strict=True))
+
+
+def _range_samples(a: int, b: int) -> tuple[int, int]:
+    return round(a * 1001 / 24000 * 48000), round(b * 1001 / 24000 * 48000)
+
+
+@pytest.mark.parametrize("kind", ["mkv", "mov"])
+def test_range_audio_is_sample_exact_from_matroska_and_mov(kind, tmp_path):
+    # Matroska stamps audio in milliseconds: a 1024-sample packet at sample 19456 is stamped
+    # 405 ms (sample 19440); the PCM must be placed by counting samples, as from MOV's exact stamps
+    from tests.core.fixtures_media import make_ffv1_mkv, make_prores_10bit
+
+    if kind == "mkv":
+        src = make_ffv1_mkv(tmp_path / "long.mkv", frames=72, size=(64, 32), audio=True)
+    else:
+        src = make_prores_10bit(tmp_path / "long.mov", frames=72, size=(64, 32))
+    full = audio_samples(src)
+    for a, b in [(0, 12), (10, 22), (23, 30), (50, 62), (61, 72)]:  # from frame 24 on the copier seeks
+        out = tmp_path / f"part_{a}.mkv"
+        run_to_end(export(src, out, "master", frame_range=(a, b)))
+        lo, hi = _range_samples(a, b)
+        got = audio_samples(out)
+        assert got.shape == (2, hi - lo), (a, b)
+        assert np.array_equal(got, full[:, lo:hi]), (a, b)
+
+
+def test_range_of_an_exported_matroska_range_is_sample_exact(tmp_path):
+    # an exported range starts with a part packet: counting must follow the real packet sizes
+    from tests.core.fixtures_media import make_ffv1_mkv
+
+    src = make_ffv1_mkv(tmp_path / "long.mkv", frames=72, size=(64, 32), audio=True)
+    first = tmp_path / "first.mkv"
+    run_to_end(export(src, first, "master", frame_range=(7, 70)))
+    out = tmp_path / "second.mkv"
+    run_to_end(export(first, out, "master", frame_range=(31, 45)))  # source frames 38..52
+    lo, hi = _range_samples(7, 70)
+    mid = audio_samples(first)
+    assert np.array_equal(mid, audio_samples(src)[:, lo:hi])
+    a, b = _range_samples(31, 45)
+    assert np.array_equal(audio_samples(out), mid[:, a:b])
+
+
+def test_matroska_pcm_reencoded_for_mp4_is_aligned(tmp_path):
+    # Matroska leaves a PCM stream's layout unnamed ("2 channels"), which AAC refused; and the
+    # re-encoded range starts at the counted sample (a 16-sample shift gives a clearly larger error)
+    from tests.core.fixtures_media import make_ffv1_mkv
+
+    src = make_ffv1_mkv(tmp_path / "long.mkv", frames=72, size=(64, 32), audio=True)
+    full = audio_samples(src)[0].astype(np.float64) / 32767
+    for a, b in [(10, 22), (50, 62)]:
+        out = tmp_path / f"part_{a}.mp4"
+        result = run_to_end(export(src, out, "access", frame_range=(a, b)))
+        assert any("re-encoded to AAC" in n for n in result.notes)
+        got = audio_samples(out)[0].astype(np.float64)
+        lo = _range_samples(a, b)[0]
+        seg = got[3000:9000]
+        errors = {off: np.abs(full[lo + 3000 + off:lo + 9000 + off] - seg).mean() for off in range(-40, 41)}
+        assert min(errors, key=errors.get) == 0, (a, b)
+
+
+def _ramp(lo: int, hi: int) -> np.ndarray:
+    s = np.arange(lo, hi)
+    return np.stack([s % 30011, (s * 7) % 30011]).astype(np.int16)
+
+
+def test_matroska_pcm_with_a_gap_is_placed_by_count_then_by_stamp(tmp_path):
+    # 40 packets of 1000 samples (20.83 ms, stamps rounded) from 0, then a gap to 1.5 s: the count
+    # follows the packets and takes the stamp again after the jump
+    from tests.core.fixtures_media import picture
+
+    src = tmp_path / "gap.mkv"
+    fps = Fraction(24000, 1001)
+    starts = [i * 1000 for i in range(40)] + [72000 + i * 1000 for i in range(72)]
+    with av.open(str(src), "w", format="matroska") as c:
+        vs = c.add_stream("ffv1", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = 64, 32, "yuv422p10le"
+        vs.codec_context.time_base = 1 / fps
+        aus = c.add_stream("pcm_s16le", rate=48000)
+        aus.layout = "stereo"
+        for i in range(72):
+            frame = av.VideoFrame.from_ndarray(picture(i, 64, 32), format="rgb48le").reformat(format="yuv422p10le")
+            frame.pts, frame.time_base = i, 1 / fps
+            for p in vs.encode(frame):
+                c.mux(p)
+        for p in vs.encode(None):
+            c.mux(p)
+        for s0 in starts:
+            af = av.AudioFrame.from_ndarray(_ramp(s0, s0 + 1000).T.reshape(1, -1), format="s16", layout="stereo")
+            af.sample_rate, af.pts, af.time_base = 48000, s0, Fraction(1, 48000)
+            for p in aus.encode(af):
+                c.mux(p)
+        for p in aus.encode(None):
+            c.mux(p)
+    for a, b in [(50, 62), (10, 17)]:  # past the gap and the seek; before it
+        out = tmp_path / f"part_{a}.mkv"
+        run_to_end(export(src, out, "master", frame_range=(a, b)))
+        lo, hi = _range_samples(a, b)
+        assert np.array_equal(audio_samples(out), _ramp(lo, hi)), (a, b)
