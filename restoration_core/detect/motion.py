@@ -65,8 +65,17 @@ class Neighbour:
 
 def relative_motion(flow: np.ndarray) -> np.ndarray:
     """Per-pixel motion (px) relative to the frame's overall (median) motion."""
-    rel = flow - np.median(flow[::4, ::4].reshape(-1, 2), axis=0)
-    return np.hypot(rel[..., 0], rel[..., 1])
+    med = np.median(flow[::4, ::4].reshape(-1, 2), axis=0)
+    # per component (no two-channel temporary): the same subtraction, element by element
+    return np.hypot(flow[..., 0] - med[0], flow[..., 1] - med[1])
+
+
+def _largest(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.max(arrays, axis=0)`` without stacking them first."""
+    out = np.array(arrays[0], copy=True)
+    for a in arrays[1:]:
+        np.maximum(out, a, out=out)
+    return out
 
 
 def moving_pixels(flows: list[np.ndarray], scale: float, rel: np.ndarray | None = None) -> np.ndarray:
@@ -74,7 +83,7 @@ def moving_pixels(flows: list[np.ndarray], scale: float, rel: np.ndarray | None 
     by :data:`NEAR_MOVING` px: the picture on and next to moving objects. ``rel``: the largest
     :func:`relative_motion` of ``flows`` when the caller has it already."""
     if rel is None:
-        rel = np.max([relative_motion(f) for f in flows], axis=0)
+        rel = _largest([relative_motion(f) for f in flows])
     moving = rel > MOVE_PX * scale
     r = max(1, round(NEAR_MOVING * scale))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
@@ -518,7 +527,7 @@ def protect(
     hole = cv2.dilate(mask.astype(np.uint8), np.ones((17, 17), np.uint8)) > 0
     sigma_fill = max(4.0, max(h, w) / 80.0)
     filled = [fill_flow(nb.flow, hole, sigma_fill) for nb in (near or neighbours)]
-    rel = np.max([relative_motion(f) for f in filled], axis=0)
+    rel = _largest([relative_motion(f) for f in filled])
     moving = moving_pixels(filled, max(1.0, scale), rel)
     r_near = 2 * max(1, round(NEAR_MOVING * max(1.0, scale)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)

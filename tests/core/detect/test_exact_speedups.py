@@ -163,3 +163,33 @@ def test_the_temporal_test_detects_as_with_the_plain_computations(monkeypatch):
     monkeypatch.setattr(dust, "warp", lambda image, flow, nearest=False, maps=None: _plain_warp(image, flow, nearest))
     monkeypatch.setattr(dust, "out_of_frame", lambda flow, maps=None: _plain_out_of_frame(flow))
     _assert_same(fast, _detections([f.copy() for f in frames]))
+
+
+# --- motion protection's relative motion, as it was (0757200)
+
+
+def _plain_relative_motion(flow):
+    rel = flow - np.median(flow[::4, ::4].reshape(-1, 2), axis=0)
+    return np.hypot(rel[..., 0], rel[..., 1])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_motion_protection_s_relative_motion_equals_the_plain_computation(seed):
+    rng = np.random.default_rng(seed)
+    h, w = 100 + 9 * seed, 140 + 13 * seed
+    flow = _flow_field(rng, h, w)
+    other = _flow_field(rng, h, w)
+    for f in (flow, other):
+        np.testing.assert_array_equal(motion.relative_motion(f), _plain_relative_motion(f))
+    np.testing.assert_array_equal(
+        motion.moving_pixels([flow, other], 1.5),
+        motion.moving_pixels([flow, other], 1.5, np.max([_plain_relative_motion(f) for f in (flow, other)], axis=0)),
+    )
+
+
+def test_motion_protection_detects_as_with_its_plain_relative_motion(monkeypatch):
+    frames = _limb_with_specks()
+    fast = _detections([f.copy() for f in frames])
+    monkeypatch.setattr(motion, "relative_motion", _plain_relative_motion)
+    monkeypatch.setattr(motion, "_largest", lambda arrays: np.max(arrays, axis=0))
+    _assert_same(fast, _detections([f.copy() for f in frames]))
