@@ -178,16 +178,17 @@ def temporal_outliers(
     flow_b: np.ndarray,
     candidate_z: float,
     ignore: np.ndarray | None = None,
+    smoothed: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Outliers:
     """Two-pass outlier test of ``cur`` against two references (flows from ``cur`` to each).
 
     ``ignore`` marks pixels without trustworthy evidence (set to z = 0). Pass one uses
     median-smoothed flow. Around candidate regions (``z > candidate_z``) large enough to
     have bent the flow, the flow is interpolated from around them and the test repeated;
-    the larger z wins.
+    the larger z wins. ``smoothed``: ``smooth_flow`` of ``flow_a`` and ``flow_b`` when the
+    caller has them already.
     """
-    fa = smooth_flow(flow_a)
-    fb = smooth_flow(flow_b)
+    fa, fb = (smooth_flow(flow_a), smooth_flow(flow_b)) if smoothed is None else smoothed
     ma, mb = flow_maps(fa), flow_maps(fb)  # each read three times below
     wa, wb = warp(ref_a, fa, maps=ma), warp(ref_b, fb, maps=mb)
     sigma = grain_sigma(wa, wb)

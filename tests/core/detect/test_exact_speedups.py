@@ -193,3 +193,26 @@ def test_motion_protection_detects_as_with_its_plain_relative_motion(monkeypatch
     monkeypatch.setattr(motion, "relative_motion", _plain_relative_motion)
     monkeypatch.setattr(motion, "_largest", lambda arrays: np.max(arrays, axis=0))
     _assert_same(fast, _detections([f.copy() for f in frames]))
+
+
+def test_a_clip_end_smooths_its_two_flows_once_and_detects_as_when_smoothing_again(monkeypatch):
+    from restoration_core.detect import pipeline
+
+    frames = _limb_with_specks()
+    smoothed = []
+    real_smooth = dust.smooth_flow
+
+    def counted(flow):
+        smoothed.append(flow)
+        return real_smooth(flow)
+
+    monkeypatch.setattr(dust, "smooth_flow", counted)
+    monkeypatch.setattr(pipeline, "smooth_flow", counted)
+    fast = _detections([f.copy() for f in frames])
+    fast_count = len(smoothed)
+    real_outliers = dust.temporal_outliers
+    monkeypatch.setattr(pipeline, "temporal_outliers", lambda *a: real_outliers(*a[:7]))  # smoothed dropped
+    smoothed.clear()
+    _assert_same(fast, _detections([f.copy() for f in frames]))
+    # the two clip ends (frames 0 and 6) each smoothed their two reference flows twice before
+    assert len(smoothed) - fast_count == 4
