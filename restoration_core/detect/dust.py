@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from restoration_core.detect.flow import out_of_frame, warp
+from restoration_core.detect.flow import flow_maps, out_of_frame, warp
 
 GRAIN_FLOOR = 1.5 / 255.0  # quantisation and compression noise never drop below this
 TEXTURE_WEIGHT = 0.15  # share of the references' local contrast tolerated
@@ -72,14 +72,31 @@ def fill_flow(flow: np.ndarray, hole: np.ndarray, sigma: float) -> np.ndarray:
     return np.where(hole[..., None], filled, flow).astype(np.float32)
 
 
-def motion_boundaries(flow: np.ndarray, jump: float = 0.5, reach: int = 9) -> np.ndarray:
-    """Pixels within ``reach`` px of a place where the flow changes by more than ``jump`` px per px."""
+def _flow_jumps(flow: np.ndarray, jump: float) -> np.ndarray:
+    """Where the flow changes by more than ``jump`` px per px (uint8 0/1)."""
     mag = np.zeros(flow.shape[:2], np.float32)
     for c in range(2):
-        gx = cv2.Sobel(flow[..., c], cv2.CV_32F, 1, 0, ksize=3) * 0.125
-        gy = cv2.Sobel(flow[..., c], cv2.CV_32F, 0, 1, ksize=3) * 0.125
-        mag += gx * gx + gy * gy
-    edge = (np.sqrt(mag) > jump).astype(np.uint8)
+        comp = np.ascontiguousarray(flow[..., c])  # once, not once per Sobel
+        gx = cv2.Sobel(comp, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(comp, cv2.CV_32F, 0, 1, ksize=3)
+        gx *= 0.125
+        gy *= 0.125
+        gx *= gx
+        gy *= gy
+        gx += gy
+        mag += gx
+    np.sqrt(mag, out=mag)
+    return (mag > jump).astype(np.uint8)
+
+
+def motion_boundaries(flow: np.ndarray, jump: float = 0.5, reach: int = 9,
+                      other: np.ndarray | None = None) -> np.ndarray:
+    """Pixels within ``reach`` px of a place where the flow (or ``other``, a second flow) changes
+    by more than ``jump`` px per px. Two flows' places are joined before the one dilation (a
+    dilation of a union is the union of the dilations)."""
+    edge = _flow_jumps(flow, jump)
+    if other is not None:
+        edge |= _flow_jumps(other, jump)
     return cv2.dilate(edge, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))) > 0
 
 
@@ -97,7 +114,12 @@ def _noise_unit(wa: np.ndarray, wb: np.ndarray, sigma: float) -> np.ndarray:
     # under sub-pixel flow error, so it earns tolerance in proportion
     texture = cv2.dilate(cv2.dilate(mean, k3) - cv2.erode(mean, k3), k3)
     mismatch = cv2.dilate(np.abs(wa - wb), np.ones((3, 3), np.uint8))
-    return sigma + TEXTURE_WEIGHT * texture + MISMATCH_WEIGHT * mismatch
+    # sigma + TEXTURE_WEIGHT * texture + MISMATCH_WEIGHT * mismatch, in place (the same order)
+    texture *= TEXTURE_WEIGHT
+    texture += sigma
+    mismatch *= MISMATCH_WEIGHT
+    texture += mismatch
+    return texture
 
 
 def local_offset(cur: np.ndarray, wa: np.ndarray, wb: np.ndarray, sigma: float) -> np.ndarray:
@@ -129,20 +151,23 @@ def rank_order(
     error smears in a bilinear warp (1-px window grids, text) then stays inside the range,
     while a speck, which no reference has anywhere near, does not.
     """
+    # (frame-size temporaries reused in place: the same operations in the same order)
     hi = np.maximum(wa, wb)
     lo = np.minimum(wa, wb)
     if near is not None:
         k3 = np.ones((3, 3), np.uint8)
-        hi = np.maximum(hi, cv2.dilate(np.maximum(*near), k3))
-        lo = np.minimum(lo, cv2.erode(np.minimum(*near), k3))
-    above = cur - hi
-    below = lo - cur
-    signed = np.where(above > 0, above, np.where(below > 0, -below, 0.0)).astype(np.float32)
+        np.maximum(hi, cv2.dilate(np.maximum(*near), k3), out=hi)
+        np.minimum(lo, cv2.erode(np.minimum(*near), k3), out=lo)
+    same = np.result_type(cur, hi) == hi.dtype  # else new arrays of the wider type, as before
+    above = np.subtract(cur, hi, out=hi if same else None)
+    below = np.subtract(lo, cur, out=lo if same else None)
+    signed = np.where(above > 0, above, np.where(below > 0, -below, 0.0)).astype(np.float32, copy=False)
     unit = _noise_unit(wa, wb, sigma)
     if boundary is not None:
-        unit = np.where(boundary, unit * BOUNDARY_FACTOR, unit)
-    z = np.abs(signed) / unit
-    return Outliers(signed, z.astype(np.float32))
+        unit[boundary] *= BOUNDARY_FACTOR
+    z = np.abs(signed)
+    z /= unit
+    return Outliers(signed, z.astype(np.float32, copy=False))
 
 
 def temporal_outliers(
@@ -153,25 +178,28 @@ def temporal_outliers(
     flow_b: np.ndarray,
     candidate_z: float,
     ignore: np.ndarray | None = None,
+    smoothed: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Outliers:
     """Two-pass outlier test of ``cur`` against two references (flows from ``cur`` to each).
 
     ``ignore`` marks pixels without trustworthy evidence (set to z = 0). Pass one uses
     median-smoothed flow. Around candidate regions (``z > candidate_z``) large enough to
     have bent the flow, the flow is interpolated from around them and the test repeated;
-    the larger z wins.
+    the larger z wins. ``smoothed``: ``smooth_flow`` of ``flow_a`` and ``flow_b`` when the
+    caller has them already.
     """
-    fa = smooth_flow(flow_a)
-    fb = smooth_flow(flow_b)
-    wa, wb = warp(ref_a, fa), warp(ref_b, fb)
+    fa, fb = (smooth_flow(flow_a), smooth_flow(flow_b)) if smoothed is None else smoothed
+    ma, mb = flow_maps(fa), flow_maps(fb)  # each read three times below
+    wa, wb = warp(ref_a, fa, maps=ma), warp(ref_b, fb, maps=mb)
     sigma = grain_sigma(wa, wb)
     cur = cur - local_offset(cur, wa, wb, sigma)
-    near = (warp(ref_a, fa, nearest=True), warp(ref_b, fb, nearest=True))
+    near = (warp(ref_a, fa, nearest=True, maps=ma), warp(ref_b, fb, nearest=True, maps=mb))
     # Near motion boundaries the flow mixes both motions: demand more there.
-    boundary = motion_boundaries(fa, BOUNDARY_JUMP) | motion_boundaries(fb, BOUNDARY_JUMP)
+    boundary = motion_boundaries(fa, BOUNDARY_JUMP, other=fb)
     first = rank_order(cur, wa, wb, sigma, near, boundary)
     # Where a reference has no picture (motion or weave across the frame's edge) there is no evidence.
-    blind = out_of_frame(fa) | out_of_frame(fb)
+    blind = out_of_frame(fa, ma) | out_of_frame(fb, mb)
+    del ma, mb
     if ignore is not None:
         blind |= ignore
     blind = cv2.dilate(blind.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0

@@ -173,12 +173,19 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return cache[key]
 
 
-def warp(image: np.ndarray, flow: np.ndarray, *, nearest: bool = False) -> np.ndarray:
-    """Resample ``image`` (the flow's ``other``) onto ``ref``'s grid; borders replicate."""
+def flow_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``p + flow[p]``: where each pixel's flow points, x and y (the maps :func:`warp` and
+    :func:`out_of_frame` read; computed once for a flow that is read several times)."""
     h, w = flow.shape[:2]
     xs, ys = _grid(h, w)
-    map_x = xs + flow[..., 0]
-    map_y = ys + flow[..., 1]
+    return xs + flow[..., 0], ys + flow[..., 1]
+
+
+def warp(image: np.ndarray, flow: np.ndarray, *, nearest: bool = False,
+         maps: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Resample ``image`` (the flow's ``other``) onto ``ref``'s grid; borders replicate.
+    ``maps``: the flow's :func:`flow_maps`, when already at hand."""
+    map_x, map_y = flow_maps(flow) if maps is None else maps
     interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     src = image
     if image.dtype == bool:
@@ -195,12 +202,11 @@ def forward_backward_error(flow_fw: np.ndarray, flow_bw: np.ndarray) -> np.ndarr
     return np.linalg.norm(flow_fw + bw_at, axis=2)
 
 
-def out_of_frame(flow: np.ndarray) -> np.ndarray:
-    """True where ``p + flow[p]`` falls outside the other frame (no source there)."""
+def out_of_frame(flow: np.ndarray, maps: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """True where ``p + flow[p]`` falls outside the other frame (no source there).
+    ``maps``: the flow's :func:`flow_maps`, when already at hand."""
     h, w = flow.shape[:2]
-    xs, ys = _grid(h, w)
-    x = xs + flow[..., 0]
-    y = ys + flow[..., 1]
+    x, y = flow_maps(flow) if maps is None else maps
     return (x < 0) | (x > w - 1) | (y < 0) | (y > h - 1)
 
 

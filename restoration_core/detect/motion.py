@@ -29,6 +29,7 @@ Static picture is left to the aligned test, so dust on a still background keeps 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -64,8 +65,17 @@ class Neighbour:
 
 def relative_motion(flow: np.ndarray) -> np.ndarray:
     """Per-pixel motion (px) relative to the frame's overall (median) motion."""
-    rel = flow - np.median(flow[::4, ::4].reshape(-1, 2), axis=0)
-    return np.hypot(rel[..., 0], rel[..., 1])
+    med = np.median(flow[::4, ::4].reshape(-1, 2), axis=0)
+    # per component (no two-channel temporary): the same subtraction, element by element
+    return np.hypot(flow[..., 0] - med[0], flow[..., 1] - med[1])
+
+
+def _largest(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.max(arrays, axis=0)`` without stacking them first."""
+    out = np.array(arrays[0], copy=True)
+    for a in arrays[1:]:
+        np.maximum(out, a, out=out)
+    return out
 
 
 def moving_pixels(flows: list[np.ndarray], scale: float, rel: np.ndarray | None = None) -> np.ndarray:
@@ -73,7 +83,7 @@ def moving_pixels(flows: list[np.ndarray], scale: float, rel: np.ndarray | None 
     by :data:`NEAR_MOVING` px: the picture on and next to moving objects. ``rel``: the largest
     :func:`relative_motion` of ``flows`` when the caller has it already."""
     if rel is None:
-        rel = np.max([relative_motion(f) for f in flows], axis=0)
+        rel = _largest([relative_motion(f) for f in flows])
     moving = rel > MOVE_PX * scale
     r = max(1, round(NEAR_MOVING * scale))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
@@ -185,6 +195,49 @@ def _aligned_and_best(
     return aligned, float(cv2.matchTemplate(search, tpl, cv2.TM_SQDIFF, mask=weight).min())
 
 
+@lru_cache(maxsize=64)
+def _disc_rows(radius: int) -> tuple[int, ...] | None:
+    """Half-width of each row of OpenCV's ``2r+1`` ellipse (``None`` if a row is not one run
+    of ones centred on the middle column)."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    out = []
+    for row in k:
+        cols = np.flatnonzero(row)
+        d = radius - int(cols[0]) if len(cols) else -1
+        if d < 0 or int(cols[-1]) != radius + d or len(cols) != 2 * d + 1:
+            return None
+        out.append(d)
+    return tuple(out)
+
+
+def disc_extreme(src: np.ndarray, radius: int, y: int, x: int, h: int, w: int, high: bool) -> np.ndarray:
+    """``cv2.dilate`` (``high``) or ``cv2.erode`` of ``src`` by the ``2r+1`` ellipse, read only
+    at ``src[y:y+h, x:x+w]``: the same values. The ellipse is taken row by row (each row a
+    centred run), a row's run as a running max over columns grown one pixel each side at a
+    time, so the cost is ``r`` (not ``r^2``) passes over the crop; pixels outside ``src`` do
+    not count, as OpenCV's default border leaves them out."""
+    rows = _disc_rows(radius)
+    if rows is None:
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        return (cv2.dilate if high else cv2.erode)(src, k)[y : y + h, x : x + w]
+    r = radius
+    fill = -np.inf if high else np.inf
+    pad = np.full((src.shape[0] + 2 * r, src.shape[1] + 2 * r), fill, src.dtype)
+    pad[r : r + src.shape[0], r : r + src.shape[1]] = src
+    pick = np.maximum if high else np.minimum
+    band = pad[y : y + h + 2 * r]  # rows y - r .. y + h + r of src
+    run = band[:, x + r : x + r + w].copy()  # the running max over columns x - d .. x + d
+    out = np.full((h, w), fill, src.dtype)
+    for d in range(r + 1):
+        if d:
+            pick(run, band[:, x + r - d : x + r - d + w], out=run)
+            pick(run, band[:, x + r + d : x + r + d + w], out=run)
+        for i, di in enumerate(rows):
+            if di == d:
+                pick(out, run[i : i + h], out=out)
+    return out
+
+
 def value_explained(
     cur: np.ndarray, signed: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int],
     neighbours: list[Neighbour], radius: int,
@@ -211,7 +264,6 @@ def _values_shown(
     if len(near) < 2 or not region.any():
         return None
     a0, b0, a1, b1 = max(0, x0 - radius), max(0, y0 - radius), min(w, x1 + radius), min(h, y1 + radius)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     c = cur[y0:y1, x0:x1][region]
     s = signed[y0:y1, x0:x1][region]
     out = []
@@ -221,8 +273,8 @@ def _values_shown(
         src = nb.luma[max(0, b0 + dy) : max(0, b1 + dy), max(0, a0 + dx) : max(0, a1 + dx)]
         if src.shape != (b1 - b0, a1 - a0):
             return None
-        hi = cv2.dilate(src, k)[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0][region]
-        lo = cv2.erode(src, k)[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0][region]
+        hi = disc_extreme(src, radius, y0 - b0, x0 - a0, y1 - y0, x1 - x0, True)[region]
+        lo = disc_extreme(src, radius, y0 - b0, x0 - a0, y1 - y0, x1 - x0, False)[region]
         allowed = slack * np.abs(s)
         out.append(np.where(s > 0, hi >= c - allowed, lo <= c + allowed))
     return out
@@ -475,7 +527,7 @@ def protect(
     hole = cv2.dilate(mask.astype(np.uint8), np.ones((17, 17), np.uint8)) > 0
     sigma_fill = max(4.0, max(h, w) / 80.0)
     filled = [fill_flow(nb.flow, hole, sigma_fill) for nb in (near or neighbours)]
-    rel = np.max([relative_motion(f) for f in filled], axis=0)
+    rel = _largest([relative_motion(f) for f in filled])
     moving = moving_pixels(filled, max(1.0, scale), rel)
     r_near = 2 * max(1, round(NEAR_MOVING * max(1.0, scale)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)

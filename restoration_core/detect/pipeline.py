@@ -197,7 +197,7 @@ def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
         a, b = refs
         one_sided = abs(b - i) > 1 or abs(a - i) > 1
         k = ts * (ONE_SIDED if one_sided else 1.0)
-        ignore = None
+        ignore = smoothed = None
         if one_sided:
             # Both references lie on one side: what motion covers in one is covered in the
             # other too, so occlusions look like damage. Skip pixels whose flow is inconsistent.
@@ -211,8 +211,9 @@ def _detect_one(win: _Window, i: int, lo: int, hi: int) -> FrameDetection:
             ignore = ~reliable(fa, smooth_flow(win.flow(a, i)), tolerance=1.5) | motion_boundaries(fb)
             if END_BOUNDARIES_ON_DETAIL:
                 ignore &= detail
+            smoothed = (fa, fb)  # the temporal test's own smoothing of the same two flows
         out = temporal_outliers(
-            cur, win.luma[a], win.flow(i, a), win.luma[b], win.flow(i, b), Z_LOW * k, ignore
+            cur, win.luma[a], win.flow(i, a), win.luma[b], win.flow(i, b), Z_LOW * k, ignore, smoothed
         )
         dust_mask = regions.refine(out.z, Z_LOW * k, Z_HIGH * k, signed=out.signed)
         # candidates on still picture need no motion protection (their own flow is bent by them)
