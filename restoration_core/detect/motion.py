@@ -16,6 +16,15 @@ questioned again where the picture moves:
   stronger peak there (:data:`MOVING_EVIDENCE`) is off: on the tuning clips any peak
   threshold that removed a false region removed some 20 true specks on moving picture.
 
+- **background that one side in time shows**: a moving object uncovers background at its
+  trailing edge (and covers it at its leading edge); the frame before shows the object there,
+  the frames after show the background in place, so against the two aligned neighbours it is
+  an outlier, and the flow near the object's edge is dragged by it, so the displaced search
+  misses it. A candidate both frames of one side show where one steady motion puts it, while
+  the other side's flow does not continue that motion (it follows the occluder) or that side
+  is missing, is motion (:func:`one_sided_motion`); this is applied after the rules or the
+  verifier, which weigh the nearest frames on both sides and do not see it.
+
 These rules are not the last word: every candidate on or next to moving picture is measured
 (:func:`candidate_features`) and a learned verifier (``detect.verify``, trained on the
 tuning clips only) decides from the measurements together whether it is damage. It rejects
@@ -52,6 +61,8 @@ TILE = 8  # px (at 640 wide): a candidate is searched for tile by tile
 VALUE_EXPLAINED = 0.6  # share of its pixels whose values the neighbours show nearby that makes it motion
 EXPLAINED = 0.5  # share of a candidate's pixels in explained tiles that makes it motion
 MOVING_EVIDENCE = 0.0  # peak-z factor on moving picture: 1 + MOVING_EVIDENCE * strength
+SIDE_FIT = 0.2  # rms of a one-sided match, relative to the candidate's contrast, that shows it
+SIDE_OCCLUDED = 3.0  # px (at 640 wide): the other side's flow off the steady motion: occluded there
 
 
 @dataclass(frozen=True)
@@ -236,6 +247,69 @@ def disc_extreme(src: np.ndarray, radius: int, y: int, x: int, h: int, w: int, h
             if di == d:
                 pick(out, run[i : i + h], out=out)
     return out
+
+
+def _fit_at(luma: np.ndarray, tpl: np.ndarray, weight: np.ndarray, x: float, y: float, jitter: int) -> float:
+    """The weighted rms of ``tpl`` placed with its corner within ``jitter`` px of (x, y) in
+    ``luma``, at its best there (inf when that leaves the picture)."""
+    h, w = luma.shape
+    th, tw = tpl.shape
+    cx, cy = int(round(x)), int(round(y))
+    sx0, sy0, sx1, sy1 = cx - jitter, cy - jitter, cx + tw + jitter, cy + th + jitter
+    if sx0 < 0 or sy0 < 0 or sx1 > w or sy1 > h:
+        return np.inf
+    res = cv2.matchTemplate(np.ascontiguousarray(luma[sy0:sy1, sx0:sx1]), tpl, cv2.TM_SQDIFF, mask=weight)
+    return float(np.sqrt(max(0.0, float(res.min())) / float(np.sum(weight * weight))))
+
+
+def one_sided_motion(
+    soft: np.ndarray, signed: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int],
+    neighbours: list[Neighbour], flows: dict[int, np.ndarray], overall: dict[int, np.ndarray], scale: float,
+) -> bool:
+    """Whether the candidate is picture that one side in time shows and the other cannot:
+    the background a moving object uncovers (its trailing edge) or is about to cover (its
+    leading edge). Both frames of one side (+1 and +2, or -1 and -2) show the candidate's
+    pixels and the one beside them closely (rms within :data:`SIDE_FIT` of its contrast)
+    where one steady motion puts them, the frame's overall motion (a still or panning
+    background) or the flow around the candidate, within a pixel (two in the +-2 frame), and on the other side the frame +-1 is missing or its flow at the candidate
+    does not continue that motion by :data:`SIDE_OCCLUDED` px or more (it follows the
+    occluder). Damage exists in one frame only; only the places that steady motion predicts
+    are tried, so a look-alike elsewhere (a window of a row of windows) does not count.
+    ``soft``/``neighbours``: the blurred pictures; ``flows``: the flows to the frames +-1 by
+    offset, filled over the candidates (a speck bends the flow over itself); ``overall``: their
+    medians (the frame's overall motion) by offset."""
+    h, w = soft.shape
+    x0, y0, x1, y1 = box
+    by_offset = {nb.offset: nb for nb in neighbours}
+    contrast = float(np.sqrt(np.mean(signed[y0:y1, x0:x1][region] ** 2)))
+    if contrast <= 0:
+        return False
+    pad = RING + 1
+    a0, b0, a1, b1 = max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+    tpl = np.ascontiguousarray(soft[b0:b1, a0:a1])
+    own = np.zeros(tpl.shape, np.uint8)
+    own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
+    # the candidate's own pixels (and the one beside them) must be shown, not just its ring
+    weight = (cv2.dilate(own, np.ones((3, 3), np.uint8)) > 0).astype(np.float32)
+    fit = SIDE_FIT * contrast
+    for sign in (1, -1):
+        near, far, flow = by_offset.get(sign), by_offset.get(2 * sign), flows.get(sign)
+        if near is None or far is None or flow is None:
+            continue
+        local = np.median(flow[y0:y1, x0:x1][region], axis=0)
+        other = flows.get(-sign)
+        for px, py in {(round(float(v[0])), round(float(v[1]))) for v in (overall[sign], local)}:
+            if _fit_at(near.luma, tpl, weight, a0 + px, b0 + py, 1) > fit:
+                continue
+            if _fit_at(far.luma, tpl, weight, a0 + 2 * px, b0 + 2 * py, 2) > fit:
+                continue
+            if other is None:
+                return True
+            f = np.median(other[y0:y1, x0:x1][region], axis=0)
+            # steady motion puts the candidate at minus that displacement on the other side
+            if np.hypot(float(f[0]) + px, float(f[1]) + py) >= SIDE_OCCLUDED * max(1.0, scale):
+                return True
+    return False
 
 
 def value_explained(
@@ -528,6 +602,8 @@ def protect(
     sigma_fill = max(4.0, max(h, w) / 80.0)
     filled = [fill_flow(nb.flow, hole, sigma_fill) for nb in (near or neighbours)]
     rel = _largest([relative_motion(f) for f in filled])
+    side_flows = {nb.offset: f for nb, f in zip(near, filled, strict=False)} if near else {}
+    side_overall = {o: np.median(f[::4, ::4].reshape(-1, 2), axis=0) for o, f in side_flows.items()}
     moving = moving_pixels(filled, max(1.0, scale), rel)
     r_near = 2 * max(1, round(NEAR_MOVING * max(1.0, scale)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
@@ -563,14 +639,17 @@ def protect(
             rules = _rules_keep(cur, soft, signed, region, box, neighbours, rel, reach, tol, tile, r_near)
         if verifier is None and sink is None:
             keep[k] = rules
-            continue
-        feats = candidate_features(
-            cur, signed, z, high, region, box, neighbours, rel, moving, r_near, reach, rules, soft,
-            need_displaced, filled if near and need_follow else None,
-        )
-        if sink is not None:
-            sink.append((box, region, feats, bool(rules)))
-        keep[k] = bool(rules) if verifier is None else bool(verifier.accepts(feats[cols], strength)[0])
+        else:
+            feats = candidate_features(
+                cur, signed, z, high, region, box, neighbours, rel, moving, r_near, reach, rules, soft,
+                need_displaced, filled if near and need_follow else None,
+            )
+            if sink is not None:
+                sink.append((box, region, feats, bool(rules)))
+            keep[k] = bool(rules) if verifier is None else bool(verifier.accepts(feats[cols], strength)[0])
+        # neither the rules nor the verifier see a background that only one side in time shows
+        if keep[k] and one_sided_motion(soft, signed, region, box, neighbours, side_flows, side_overall, scale):
+            keep[k] = False
     return keep[labels]
 
 

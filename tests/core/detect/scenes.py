@@ -183,3 +183,30 @@ def fold_clip(n: int = 7, fold_at: int = 3, speck: tuple[int, int] | None = None
                 img[dust] = 0.05
         frames.append(gray_rgb(img + rng.normal(0, 0.006, img.shape)))
     return frames, fold, dust
+
+
+def uncover_clip(n: int = 6, seed: int = 5) -> list[np.ndarray]:
+    """A still textured background with a light building whose windows are rows of small dark
+    ticks (1x3 px, every 5 px), and a textured disc with a dark rim crossing it at 14 px a frame
+    (and 2 px down): on frame 3 the disc's trailing edge has just uncovered ticks that frame 2
+    still hid and frames 4 and 5 show in place. No damage."""
+    w, h, r = 240, 150, 30
+    rng = np.random.default_rng(seed)
+    bg = texture(h, w, seed) * 0.5 + 0.2
+    bg[30:140, 40:100] = 0.75 + 0.1 * (texture(110, 60, seed + 1) - 0.5)
+    for wy in range(34, 136, 9):
+        bg[wy : wy + 3, 42:98:5] = 0.25
+    size = 2 * (r + 2) + 1
+    surf = np.clip(0.55 + 2.5 * (texture(size, size, seed + 2) - 0.5), 0.15, 0.95)
+    yy, xx = np.mgrid[0:size, 0:size] - (r + 2)
+    dist = np.hypot(xx, yy)
+    body, rim = dist <= r, (dist > r) & (dist <= r + 2)
+    frames = []
+    for t in range(n):
+        img = bg.copy()
+        cx, cy = 70 + 14 * t, 80 + 2 * t
+        view = img[cy - r - 2 : cy + r + 3, cx - r - 2 : cx + r + 3]
+        view[body] = surf[body]
+        view[rim] = 0.1
+        frames.append(gray_rgb(img + rng.normal(0, 0.006, img.shape)))
+    return frames
