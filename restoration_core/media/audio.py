@@ -84,6 +84,7 @@ class AudioCopier:
             self._next_sample[s.index] = 0
         self._packets: Iterator[av.Packet] | None = None
         self._pending: av.Packet | None = None
+        self._past: set[int] = set()  # streams that have reached the range's end
 
     @property
     def has_audio(self) -> bool:
@@ -94,8 +95,12 @@ class AudioCopier:
             # a seek lands on a rounded stamp: counted PCM is read from the start instead
             if self.t0 > 1 and not self._count:
                 self._in.seek(int((self.t0 - 1) * av.time_base), backward=True)
-            self._packets = self._in.demux(*self._streams)
+            self._packets = self._demux()
         return self._packets
+
+    def _demux(self) -> Iterator[av.Packet]:
+        """The source's audio packets from where it stands (every read of the file goes through here)."""
+        return self._in.demux(*self._streams)
 
     def pump(self, until: Fraction | None, output: av.container.OutputContainer) -> None:
         """Mux source audio packets that end (relative to t0) by ``until`` seconds (None: all)."""
@@ -119,35 +124,45 @@ class AudioCopier:
             if until is not None and end - self.t0 > until:
                 self._pending = packet
                 return
-            self._one(packet, output)
+            if self._one(packet, output):
+                # this stream has reached the range's end (t1 only ever shrinks): drop its later
+                # packets in the demuxer, and stop reading once every stream is there
+                self._past.add(packet.stream.index)
+                packet.stream.discard = av.stream.Discard.all
+                if len(self._past) == len(self._streams):
+                    self._packets = iter(())
+                    return
 
-    def _one(self, packet: av.Packet, output: av.container.OutputContainer) -> None:
+    def _one(self, packet: av.Packet, output: av.container.OutputContainer) -> bool:
+        """Mux the part of ``packet`` inside the range; True when it starts at or past the range's end."""
         in_stream = packet.stream
         out_stream, reencode = self._map[in_stream.index]
         if in_stream.index in self._counted:
-            self._one_counted(packet, out_stream, reencode, output)
-            return
+            return self._one_counted(packet, out_stream, reencode, output)
         tb = packet.time_base
         start = packet.pts * tb
         duration = (packet.duration or 0) * tb
-        if start >= self.t1 or start + duration <= self.t0 and duration > 0:
-            return
+        if start >= self.t1:
+            return True
+        if start + duration <= self.t0 and duration > 0:
+            return False
         if reencode:
             for frame in in_stream.codec_context.decode(packet):
                 self._encode(frame, in_stream.index, out_stream, output)
-            return
+            return False
         bps = _pcm_bytes_per_sample(in_stream.codec_context.name)
         if bps is not None:
             self._copy_pcm(packet, bps, round(start * in_stream.codec_context.sample_rate), out_stream, output)
-            return
+            return False
         if start < self.t0 - Fraction(1, 1000):
-            return  # compressed packets start inside the range (at most one packet short)
+            return False  # compressed packets start inside the range (at most one packet short)
         packet.pts = round((start - self.t0) / tb)
         packet.dts = packet.pts
         packet.stream = out_stream
         output.mux(packet)
+        return False
 
-    def _one_counted(self, packet: av.Packet, out_stream, reencode: bool, output) -> None:
+    def _one_counted(self, packet: av.Packet, out_stream, reencode: bool, output) -> bool:
         """A packet of counted PCM: it starts where the previous one ended (the stamp is taken
         for the first packet and across a jump of more than one tick, a gap in the source)."""
         key = packet.stream.index
@@ -163,14 +178,17 @@ class AudioCopier:
         if self._bounds is None or self._bounds[0] is not self.t1 or self._bounds[1] != ctx.sample_rate:
             rate = ctx.sample_rate  # the writer may shorten t1 before finish
             self._bounds = (self.t1, rate, round(self.t0 * rate), round(self.t1 * rate))
-        if first >= self._bounds[3] or first + n <= self._bounds[2]:
-            return
+        if first >= self._bounds[3]:
+            return True
+        if first + n <= self._bounds[2]:
+            return False
         if reencode:
             for frame in ctx.decode(packet):
                 self._encode(frame, key, out_stream, output, first)
                 first += frame.samples
-            return
+            return False
         self._copy_pcm(packet, block // ctx.channels, first, out_stream, output)
+        return False
 
     def _copy_pcm(self, packet: av.Packet, bps: int, first: int, out_stream, output) -> None:
         ctx = packet.stream.codec_context

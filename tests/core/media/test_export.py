@@ -235,3 +235,43 @@ def test_matroska_pcm_with_a_gap_is_placed_by_count_then_by_stamp(tmp_path):
         run_to_end(export(src, out, "master", frame_range=(a, b)))
         lo, hi = _range_samples(a, b)
         assert np.array_equal(audio_samples(out), _ramp(lo, hi)), (a, b)
+
+
+def _spy_demux(monkeypatch) -> list[tuple[int, Fraction, Fraction]]:
+    """Record (stream, start, duration) in seconds of every packet the audio copier demuxes."""
+    from restoration_core.media.audio import AudioCopier
+
+    seen: list[tuple[int, Fraction, Fraction]] = []
+    demux = AudioCopier._demux
+
+    def spy(self):
+        for p in demux(self):
+            if p.pts is not None:
+                seen.append((p.stream.index, p.pts * p.time_base, (p.duration or 0) * p.time_base))
+            yield p
+
+    monkeypatch.setattr(AudioCopier, "_demux", spy)
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["mkv", "mov"])
+def test_the_audio_copier_stops_reading_at_the_range_end(kind, tmp_path, monkeypatch):
+    # a range early in the reel: the copier reads at most one packet past the range's end, not to
+    # the end of the file, and the audio stays sample-exact
+    from tests.core.fixtures_media import make_ffv1_mkv, make_prores_10bit
+
+    if kind == "mkv":
+        src = make_ffv1_mkv(tmp_path / "long.mkv", frames=72, size=(64, 32), audio=True)
+    else:
+        src = make_prores_10bit(tmp_path / "long.mov", frames=72, size=(64, 32))
+    full = audio_samples(src)
+    for a, b in [(10, 22), (30, 41)]:
+        seen = _spy_demux(monkeypatch)
+        out = tmp_path / f"part_{a}.mkv"
+        run_to_end(export(src, out, "master", frame_range=(a, b)))
+        t1 = Fraction(b * 1001, 24000)
+        beyond = [start for _, start, _ in seen if start >= t1]
+        assert len(beyond) <= 1, (a, b, len(beyond))
+        assert seen and max(start + d for _, start, d in seen) > t1  # the range's end was read
+        lo, hi = _range_samples(a, b)
+        assert np.array_equal(audio_samples(out), full[:, lo:hi]), (a, b)
