@@ -120,8 +120,9 @@ class AudioCopier:
         picture, and with the picture discarded FFmpeg's default seek stream is the audio, which it
         indexes by reading every cluster up to ``t`` (78 ms to 88 s of a 254 MiB reel, against 0.4 ms
         to 1 s): there the seek goes by the picture's cues."""
-        video = self._in.streams.video
-        if video and "matroska" in self._in.format.name and video[0].time_base is not None:
+        video = [s for s in self._in.streams.video
+                 if s.time_base is not None and not s.disposition & av.stream.Disposition.attached_pic]
+        if video and "matroska" in self._in.format.name:
             self._in.seek(int(t / video[0].time_base), backward=True, stream=video[0])
         else:
             self._in.seek(int(t * av.time_base), backward=True)

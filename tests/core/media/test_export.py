@@ -351,3 +351,19 @@ def test_irregular_matroska_pcm_is_counted_from_the_start_and_sample_exact(kind,
         assert np.array_equal(audio_samples(out), _ramp(lo, hi)), (kind, a, b)
         before = sum(s + n <= lo for s, n in packets)
         assert sum(start < Fraction(a * 1001, 24000) - 1 for _, start, _ in seen) >= before - 48, (kind, a, b)
+
+
+def test_matroska_audio_seek_goes_by_the_pictures_cues(tmp_path):
+    # Matroska's cues index the picture only; a seek on the (audio-only) demuxer's default stream
+    # reads every cluster up to the point, indexing the audio as it goes (774 entries by 16.5 s;
+    # by the cues: the first packets and those from 15 s, 87)
+    from restoration_core.media.audio import AudioCopier
+    from tests.core.fixtures_media import make_ffv1_mkv
+
+    src = make_ffv1_mkv(tmp_path / "long.mkv", frames=480, size=(32, 16), audio=True)
+    with av.open(str(tmp_path / "out.mkv"), "w", format="matroska") as out:
+        copier = AudioCopier(src, out, Fraction(16), Fraction(17), None)
+        copier.pump(Fraction(1, 2), out)
+        assert len(copier._in.streams.audio[0].index_entries) < 150
+        copier.finish(out)
+    assert audio_samples(tmp_path / "out.mkv").shape == (2, 48000)
