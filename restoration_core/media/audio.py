@@ -123,9 +123,12 @@ class AudioCopier:
         video = [s for s in self._in.streams.video
                  if s.time_base is not None and not s.disposition & av.stream.Disposition.attached_pic]
         if video and "matroska" in self._in.format.name:
-            self._in.seek(int(t / video[0].time_base), backward=True, stream=video[0])
-        else:
-            self._in.seek(int(t * av.time_base), backward=True)
+            try:
+                self._in.seek(int(t / video[0].time_base), backward=True, stream=video[0])
+                return
+            except av.FFmpegError:
+                pass  # no cues to go by: FFmpeg's own seek, as before
+        self._in.seek(int(t * av.time_base), backward=True)
 
     _LEARN = 8  # packets of each counted stream read from its start to learn its grid
 
