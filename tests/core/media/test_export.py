@@ -235,3 +235,135 @@ def test_matroska_pcm_with_a_gap_is_placed_by_count_then_by_stamp(tmp_path):
         run_to_end(export(src, out, "master", frame_range=(a, b)))
         lo, hi = _range_samples(a, b)
         assert np.array_equal(audio_samples(out), _ramp(lo, hi)), (a, b)
+
+
+def _spy_demux(monkeypatch) -> list[tuple[int, Fraction, Fraction]]:
+    """Record (stream, start, duration) in seconds of every packet the audio copier demuxes."""
+    from restoration_core.media.audio import AudioCopier
+
+    seen: list[tuple[int, Fraction, Fraction]] = []
+    demux = AudioCopier._demux
+
+    def spy(self):
+        for p in demux(self):
+            if p.pts is not None:
+                seen.append((p.stream.index, p.pts * p.time_base, (p.duration or 0) * p.time_base))
+            yield p
+
+    monkeypatch.setattr(AudioCopier, "_demux", spy)
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["mkv", "mov"])
+def test_the_audio_copier_stops_reading_at_the_range_end(kind, tmp_path, monkeypatch):
+    # a range early in the reel: the copier reads at most one packet past the range's end, not to
+    # the end of the file, and the audio stays sample-exact
+    from tests.core.fixtures_media import make_ffv1_mkv, make_prores_10bit
+
+    if kind == "mkv":
+        src = make_ffv1_mkv(tmp_path / "long.mkv", frames=72, size=(64, 32), audio=True)
+    else:
+        src = make_prores_10bit(tmp_path / "long.mov", frames=72, size=(64, 32))
+    full = audio_samples(src)
+    for a, b in [(10, 22), (30, 41)]:
+        seen = _spy_demux(monkeypatch)
+        out = tmp_path / f"part_{a}.mkv"
+        run_to_end(export(src, out, "master", frame_range=(a, b)))
+        t1 = Fraction(b * 1001, 24000)
+        beyond = [start for _, start, _ in seen if start >= t1]
+        assert len(beyond) <= 1, (a, b, len(beyond))
+        assert seen and max(start + d for _, start, d in seen) > t1  # the range's end was read
+        lo, hi = _range_samples(a, b)
+        assert np.array_equal(audio_samples(out), full[:, lo:hi]), (a, b)
+
+
+def _pcm_mkv(path, frames: int, packets: list[tuple[int, int]]):
+    """FFV1 (64x32) + stereo PCM in Matroska, the audio the ramp in packets of (start, samples)."""
+    from tests.core.fixtures_media import picture
+
+    fps = Fraction(24000, 1001)
+    with av.open(str(path), "w", format="matroska") as c:
+        vs = c.add_stream("ffv1", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = 64, 32, "yuv422p10le"
+        vs.codec_context.time_base = 1 / fps
+        aus = c.add_stream("pcm_s16le", rate=48000)
+        aus.layout = "stereo"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(picture(i % 8, 64, 32), format="rgb48le").reformat(format="yuv422p10le")
+            frame.pts, frame.time_base = i, 1 / fps
+            for p in vs.encode(frame):
+                c.mux(p)
+        for p in vs.encode(None):
+            c.mux(p)
+        for s0, n in packets:
+            af = av.AudioFrame.from_ndarray(_ramp(s0, s0 + n).T.reshape(1, -1), format="s16", layout="stereo")
+            af.sample_rate, af.pts, af.time_base = 48000, s0, Fraction(1, 48000)
+            for p in aus.encode(af):
+                c.mux(p)
+        for p in aus.encode(None):
+            c.mux(p)
+    return path
+
+
+def test_matroska_pcm_on_a_regular_grid_is_seeked_and_sample_exact(tmp_path, monkeypatch):
+    # 20 s of 1024-sample packets (ms stamps): a late range is reached by a seek, the first packet
+    # after it placed on the grid from its rounded stamp; also a source whose first packet is a
+    # part packet (an exported range), so the grid's offset is not a multiple of its size
+    from tests.core.fixtures_media import make_ffv1_mkv
+
+    src = make_ffv1_mkv(tmp_path / "long.mkv", frames=480, size=(32, 16), audio=True)
+    full = audio_samples(src)
+    for a, b in [(400, 412), (241, 250), (470, 480)]:
+        seen = _spy_demux(monkeypatch)
+        out = tmp_path / f"part_{a}.mkv"
+        run_to_end(export(src, out, "master", frame_range=(a, b)))
+        lo, hi = _range_samples(a, b)
+        assert np.array_equal(audio_samples(out), full[:, lo:hi]), (a, b)
+        t0 = Fraction(a * 1001, 24000)
+        # the grid's first packets, then from about a second before the range
+        assert len(seen) < 8 + 48 * 3 + (hi - lo) // 1024, (a, b, len(seen))
+        assert sum(start < t0 - 3 for _, start, _ in seen) <= 8, (a, b)
+    cut = tmp_path / "cut.mkv"
+    run_to_end(export(src, cut, "master", frame_range=(7, 470)))
+    seen = _spy_demux(monkeypatch)
+    out = tmp_path / "of_cut.mkv"
+    run_to_end(export(cut, out, "master", frame_range=(380, 400)))  # source frames 387..407
+    lo, hi = _range_samples(387, 407)
+    assert np.array_equal(audio_samples(out), full[:, lo:hi])
+    assert sum(start < Fraction(380 * 1001, 24000) - 3 for _, start, _ in seen) <= 8
+
+
+@pytest.mark.parametrize("kind", ["sizes", "gap"])
+def test_irregular_matroska_pcm_is_counted_from_the_start_and_sample_exact(kind, tmp_path, monkeypatch):
+    # not a grid where the copier seeks: 1000-sample packets turning 1024 after 0.625 s; or a gap
+    # at 1.5 s to a start 480 samples (10 ms, so the stamps stay exact) off the 1000-sample grid:
+    # placed by the grid both would be off; the copier reads from the start and stays exact
+    if kind == "sizes":
+        packets = [(i * 1000, 1000) for i in range(30)] + [(30000 + i * 1024, 1024) for i in range(200)]
+    else:
+        packets = [(i * 1000, 1000) for i in range(72)] + [(72480 + i * 1000, 1000) for i in range(150)]
+    src = _pcm_mkv(tmp_path / f"{kind}.mkv", 96, packets)
+    for a, b in [(72, 84), (60, 90)]:
+        seen = _spy_demux(monkeypatch)
+        out = tmp_path / f"part_{a}.mkv"
+        run_to_end(export(src, out, "master", frame_range=(a, b)))
+        lo, hi = _range_samples(a, b)
+        assert np.array_equal(audio_samples(out), _ramp(lo, hi)), (kind, a, b)
+        before = sum(s + n <= lo for s, n in packets)
+        assert sum(start < Fraction(a * 1001, 24000) - 1 for _, start, _ in seen) >= before - 48, (kind, a, b)
+
+
+def test_matroska_audio_seek_goes_by_the_pictures_cues(tmp_path):
+    # Matroska's cues index the picture only; a seek on the (audio-only) demuxer's default stream
+    # reads every cluster up to the point, indexing the audio as it goes (774 entries by 16.5 s;
+    # by the cues: the first packets and those from 15 s, 87)
+    from restoration_core.media.audio import AudioCopier
+    from tests.core.fixtures_media import make_ffv1_mkv
+
+    src = make_ffv1_mkv(tmp_path / "long.mkv", frames=480, size=(32, 16), audio=True)
+    with av.open(str(tmp_path / "out.mkv"), "w", format="matroska") as out:
+        copier = AudioCopier(src, out, Fraction(16), Fraction(17), None)
+        copier.pump(Fraction(1, 2), out)
+        assert len(copier._in.streams.audio[0].index_entries) < 150
+        copier.finish(out)
+    assert audio_samples(tmp_path / "out.mkv").shape == (2, 48000)
