@@ -317,15 +317,24 @@ def edge_continuation(
     flow lost by a pixel has an outline the neighbours show too (larger).
     ``soft``: the blurred current picture; ``neighbours``: the blurred pictures.
 
-    Measured and **not weighed by the shipped verifier**: on the tuning clips, damage that lies
-    partly on picture of its own value (dirt over a dark sleeve) is found only where it departs,
-    so its outline follows the picture's edges as often as a fold's does (any threshold that
-    dropped picture dropped 1.5-5% of the accepted damage, and a verifier that weighs it, left
-    clip by clip, keeps as many picture candidates as one without). Recorded by the training
-    script (``follow``, ``follow_max``, ``follow_2``) for a later verifier."""
+    Weighed by the shipped verifier (``follow``, ``follow_max``, ``follow_2``), never alone: on
+    the tuning clips, damage that lies partly on picture of its own value (dirt over a dark
+    sleeve) is found only where it departs, so its outline follows the picture's edges as often
+    as a fold's does (any threshold that dropped picture dropped 1.5-5% of the accepted damage).
+    On fine texture a small speck's outline finds picture edges within 2 px, so the verifier is
+    trained with generated specks on panning texture beside the tuning clips
+    (``scripts/train_detect_verifier.py --dump-generated``)."""
+    return _edge_continuations(soft, region, box, neighbours, flows, (radius,))[0]
+
+
+def _edge_continuations(
+    soft: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], neighbours: list[Neighbour],
+    flows: list[np.ndarray], radii: tuple[int, ...],
+) -> list[list[float]]:
+    """:func:`edge_continuation` for each of ``radii`` from one warp of each neighbour."""
     h, w = soft.shape
     x0, y0, x1, y1 = box
-    m = radius + 3
+    m = max(radii) + 3
     a0, b0, a1, b1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
     own = np.zeros((b1 - b0, a1 - a0), np.uint8)
     own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
@@ -337,12 +346,12 @@ def edge_continuation(
     mag = np.hypot(cx, cy)
     sel = outline & (mag > 0.25 * float(mag[outline].max() if outline.any() else 0.0))
     if not sel.any():
-        return []
+        return [[] for _ in radii]
     wgt = mag[sel]
     ux, uy = cx[sel] / wgt, cy[sel] / wgt
     ys, xs = np.nonzero(sel)
     gy, gx = np.mgrid[b0:b1, a0:a1].astype(np.float32)
-    out = []
+    out: list[list[float]] = [[] for _ in radii]
     for nb, f in zip(neighbours, flows, strict=True):
         if abs(nb.offset) != 1:
             continue
@@ -351,13 +360,20 @@ def edge_continuation(
                            borderMode=cv2.BORDER_REPLICATE)
         nx = cv2.Sobel(warped, cv2.CV_32F, 1, 0, ksize=3) * 0.125
         ny = cv2.Sobel(warped, cv2.CV_32F, 0, 1, ksize=3) * 0.125
-        best = np.zeros(len(xs), np.float32)
         hh, ww = warped.shape
-        for dy in range(-radius, radius + 1):
-            for dx in range(-radius, radius + 1):
-                yy, xx = np.clip(ys + dy, 0, hh - 1), np.clip(xs + dx, 0, ww - 1)
-                best = np.maximum(best, nx[yy, xx] * ux + ny[yy, xx] * uy)
-        out.append(float(np.sum(np.minimum(best, wgt)) / np.sum(wgt)))
+        # the best projection at each ring of offsets (Chebyshev distance d), then the running
+        # maximum over the rings: the best within each radius
+        best = np.zeros(len(xs), np.float32)
+        done = -1
+        for k, radius in sorted(enumerate(radii), key=lambda kr: kr[1]):
+            for dy in range(-radius, radius + 1):
+                for dx in range(-radius, radius + 1):
+                    if max(abs(dx), abs(dy)) <= done:
+                        continue
+                    yy, xx = np.clip(ys + dy, 0, hh - 1), np.clip(xs + dx, 0, ww - 1)
+                    best = np.maximum(best, nx[yy, xx] * ux + ny[yy, xx] * uy)
+            done = radius
+            out[k].append(float(np.sum(np.minimum(best, wgt)) / np.sum(wgt)))
     return out
 
 
@@ -430,8 +446,7 @@ def _follow(soft: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int]
     near = [nb for nb in neighbours if abs(nb.offset) == 1]
     if flows is None or not near or len(flows) != len(near):
         return (np.nan, np.nan, np.nan)
-    one = edge_continuation(soft, region, box, near, flows, 1)
-    two = edge_continuation(soft, region, box, near, flows, 2)
+    one, two = _edge_continuations(soft, region, box, near, flows, (1, 2))
     if not one:
         return (0.0, 0.0, 0.0)
     return (min(one), max(one), min(two))
