@@ -29,7 +29,7 @@ tuning clip's candidates. They are always trained on and never used to choose th
     python scripts/train_detect_verifier.py --dump /tmp/verifier-data.npz      # run detection, record
     python scripts/train_detect_verifier.py --dump-generated /tmp/verifier-gen.npz --scenes 90
     python scripts/train_detect_verifier.py --data /tmp/verifier-data.npz /tmp/verifier-gen.npz \
-        --drop rules,displaced --gen-weight 5 --keep 1.04    # the shipped verifier
+        --drop rules,displaced --gen-weight 5 --keep 1.04    # measured, not shipped (README, detection)
 """
 
 from __future__ import annotations
