@@ -446,12 +446,22 @@ def edge_continuation(
     Measured and **not weighed by the shipped verifier**: on the tuning clips, damage that lies
     partly on picture of its own value (dirt over a dark sleeve) is found only where it departs,
     so its outline follows the picture's edges as often as a fold's does (any threshold that
-    dropped picture dropped 1.5-5% of the accepted damage, and a verifier that weighs it, left
-    clip by clip, keeps as many picture candidates as one without). Recorded by the training
-    script (``follow``, ``follow_max``, ``follow_2``) for a later verifier."""
+    dropped picture dropped 1.5-5% of the accepted damage). A verifier that weighs it, trained
+    with generated specks on panning texture as well (``scripts/train_detect_verifier.py
+    --dump-generated``), keeps fewer picture candidates left clip by clip at the same damage, but
+    raised the harm on a held-out clip (README, detection). Recorded by the training script
+    (``follow``, ``follow_max``, ``follow_2``) for a later verifier."""
+    return _edge_continuations(soft, region, box, neighbours, flows, (radius,))[0]
+
+
+def _edge_continuations(
+    soft: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], neighbours: list[Neighbour],
+    flows: list[np.ndarray], radii: tuple[int, ...],
+) -> list[list[float]]:
+    """:func:`edge_continuation` for each of ``radii`` from one warp of each neighbour."""
     h, w = soft.shape
     x0, y0, x1, y1 = box
-    m = radius + 3
+    m = max(radii) + 3
     a0, b0, a1, b1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
     own = np.zeros((b1 - b0, a1 - a0), np.uint8)
     own[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0] = region
@@ -463,12 +473,17 @@ def edge_continuation(
     mag = np.hypot(cx, cy)
     sel = outline & (mag > 0.25 * float(mag[outline].max() if outline.any() else 0.0))
     if not sel.any():
-        return []
+        return [[] for _ in radii]
     wgt = mag[sel]
     ux, uy = cx[sel] / wgt, cy[sel] / wgt
     ys, xs = np.nonzero(sel)
     gy, gx = np.mgrid[b0:b1, a0:a1].astype(np.float32)
-    out = []
+    r = max(radii)
+    dy, dx = (d.ravel() for d in np.mgrid[-r : r + 1, -r : r + 1])
+    ring = np.maximum(np.abs(dy), np.abs(dx))  # each offset's distance (the square's ring)
+    yy = np.clip(ys[:, None] + dy[None, :], 0, b1 - b0 - 1)
+    xx = np.clip(xs[:, None] + dx[None, :], 0, a1 - a0 - 1)
+    out: list[list[float]] = [[] for _ in radii]
     for nb, f in zip(neighbours, flows, strict=True):
         if abs(nb.offset) != 1:
             continue
@@ -477,13 +492,11 @@ def edge_continuation(
                            borderMode=cv2.BORDER_REPLICATE)
         nx = cv2.Sobel(warped, cv2.CV_32F, 1, 0, ksize=3) * 0.125
         ny = cv2.Sobel(warped, cv2.CV_32F, 0, 1, ksize=3) * 0.125
-        best = np.zeros(len(xs), np.float32)
-        hh, ww = warped.shape
-        for dy in range(-radius, radius + 1):
-            for dx in range(-radius, radius + 1):
-                yy, xx = np.clip(ys + dy, 0, hh - 1), np.clip(xs + dx, 0, ww - 1)
-                best = np.maximum(best, nx[yy, xx] * ux + ny[yy, xx] * uy)
-        out.append(float(np.sum(np.minimum(best, wgt)) / np.sum(wgt)))
+        # the neighbour's gradient at every offset, projected on the outline's: one gather
+        proj = nx[yy, xx] * ux[:, None] + ny[yy, xx] * uy[:, None]
+        for k, radius in enumerate(radii):
+            best = np.maximum(0.0, proj[:, ring <= radius].max(axis=1))
+            out[k].append(float(np.sum(np.minimum(best, wgt)) / np.sum(wgt)))
     return out
 
 
@@ -556,8 +569,7 @@ def _follow(soft: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int]
     near = [nb for nb in neighbours if abs(nb.offset) == 1]
     if flows is None or not near or len(flows) != len(near):
         return (np.nan, np.nan, np.nan)
-    one = edge_continuation(soft, region, box, near, flows, 1)
-    two = edge_continuation(soft, region, box, near, flows, 2)
+    one, two = _edge_continuations(soft, region, box, near, flows, (1, 2))
     if not one:
         return (0.0, 0.0, 0.0)
     return (min(one), max(one), min(two))

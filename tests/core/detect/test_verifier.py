@@ -169,3 +169,20 @@ def test_edge_continuation_tells_an_outline_of_its_own_from_one_the_neighbours_s
     assert min(moved) > 0.8
     # only frames +-1 are asked
     assert motion.edge_continuation(cur, region, box, [motion.Neighbour(2, band, zero)], [zero]) == []
+
+
+def test_edge_continuation_at_two_radii_from_one_warp_equals_each_alone():
+    rng = np.random.default_rng(3)
+    h, w = 60, 80
+    for _ in range(20):
+        cur = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 1.5)
+        flows = [rng.normal(0, 1.5, (h, w, 2)).astype(np.float32) for _ in range(2)]
+        nbs = [motion.Neighbour(o, 0.5 * cur + 0.5 * cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 1.5), f)
+               for o, f in zip((-1, 1), flows, strict=True)]
+        x0, y0 = int(rng.integers(0, w - 8)), int(rng.integers(0, h - 8))
+        box = (x0, y0, x0 + int(rng.integers(2, 8)), y0 + int(rng.integers(2, 8)))
+        region = rng.random((box[3] - box[1], box[2] - box[0])) < 0.8
+        one, two = motion._edge_continuations(cur, region, box, nbs, flows, (1, 2))
+        assert np.allclose(one, motion.edge_continuation(cur, region, box, nbs, flows, 1), atol=1e-6)
+        assert np.allclose(two, motion.edge_continuation(cur, region, box, nbs, flows, 2), atol=1e-6)
+        assert all(a <= b + 1e-6 for a, b in zip(one, two, strict=True))  # a wider search finds at least as much
