@@ -205,31 +205,8 @@ def _ramp(lo: int, hi: int) -> np.ndarray:
 def test_matroska_pcm_with_a_gap_is_placed_by_count_then_by_stamp(tmp_path):
     # 40 packets of 1000 samples (20.83 ms, stamps rounded) from 0, then a gap to 1.5 s: the count
     # follows the packets and takes the stamp again after the jump
-    from tests.core.fixtures_media import picture
-
-    src = tmp_path / "gap.mkv"
-    fps = Fraction(24000, 1001)
     starts = [i * 1000 for i in range(40)] + [72000 + i * 1000 for i in range(72)]
-    with av.open(str(src), "w", format="matroska") as c:
-        vs = c.add_stream("ffv1", rate=fps)
-        vs.width, vs.height, vs.pix_fmt = 64, 32, "yuv422p10le"
-        vs.codec_context.time_base = 1 / fps
-        aus = c.add_stream("pcm_s16le", rate=48000)
-        aus.layout = "stereo"
-        for i in range(72):
-            frame = av.VideoFrame.from_ndarray(picture(i, 64, 32), format="rgb48le").reformat(format="yuv422p10le")
-            frame.pts, frame.time_base = i, 1 / fps
-            for p in vs.encode(frame):
-                c.mux(p)
-        for p in vs.encode(None):
-            c.mux(p)
-        for s0 in starts:
-            af = av.AudioFrame.from_ndarray(_ramp(s0, s0 + 1000).T.reshape(1, -1), format="s16", layout="stereo")
-            af.sample_rate, af.pts, af.time_base = 48000, s0, Fraction(1, 48000)
-            for p in aus.encode(af):
-                c.mux(p)
-        for p in aus.encode(None):
-            c.mux(p)
+    src = _pcm_mkv(tmp_path / "gap.mkv", 72, [(s0, 1000) for s0 in starts])
     for a, b in [(50, 62), (10, 17)]:  # past the gap and the seek; before it
         out = tmp_path / f"part_{a}.mkv"
         run_to_end(export(src, out, "master", frame_range=(a, b)))
