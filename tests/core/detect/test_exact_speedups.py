@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from restoration_core.detect import DetectSettings, detect_reel, dust, motion
+from restoration_core.detect import DetectSettings, detect_reel, dust, motion, pipeline
 from restoration_core.detect.flow import flow_maps, out_of_frame, warp
 from restoration_core.detect.motion import disc_extreme
 from tests.core.detect.scenes import ArrayReel, limb_clip
@@ -196,7 +196,6 @@ def test_motion_protection_detects_as_with_its_plain_relative_motion(monkeypatch
 
 
 def test_a_clip_end_smooths_its_two_flows_once_and_detects_as_when_smoothing_again(monkeypatch):
-    from restoration_core.detect import pipeline
 
     frames = _limb_with_specks()
     smoothed = []

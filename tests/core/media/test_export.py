@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from restoration_core.media import open_reel, open_writer, probe
+from restoration_core.media.audio import AudioCopier
 from restoration_core.media.fixity import decoded_md5s, read_framemd5, sha256_file
 from restoration_core.progress import run_to_end
 from restoration_core.render.export import export
@@ -216,7 +217,6 @@ def test_matroska_pcm_with_a_gap_is_placed_by_count_then_by_stamp(tmp_path):
 
 def _spy_demux(monkeypatch) -> list[tuple[int, Fraction, Fraction]]:
     """Record (stream, start, duration) in seconds of every packet the audio copier demuxes."""
-    from restoration_core.media.audio import AudioCopier
 
     seen: list[tuple[int, Fraction, Fraction]] = []
     demux = AudioCopier._demux
@@ -334,7 +334,6 @@ def test_matroska_audio_seek_goes_by_the_pictures_cues(tmp_path):
     # Matroska's cues index the picture only; a seek on the (audio-only) demuxer's default stream
     # reads every cluster up to the point, indexing the audio as it goes (774 entries by 16.5 s;
     # by the cues: the first packets and those from 15 s, 87)
-    from restoration_core.media.audio import AudioCopier
     from tests.core.fixtures_media import make_ffv1_mkv
 
     src = make_ffv1_mkv(tmp_path / "long.mkv", frames=480, size=(32, 16), audio=True)

@@ -18,6 +18,7 @@ from restoration_core.detect.flow import (
     unit_float,
 )
 from restoration_core.restore.linefill import fill_lines, line_regions
+from restoration_core.restore.pipeline import _warp_window
 from restoration_core.restore.temporal import BoxedFlow, FlowCache, _sample, _splat, smooth_over
 
 
@@ -240,7 +241,6 @@ def test_the_flow_pictures_are_the_plain_inpainted_luma_codes():
 
 
 def test_the_generative_fill_s_warped_start_reads_a_boxed_flow_as_its_whole_frame_array():
-    from restoration_core.restore.pipeline import _warp_window
 
     rng = np.random.default_rng(16)
     h, w = 60, 80
