@@ -24,8 +24,9 @@ def _named_layout(ctx) -> str:
     """The source's channel layout, named where Matroska leaves it unspecified ("2 channels"),
     which encoders such as AAC refuse: one channel is mono, two are stereo."""
     name = ctx.layout.name
-    return {1: "mono", 2: "stereo"}.get(ctx.channels, name) if name.endswith(" channels") or name == "1 channel" \
-        else name
+    if name.endswith(" channels") or name == "1 channel":  # FFmpeg's name of an unspecified layout
+        return {1: "mono", 2: "stereo"}.get(ctx.channels, name)
+    return name
 
 
 def _counted(stream: av.stream.Stream) -> bool:

@@ -130,6 +130,7 @@ class _Work:
     windows: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)  # label -> y0, y1, x0, x1
     fills: list[np.ndarray] = field(default_factory=list)
     lines: np.ndarray | None = None  # bool HxW, thin vertical damage (line-scratch repair)
+    scratches: np.ndarray | None = None  # bool HxW, the lines a third of the frame tall (see _scratches)
     left: np.ndarray | None = None  # bool HxW, detected regions left as scanned (for review)
     detected: np.ndarray | None = None  # bool HxW, the detected (not exact) part of solid
     held: np.ndarray | None = None  # bool HxW, detected regions whose fill did not fit: left as scanned
@@ -313,7 +314,7 @@ def _temporal_step(
     alpha[work.solid] = 1.0
     work.alpha = alpha
     work.lines = line_regions(work.solid)
-    scratches = _scratches(work.lines)
+    work.scratches = scratches = _scratches(work.lines)
     work.value = image.copy()
     work.source = np.full(mask.shape, -1, np.int32)
     if use_temporal:
@@ -380,8 +381,6 @@ def _plan_generative(
 
 
 def _warp_window(image: np.ndarray, flow: BoxedFlow, window: tuple[int, int, int, int]) -> np.ndarray:
-    import cv2
-
     y0, y1, x0, x1 = window
     ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     f = flow.crop(y0, y1, x0, x1)
@@ -447,7 +446,7 @@ def _hold_mismatched(w: _Work, s: RestoreSettings) -> None:
     assert w.value is not None and w.solid is not None and w.alpha is not None
     if w.detected is None or not (w.detected & w.solid).any():
         return
-    skip = _scratches(w.lines) if w.lines is not None else None
+    skip = w.scratches
     held = safety.mismatched_regions(LumaCrops(w.data), LumaCrops(w.value), w.detected & w.solid, w.solid, skip)
     if held.any():
         near = (distance_to(held, s.feather) <= s.feather) & ~(w.solid & ~held)
