@@ -18,7 +18,7 @@ FrameKind = Literal["rebuild", "tear", "stabilize"]
 FrameMethod = Literal["interpolation", "repeat", "resample"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Defect:
     """One detected region in one frame. ``bbox`` is (x, y, w, h) in source pixels."""
 
@@ -48,7 +48,7 @@ class Defect:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Intervention:
     """One repaired region in one frame, as the intervention report lists it."""
 
